@@ -1,0 +1,227 @@
+"""The autograd engine: grad mode, module scopes, Function (one differentiable op) and backward.
+
+A Function subclass holds ``forward`` and ``backward`` side by side, on NumPy arrays.
+``Function.apply`` runs forward and, when some input requires grad, links the output
+tensor to a graph node (the ``ctx``) that remembers the inputs, the op's name, its
+parameters and the module scope it ran in. ``run_backward`` walks that graph once, in
+reverse topological order, without recursion.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from typing import TYPE_CHECKING, Any, Iterator, Sequence
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from tinygrad_cnn.tensor import Tensor
+
+_state = threading.local()
+
+
+def _grad_flag() -> bool:
+    return getattr(_state, "grad_enabled", True)
+
+
+def is_grad_enabled() -> bool:
+    """Return True when ops record the graph (the default), False inside ``no_grad``."""
+    return _grad_flag()
+
+
+class set_grad_enabled(contextlib.ContextDecorator):
+    """Context manager and decorator that turns graph recording on or off, as torch's."""
+
+    def __init__(self, mode: bool) -> None:
+        self.mode = bool(mode)
+        self._previous: list[bool] = []
+
+    def __enter__(self) -> "set_grad_enabled":
+        self._previous.append(_grad_flag())
+        _state.grad_enabled = self.mode
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        _state.grad_enabled = self._previous.pop()
+
+
+class no_grad(set_grad_enabled):
+    """Context manager and decorator: ops inside record no graph (inference, optimizer steps)."""
+
+    def __init__(self) -> None:
+        super().__init__(False)
+
+
+class enable_grad(set_grad_enabled):
+    """Context manager and decorator: ops inside record the graph, even within ``no_grad``."""
+
+    def __init__(self) -> None:
+        super().__init__(True)
+
+
+def _scope_stack() -> list[str]:
+    stack = getattr(_state, "scope", None)
+    if stack is None:
+        stack = _state.scope = []
+    return stack
+
+
+def current_scope() -> tuple[str, ...]:
+    """The module names enclosing the op being recorded, outermost first (``("conv1",)``)."""
+    return tuple(_scope_stack())
+
+
+@contextlib.contextmanager
+def scope(name: str) -> Iterator[None]:
+    """Push ``name`` onto the scope stack for the ops run inside (nn.Module.__call__ uses it)."""
+    stack = _scope_stack()
+    stack.append(name)
+    try:
+        yield
+    finally:
+        stack.pop()
+
+
+def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Sum ``grad`` over the axes that broadcasting added or stretched, giving ``shape``."""
+    if grad.shape == shape:
+        return grad
+    extra = grad.ndim - len(shape)
+    if extra > 0:
+        grad = grad.sum(axis=tuple(range(extra)))
+    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
+    if stretched:
+        grad = grad.sum(axis=stretched, keepdims=True)
+    return grad.reshape(shape)
+
+
+class Context:
+    """One recorded op: the graph node behind ``Tensor.grad_fn``.
+
+    ``op`` is the op's name, ``params`` its non-tensor arguments (stride, padding, ...),
+    ``scope`` the module names it ran in, ``inputs`` the tensors it consumed and
+    ``needs_input_grad`` which of them want a gradient. Forward stores what backward
+    needs with ``save_for_backward`` or as plain attributes.
+    """
+
+    def __init__(self, function: type["Function"], params: dict[str, Any], inputs: Sequence["Tensor"]) -> None:
+        self.function = function
+        self.op = function.name()
+        self.params = params
+        self.scope = current_scope()
+        self.inputs: tuple["Tensor", ...] = tuple(inputs)
+        self.needs_input_grad = tuple(t.requires_grad for t in self.inputs)
+        self.saved_tensors: tuple[np.ndarray, ...] = ()
+        self.freed = False
+
+    def save_for_backward(self, *arrays: np.ndarray) -> None:
+        """Keep ``arrays`` for backward; they are dropped when the graph is freed."""
+        self.saved_tensors = arrays
+
+    def release(self) -> None:
+        """Drop everything saved for backward (called after backward unless retain_graph)."""
+        self.saved_tensors = ()
+        for key in [k for k in vars(self) if k not in _NODE_FIELDS]:
+            delattr(self, key)
+        self.freed = True
+
+    def __repr__(self) -> str:
+        return f"<{self.op}Backward>"
+
+
+_NODE_FIELDS = frozenset({"function", "op", "params", "scope", "inputs", "needs_input_grad", "saved_tensors", "freed"})
+
+
+class Function:
+    """Base class of a differentiable op.
+
+    Subclasses define ``forward(ctx, *arrays, **params) -> ndarray`` and
+    ``backward(ctx, grad) -> ndarray | tuple`` (one gradient per tensor input, None where
+    ``ctx.needs_input_grad`` is False). A gradient may keep a broadcast shape: the engine
+    reduces it to the input's shape and dtype.
+    """
+
+    op_name: str = ""
+
+    @staticmethod
+    def forward(ctx: Context, *arrays: np.ndarray, **params: Any) -> np.ndarray:
+        raise NotImplementedError
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> Any:
+        raise NotImplementedError
+
+    @classmethod
+    def name(cls) -> str:
+        """The op name recorded in the graph: ``op_name`` or the lower-cased class name."""
+        return cls.op_name or cls.__name__.lower()
+
+    @classmethod
+    def apply(cls, *inputs: "Tensor", **params: Any) -> "Tensor":
+        """Run forward on the inputs' arrays; record a graph node when some input needs grad."""
+        from tinygrad_cnn.tensor import Tensor
+
+        ctx = Context(cls, params, inputs)
+        out = cls.forward(ctx, *(t.data for t in inputs), **params)
+        recorded = _grad_flag() and any(ctx.needs_input_grad)
+        return Tensor._from_op(out, ctx if recorded else None)
+
+
+def _topological_order(root: "Tensor") -> list["Tensor"]:
+    """Tensors reachable from ``root`` through grad_fn links, each after all its consumers' inputs."""
+    order: list["Tensor"] = []
+    visited: set[int] = {id(root)}
+    stack: list[tuple["Tensor", bool]] = [(root, False)]
+    while stack:
+        tensor, expanded = stack.pop()
+        if expanded:
+            order.append(tensor)
+            continue
+        stack.append((tensor, True))
+        node = tensor.grad_fn
+        if node is None:
+            continue
+        for parent in node.inputs:
+            if parent.requires_grad and id(parent) not in visited:
+                visited.add(id(parent))
+                stack.append((parent, False))
+    return order
+
+
+def run_backward(root: "Tensor", grad: np.ndarray, retain_graph: bool) -> None:
+    """Propagate ``grad`` (d root / d root) to every leaf that requires grad, accumulating ``.grad``."""
+    order = _topological_order(root)
+    for tensor in order:
+        if tensor.grad_fn is not None and tensor.grad_fn.freed:
+            raise RuntimeError(
+                f"backward: trying to backward through the graph a second time (op "
+                f"'{tensor.grad_fn.op}' already freed its saved arrays); pass retain_graph=True "
+                "to the first backward call"
+            )
+    grads: dict[int, np.ndarray] = {id(root): grad}
+    for tensor in reversed(order):
+        g = grads.pop(id(tensor), None)
+        if g is None:
+            continue
+        node = tensor.grad_fn
+        if node is None or tensor._retains_grad:
+            tensor._accumulate_grad(g)
+        if node is None:
+            continue
+        input_grads = node.function.backward(node, g)
+        if not isinstance(input_grads, tuple):
+            input_grads = (input_grads,)
+        for parent, needs, pg in zip(node.inputs, node.needs_input_grad, input_grads):
+            if not needs or pg is None:
+                continue
+            pg = unbroadcast(np.asarray(pg), parent.shape)
+            if pg.dtype != parent.dtype:
+                pg = pg.astype(parent.dtype)
+            key = id(parent)
+            if key in grads:
+                grads[key] = grads[key] + pg
+            else:
+                grads[key] = pg
+        if not retain_graph:
+            node.release()

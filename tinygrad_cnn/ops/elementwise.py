@@ -1,0 +1,288 @@
+"""Elementwise ops, broadcasting like NumPy; each forward sits beside its derivative."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tinygrad_cnn.autograd import Context, Function
+
+
+class Add(Function):
+    """a + b; d/da = 1, d/db = 1."""
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return a + b
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray):
+        return grad, grad
+
+
+class Sub(Function):
+    """a - b; d/da = 1, d/db = -1."""
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return a - b
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray):
+        return grad, (-grad if ctx.needs_input_grad[1] else None)
+
+
+class Mul(Function):
+    """a * b; d/da = b, d/db = a."""
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        ctx.save_for_backward(a, b)
+        return a * b
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray):
+        a, b = ctx.saved_tensors
+        return (grad * b if ctx.needs_input_grad[0] else None,
+                grad * a if ctx.needs_input_grad[1] else None)
+
+
+class Div(Function):
+    """a / b; d/da = 1/b, d/db = -a/b**2."""
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        ctx.save_for_backward(a, b)
+        return a / b
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray):
+        a, b = ctx.saved_tensors
+        grad_b = -grad * a / (b * b) if ctx.needs_input_grad[1] else None
+        return (grad / b if ctx.needs_input_grad[0] else None), grad_b
+
+
+class Neg(Function):
+    """-a; d/da = -1."""
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray) -> np.ndarray:
+        return -a
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray):
+        return -grad
+
+
+class PowScalar(Function):
+    """a ** exponent for a constant exponent; d/da = exponent * a**(exponent-1)."""
+
+    op_name = "pow"
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, exponent: float) -> np.ndarray:
+        ctx.save_for_backward(a)
+        return np.power(a, np.asarray(exponent, dtype=a.dtype))
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray):
+        (a,) = ctx.saved_tensors
+        exponent = np.asarray(ctx.params["exponent"], dtype=a.dtype)
+        return grad * exponent * np.power(a, exponent - 1)
+
+
+class Pow(Function):
+    """a ** b for tensors; d/da = b * a**(b-1), d/db = a**b * log(a)."""
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        out = np.power(a, b)
+        ctx.save_for_backward(a, b, out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray):
+        a, b, out = ctx.saved_tensors
+        grad_a = grad * b * np.power(a, b - 1) if ctx.needs_input_grad[0] else None
+        grad_b = grad * out * np.log(a) if ctx.needs_input_grad[1] else None
+        return grad_a, grad_b
+
+
+class Exp(Function):
+    """exp(a); d/da = exp(a)."""
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray) -> np.ndarray:
+        out = np.exp(a)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray):
+        (out,) = ctx.saved_tensors
+        return grad * out
+
+
+class Log(Function):
+    """Natural log(a); d/da = 1/a."""
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray) -> np.ndarray:
+        ctx.save_for_backward(a)
+        return np.log(a)
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray):
+        (a,) = ctx.saved_tensors
+        return grad / a
+
+
+class Sqrt(Function):
+    """sqrt(a); d/da = 1 / (2 sqrt(a))."""
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray) -> np.ndarray:
+        out = np.sqrt(a)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray):
+        (out,) = ctx.saved_tensors
+        return grad / (2 * out)
+
+
+class Abs(Function):
+    """|a|; d/da = sign(a) (0 at 0, as torch)."""
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray) -> np.ndarray:
+        ctx.save_for_backward(a)
+        return np.abs(a)
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray):
+        (a,) = ctx.saved_tensors
+        return grad * np.sign(a)
+
+
+class ReLU(Function):
+    """max(a, 0); d/da = 1 where a > 0, else 0."""
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray) -> np.ndarray:
+        out = np.maximum(a, 0)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray):
+        (out,) = ctx.saved_tensors
+        return grad * (out > 0)
+
+
+class Sigmoid(Function):
+    """1 / (1 + exp(-a)), computed without overflow; d/da = s (1 - s)."""
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray) -> np.ndarray:
+        e = np.exp(-np.abs(a))
+        out = np.where(a >= 0, 1 / (1 + e), e / (1 + e)).astype(a.dtype, copy=False)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray):
+        (out,) = ctx.saved_tensors
+        return grad * out * (1 - out)
+
+
+class Tanh(Function):
+    """tanh(a); d/da = 1 - tanh(a)**2."""
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray) -> np.ndarray:
+        out = np.tanh(a)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray):
+        (out,) = ctx.saved_tensors
+        return grad * (1 - out * out)
+
+
+class Clamp(Function):
+    """a limited to [min, max] (either may be None); d/da = 1 inside the range, 0 outside."""
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, min: float | None = None, max: float | None = None) -> np.ndarray:
+        ctx.save_for_backward(a)
+        return np.clip(a, min, max)
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray):
+        (a,) = ctx.saved_tensors
+        low, high = ctx.params["min"], ctx.params["max"]
+        inside = np.ones(a.shape, dtype=bool)
+        if low is not None:
+            inside &= a >= low
+        if high is not None:
+            inside &= a <= high
+        return grad * inside
+
+
+class Maximum(Function):
+    """Elementwise max(a, b); the gradient goes to the larger, split evenly on ties (as torch)."""
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        ctx.save_for_backward(a, b)
+        return np.maximum(a, b)
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray):
+        a, b = ctx.saved_tensors
+        share = np.where(a > b, 1.0, np.where(a == b, 0.5, 0.0)).astype(grad.dtype)
+        return grad * share, grad * (1 - share)
+
+
+class Minimum(Function):
+    """Elementwise min(a, b); the gradient goes to the smaller, split evenly on ties (as torch)."""
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        ctx.save_for_backward(a, b)
+        return np.minimum(a, b)
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray):
+        a, b = ctx.saved_tensors
+        share = np.where(a < b, 1.0, np.where(a == b, 0.5, 0.0)).astype(grad.dtype)
+        return grad * share, grad * (1 - share)
+
+
+class Where(Function):
+    """condition ? a : b for a boolean array ``condition``; the gradient follows the chosen side."""
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, b: np.ndarray, condition: np.ndarray) -> np.ndarray:
+        return np.where(condition, a, b)
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray):
+        condition = ctx.params["condition"]
+        zero = np.zeros((), dtype=grad.dtype)
+        return (np.where(condition, grad, zero) if ctx.needs_input_grad[0] else None,
+                np.where(condition, zero, grad) if ctx.needs_input_grad[1] else None)
+
+
+class Cast(Function):
+    """``a`` converted to ``dtype``; the gradient is converted back to the input's dtype."""
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, dtype: np.dtype) -> np.ndarray:
+        return a.astype(dtype)
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray):
+        return grad

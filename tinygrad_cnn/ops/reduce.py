@@ -1,0 +1,178 @@
+"""Reductions over an axis (int, tuple or None, with keepdims) and the softmax family."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tinygrad_cnn.autograd import Context, Function
+
+Axis = int | tuple[int, ...] | None
+
+
+def normalize_axis(axis: Axis, ndim: int, op: str) -> tuple[int, ...]:
+    """``axis`` as a sorted tuple of non-negative axes (all axes for None); bad axes raise."""
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    out = []
+    for a in axes:
+        if not -max(ndim, 1) <= a < max(ndim, 1):
+            raise ValueError(f"{op}: dim {a} is out of range for a tensor of {ndim} dimension(s)")
+        out.append(int(a) % max(ndim, 1))
+    if len(set(out)) != len(out):
+        raise ValueError(f"{op}: dim {axis} repeats an axis")
+    return tuple(sorted(out))
+
+
+def expand_reduced(grad: np.ndarray, shape: tuple[int, ...], axes: tuple[int, ...], keepdims: bool) -> np.ndarray:
+    """Give a reduced gradient its size-1 axes back so that it broadcasts against ``shape``."""
+    if keepdims or not shape:
+        return grad
+    return np.expand_dims(grad, axes)
+
+
+class Sum(Function):
+    """Sum over ``axis``; the gradient is broadcast back over the summed axes."""
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, axis: tuple[int, ...], keepdims: bool = False) -> np.ndarray:
+        ctx.shape = a.shape
+        return np.asarray(a.sum(axis=axis, keepdims=keepdims))
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray):
+        g = expand_reduced(grad, ctx.shape, ctx.params["axis"], ctx.params["keepdims"])
+        return np.broadcast_to(g, ctx.shape)
+
+
+class Mean(Function):
+    """Mean over ``axis``; the gradient is 1/count broadcast back."""
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, axis: tuple[int, ...], keepdims: bool = False) -> np.ndarray:
+        ctx.shape = a.shape
+        ctx.count = int(np.prod([a.shape[i] for i in axis]))
+        return np.asarray(a.mean(axis=axis, keepdims=keepdims))
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray):
+        g = expand_reduced(grad, ctx.shape, ctx.params["axis"], ctx.params["keepdims"])
+        return np.broadcast_to(g / ctx.count, ctx.shape)
+
+
+class Max(Function):
+    """Max over ``axis``; the gradient is split evenly among tied maxima (as torch's amax)."""
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, axis: tuple[int, ...], keepdims: bool = False) -> np.ndarray:
+        out = a.max(axis=axis, keepdims=True)
+        ctx.save_for_backward(a, out)
+        return np.asarray(out if keepdims else np.squeeze(out, axis=axis))
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray):
+        a, out = ctx.saved_tensors
+        return _route_to_extremes(a, out, grad, ctx)
+
+
+class Min(Function):
+    """Min over ``axis``; the gradient is split evenly among tied minima (as torch's amin)."""
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, axis: tuple[int, ...], keepdims: bool = False) -> np.ndarray:
+        out = a.min(axis=axis, keepdims=True)
+        ctx.save_for_backward(a, out)
+        return np.asarray(out if keepdims else np.squeeze(out, axis=axis))
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray):
+        a, out = ctx.saved_tensors
+        return _route_to_extremes(a, out, grad, ctx)
+
+
+def _route_to_extremes(a: np.ndarray, extreme: np.ndarray, grad: np.ndarray, ctx: Context) -> np.ndarray:
+    axis = ctx.params["axis"]
+    g = expand_reduced(grad, a.shape, axis, ctx.params["keepdims"])
+    hits = a == extreme
+    return hits * (g / hits.sum(axis=axis, keepdims=True))
+
+
+class Var(Function):
+    """Variance over ``axis`` with Bessel's ``correction`` (torch's default 1).
+
+    d/da = 2 (a - mean) / (count - correction).
+    """
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, axis: tuple[int, ...], keepdims: bool = False,
+                correction: int = 1) -> np.ndarray:
+        count = int(np.prod([a.shape[i] for i in axis]))
+        centered = a - a.mean(axis=axis, keepdims=True)
+        ctx.save_for_backward(centered)
+        ctx.denominator = max(count - correction, 0)
+        sq = (centered * centered).sum(axis=axis, keepdims=keepdims)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.asarray(sq / np.asarray(ctx.denominator, dtype=a.dtype))
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray):
+        (centered,) = ctx.saved_tensors
+        g = expand_reduced(grad, centered.shape, ctx.params["axis"], ctx.params["keepdims"])
+        return g * 2 * centered / centered.dtype.type(ctx.denominator)
+
+
+def stable_logsumexp(a: np.ndarray, axis: int | tuple[int, ...]) -> np.ndarray:
+    """log(sum(exp(a))) over ``axis`` with keepdims, shifted by the max so that 1e4 stays finite."""
+    shift = a.max(axis=axis, keepdims=True)
+    shift = np.where(np.isfinite(shift), shift, 0)
+    return shift + np.log(np.exp(a - shift).sum(axis=axis, keepdims=True))
+
+
+class LogSumExp(Function):
+    """log(sum(exp(a))) over ``axis``; d/da = softmax(a)."""
+
+    op_name = "logsumexp"
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, axis: tuple[int, ...], keepdims: bool = False) -> np.ndarray:
+        out = stable_logsumexp(a, axis)
+        ctx.save_for_backward(a, out)
+        return np.asarray(out if keepdims else np.squeeze(out, axis=axis))
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray):
+        a, out = ctx.saved_tensors
+        g = expand_reduced(grad, a.shape, ctx.params["axis"], ctx.params["keepdims"])
+        return g * np.exp(a - out)
+
+
+class Softmax(Function):
+    """exp(a) / sum(exp(a)) along ``dim``; d/da = s * (g - sum(g * s))."""
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, dim: int) -> np.ndarray:
+        out = np.exp(a - stable_logsumexp(a, dim))
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray):
+        (s,) = ctx.saved_tensors
+        return s * (grad - (grad * s).sum(axis=ctx.params["dim"], keepdims=True))
+
+
+class LogSoftmax(Function):
+    """a - logsumexp(a) along ``dim``; d/da = g - softmax(a) * sum(g)."""
+
+    op_name = "log_softmax"
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, dim: int) -> np.ndarray:
+        out = a - stable_logsumexp(a, dim)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray):
+        (out,) = ctx.saved_tensors
+        return grad - np.exp(out) * grad.sum(axis=ctx.params["dim"], keepdims=True)

@@ -180,6 +180,12 @@ class Tensor:
                 raise RuntimeError(f"backward: grad shape {g.shape} does not match tensor shape {self.shape}")
         run_backward(self, g, retain_graph)
 
+    def draw(self, **kwargs: Any) -> Any:
+        """The graph that computed this tensor as a graphviz.Digraph (see tinygrad_cnn.viz.draw_graph)."""
+        from tinygrad_cnn.viz import draw_graph
+
+        return draw_graph(self, **kwargs)
+
     def _accumulate_grad(self, g: np.ndarray) -> None:
         if self.grad is None:
             self.grad = np.array(g, dtype=self.dtype)

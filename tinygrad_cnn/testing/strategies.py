@@ -50,13 +50,14 @@ def arrays(draw: st.DrawFn, shape: tuple[int, ...] | st.SearchStrategy, low: flo
     drawn from LAYOUTS unless given."""
     if isinstance(shape, st.SearchStrategy):
         shape = draw(shape)
-    magnitude = st.floats(max(min_abs, 0.0), max(abs(low), abs(high)), allow_nan=False, allow_infinity=False)
-    values = draw(hnp.arrays(np.float64, shape, elements=magnitude))
-    signs = draw(hnp.arrays(np.bool_, shape))
-    out = np.where(signs, values, -values)
-    out = np.clip(out, low, high)
-    if min_abs > 0:
-        out = np.where(np.abs(out) < min_abs, np.copysign(min_abs, out) if low < 0 < high else low, out)
+    if low >= 0 or high <= 0:
+        lo, hi = (max(low, min_abs), high) if low >= 0 else (low, min(high, -min_abs))
+        out = draw(hnp.arrays(np.float64, shape, elements=st.floats(lo, hi)))
+    else:
+        magnitude = st.floats(min_abs, max(-low, high))
+        values = draw(hnp.arrays(np.float64, shape, elements=magnitude))
+        signs = draw(hnp.arrays(np.bool_, shape))
+        out = np.clip(np.where(signs, values, -values), low, high)
     return in_layout(out, draw(st.sampled_from(LAYOUTS)) if layout is None else layout)
 
 

@@ -1,0 +1,169 @@
+"""Graph semantics: accumulation, retain_graph, freed graphs, grad mode, detach, diamonds,
+deep chains, scopes and needs_input_grad."""
+
+import numpy as np
+import pytest
+
+import tinygrad_cnn as tg
+from tinygrad_cnn.autograd import Context, Function, scope
+
+
+def test_gradients_accumulate_across_backward_calls():
+    x = tg.Tensor([1.0, 2.0, 3.0], requires_grad=True)
+    (x * x).sum().backward()
+    (x * 3.0).sum().backward()
+    np.testing.assert_allclose(x.grad, 2 * x.data + 3.0)
+    x.zero_grad()
+    assert x.grad is None
+
+
+def test_retain_graph_allows_a_second_backward():
+    x = tg.Tensor([0.5, -1.0], requires_grad=True)
+    y = (x.exp() * x).sum()
+    y.backward(retain_graph=True)
+    first = x.grad.copy()
+    y.backward()
+    np.testing.assert_allclose(x.grad, 2 * first)
+
+
+def test_second_backward_through_a_freed_graph_raises():
+    x = tg.Tensor([0.5, -1.0], requires_grad=True)
+    y = (x.exp() * x).sum()
+    y.backward()
+    with pytest.raises(RuntimeError, match="second time"):
+        y.backward()
+
+
+def test_freeing_drops_saved_arrays_but_keeps_structure():
+    x = tg.Tensor([2.0], requires_grad=True)
+    y = (x * x).sum()
+    mul = y.grad_fn.inputs[0].grad_fn
+    assert mul.op == "mul" and len(mul.saved_tensors) == 2
+    y.backward()
+    assert mul.freed and mul.saved_tensors == () and mul.inputs[0] is x
+
+
+def test_backward_of_non_scalar_needs_explicit_grad():
+    x = tg.Tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2.0
+    with pytest.raises(RuntimeError, match="one-element"):
+        y.backward()
+    y.backward(np.array([1.0, 10.0], dtype=np.float32))
+    np.testing.assert_allclose(x.grad, [2.0, 20.0])
+
+
+def test_backward_grad_of_wrong_shape_raises():
+    x = tg.Tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"grad shape \(3,\)"):
+        (x * 2.0).backward(np.ones(3))
+
+
+def test_backward_on_tensor_without_grad_raises():
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        tg.Tensor([1.0]).sum().backward()
+
+
+def test_no_grad_records_nothing_and_enable_grad_overrides():
+    x = tg.Tensor([1.0], requires_grad=True)
+    with tg.no_grad():
+        assert not tg.is_grad_enabled()
+        y = x * 2.0
+        with tg.enable_grad():
+            z = x * 2.0
+    assert tg.is_grad_enabled()
+    assert y.grad_fn is None and not y.requires_grad
+    assert z.grad_fn is not None and z.requires_grad
+
+
+def test_no_grad_works_as_decorator():
+    @tg.no_grad()
+    def infer(t):
+        return t * 3.0
+
+    out = infer(tg.Tensor([1.0], requires_grad=True))
+    assert not out.requires_grad and tg.is_grad_enabled()
+
+
+def test_detach_cuts_the_graph_and_shares_data():
+    x = tg.Tensor([1.0, 2.0], requires_grad=True)
+    d = (x * 2.0).detach()
+    assert d.grad_fn is None and not d.requires_grad
+    y = (d * x).sum()
+    y.backward()
+    np.testing.assert_allclose(x.grad, d.data)
+
+
+def test_tensor_used_twice_receives_both_gradients():
+    x = tg.Tensor([3.0], requires_grad=True)
+    a = x * 2.0
+    b = x.exp()
+    (a * b).sum().backward()
+    np.testing.assert_allclose(x.grad, 2 * np.exp(3.0) + 2 * 3.0 * np.exp(3.0), rtol=1e-6)
+
+
+def test_ten_thousand_op_chain_has_no_recursion_error():
+    x = tg.Tensor([1.0], requires_grad=True, dtype=np.float64)
+    y = x
+    for _ in range(10_000):
+        y = y * 1.0001
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad, [1.0001 ** 10_000], rtol=1e-9)
+
+
+def test_integer_tensors_refuse_requires_grad():
+    with pytest.raises(RuntimeError, match="floating point"):
+        tg.Tensor(np.array([1, 2]), requires_grad=True)
+    labels = tg.Tensor(np.array([1, 2]))
+    with pytest.raises(RuntimeError, match="int64"):
+        labels.requires_grad_()
+
+
+def test_retain_grad_keeps_an_intermediate_gradient():
+    x = tg.Tensor([1.0, 2.0], requires_grad=True)
+    h = x * 3.0
+    h.retain_grad()
+    (h * h).sum().backward()
+    np.testing.assert_allclose(h.grad, 2 * h.data)
+
+
+def test_node_records_op_params_and_scope():
+    x = tg.Tensor(np.ones((2, 3)), requires_grad=True)
+    with scope("fc1"), scope("inner"):
+        y = x.sum(axis=1, keepdims=True)
+    assert y.grad_fn.op == "sum"
+    assert y.grad_fn.params == {"axis": (1,), "keepdims": True}
+    assert y.grad_fn.scope == ("fc1", "inner")
+    assert (x * 2.0).grad_fn.scope == ()
+
+
+def test_needs_input_grad_skips_work():
+    calls = []
+
+    class Probe(Function):
+        @staticmethod
+        def forward(ctx: Context, a, b):
+            return a * b
+
+        @staticmethod
+        def backward(ctx: Context, grad):
+            calls.append(ctx.needs_input_grad)
+            return (grad if ctx.needs_input_grad[0] else None), (grad if ctx.needs_input_grad[1] else None)
+
+    x = tg.Tensor([1.0], requires_grad=True)
+    c = tg.Tensor([2.0])
+    Probe.apply(x, c).sum().backward()
+    assert calls == [(True, False)]
+    assert x.grad is not None and c.grad is None
+
+
+def test_broadcast_gradient_is_reduced_to_input_shape_and_dtype():
+    bias = tg.Tensor(np.zeros((1, 3), dtype=np.float32), requires_grad=True)
+    x = tg.Tensor(np.ones((4, 3), dtype=np.float64))
+    (x + bias).sum().backward()
+    assert bias.grad.shape == (1, 3) and bias.grad.dtype == np.float32
+    np.testing.assert_allclose(bias.grad, [[4.0, 4.0, 4.0]])
+
+
+def test_ops_without_grad_inputs_record_no_graph():
+    y = tg.Tensor([1.0, 2.0]) * 2.0
+    assert y.grad_fn is None and not y.requires_grad

@@ -1,0 +1,133 @@
+"""Tensor construction, attributes, factories, seeding, comparisons and error messages."""
+
+import numpy as np
+import pytest
+
+import tinygrad_cnn as tg
+
+
+def test_lists_and_numbers_default_to_float32_arrays_keep_their_dtype():
+    assert tg.Tensor([1, 2, 3]).dtype == np.float32
+    assert tg.Tensor(2.5).dtype == np.float32 and tg.Tensor(2.5).shape == ()
+    assert tg.Tensor(np.arange(3)).dtype == np.arange(3).dtype
+    assert tg.Tensor(np.ones(2, dtype=np.float64)).dtype == np.float64
+    assert tg.Tensor([1, 2], dtype=np.int64).dtype == np.int64
+
+
+def test_tensor_from_tensor_copies_data():
+    a = tg.Tensor([1.0, 2.0])
+    b = tg.Tensor(a)
+    b.data[0] = 9.0
+    assert a.data[0] == 1.0
+
+
+def test_attributes():
+    t = tg.Tensor(np.arange(6, dtype=np.float32).reshape(2, 3), requires_grad=True)
+    assert t.shape == (2, 3) and t.ndim == 2 and t.size == 6 and t.numel() == 6 and len(t) == 2
+    assert t.T.shape == (3, 2) and t.is_leaf
+    assert t.numpy() is t.data
+    assert t[1, 2].item() == 5.0
+    assert t.tolist() == [[0, 1, 2], [3, 4, 5]]
+    with pytest.raises(ValueError, match="one-element"):
+        t.item()
+
+
+def test_repr_shows_data_shape_and_grad_fn():
+    x = tg.Tensor([1.0, 2.0], requires_grad=True)
+    assert "requires_grad=True" in repr(x)
+    text = repr(x * 2.0)
+    assert "[2., 4.]" in text and "shape=(2,)" in text and "grad_fn=<mulBackward>" in text
+
+
+def test_factories_shapes_dtypes_and_requires_grad():
+    assert tg.zeros(2, 3).shape == (2, 3) and tg.zeros((2, 3)).data.sum() == 0
+    assert tg.ones(4, dtype=np.float64).dtype == np.float64
+    assert tg.full((2, 2), 7.0).data.tolist() == [[7.0, 7.0], [7.0, 7.0]]
+    assert tg.eye(3).data.trace() == 3.0 and tg.eye(2, 3).shape == (2, 3)
+    assert tg.arange(5).dtype == np.int64 and tg.arange(0.0, 1.0, 0.25).shape == (4,)
+    assert tg.arange(5).tolist() == [0, 1, 2, 3, 4]
+    assert tg.randn(3, 4, requires_grad=True).requires_grad
+    base = tg.Tensor(np.ones((2, 5), dtype=np.float64))
+    assert tg.zeros_like(base).dtype == np.float64 and tg.ones_like(base).shape == (2, 5)
+    r = tg.rand(1000)
+    assert 0.0 <= r.data.min() and r.data.max() < 1.0
+
+
+def test_manual_seed_makes_randomness_reproducible():
+    tg.manual_seed(123)
+    a = tg.randn(5).data.copy()
+    tg.manual_seed(123)
+    b = tg.randn(5).data
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, tg.randn(5).data)
+    with pytest.raises(ValueError, match="seed"):
+        tg.manual_seed(-1)
+
+
+def test_comparisons_return_boolean_tensors_without_grad():
+    x = tg.Tensor([1.0, 2.0, 3.0], requires_grad=True)
+    assert (x > 1.5).tolist() == [False, True, True]
+    assert (x == tg.Tensor([1.0, 0.0, 3.0])).tolist() == [True, False, True]
+    assert (x <= 2.0).dtype == np.bool_ and not (x < 2.0).requires_grad
+    assert ((x >= 2.0).to(np.float32) * 1.0).tolist() == [0.0, 1.0, 1.0]
+
+
+def test_argmax_and_max_with_dim_return_indices_as_torch():
+    x = tg.Tensor([[1.0, 5.0, 2.0], [7.0, 0.0, 3.0]])
+    assert x.argmax().item() == 3
+    assert x.argmax(dim=1).tolist() == [1, 0]
+    values, indices = x.max(dim=1)
+    assert values.tolist() == [5.0, 7.0] and indices.tolist() == [1, 0]
+    assert x.min(1).indices.tolist() == [0, 1]
+    assert x.max().item() == 7.0
+
+
+def test_scalar_arithmetic_keeps_float32():
+    x = tg.Tensor([1.0, 2.0])
+    for y in (x + 1.5, 2.0 * x, x / 3.0, 1.0 - x, x ** 2, np.float64(2.0) * x):
+        assert y.dtype == np.float32
+
+
+def test_matmul_shape_mismatch_names_both_shapes():
+    with pytest.raises(ValueError, match=r"\(2, 3\) and \(4, 5\)"):
+        tg.ones(2, 3) @ tg.ones(4, 5)
+
+
+def test_reshape_and_axis_errors_are_clear():
+    with pytest.raises(ValueError, match=r"reshape: cannot reshape a tensor of shape \(2, 3\) into \(4, -1\)"):
+        tg.ones(2, 3).reshape(4, -1)
+    with pytest.raises(ValueError, match="sum: dim 2 is out of range"):
+        tg.ones(2, 3).sum(2)
+    with pytest.raises(ValueError, match=r"expand: shape \(2, 3\) cannot be expanded"):
+        tg.ones(2, 3).expand(4, 3)
+    with pytest.raises(ValueError, match="cat: shapes"):
+        tg.cat([tg.ones(2, 3), tg.ones(2, 4)], dim=0)
+
+
+def test_softmax_family_is_finite_for_huge_inputs():
+    x = tg.Tensor([[1e4, 0.0, -1e4], [-1e4, -1e4, -1e4]], requires_grad=True)
+    for out in (x.softmax(1), x.log_softmax(1), x.logsumexp(1)):
+        assert np.isfinite(out.data).all()
+    np.testing.assert_allclose(x.softmax(1).data[0], [1.0, 0.0, 0.0])
+    np.testing.assert_allclose(x.logsumexp(1).data, [1e4, -1e4 + np.log(3.0)], rtol=1e-6)
+    x.log_softmax(1).sum().backward()
+    assert np.isfinite(x.grad).all()
+
+
+def test_getitem_with_repeated_indices_accumulates_gradient():
+    x = tg.Tensor([1.0, 2.0, 3.0], requires_grad=True)
+    x[np.array([0, 0, 2])].sum().backward()
+    np.testing.assert_allclose(x.grad, [2.0, 0.0, 1.0])
+    y = tg.Tensor([[1.0, -2.0], [3.0, -4.0]], requires_grad=True)
+    y[y > 0].sum().backward()
+    np.testing.assert_allclose(y.grad, [[1.0, 0.0], [1.0, 0.0]])
+
+
+def test_split_and_casts():
+    x = tg.Tensor(np.arange(5, dtype=np.float32), requires_grad=True)
+    parts = x.split(2)
+    assert [p.shape for p in parts] == [(2,), (2,), (1,)]
+    d = x.double()
+    assert d.dtype == np.float64 and d.requires_grad
+    (d * 2.0).sum().backward()
+    assert x.grad.dtype == np.float32 and x.long().dtype == np.int64

@@ -58,7 +58,8 @@ class Linear(Function):
     """
 
     @staticmethod
-    def forward(ctx: Context, x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None) -> np.ndarray:
+    def forward(ctx: Context, x: np.ndarray, weight: np.ndarray, *optional_bias: np.ndarray) -> np.ndarray:
+        bias = optional_bias[0] if optional_bias else None
         if weight.ndim != 2:
             raise ValueError(f"linear: weight must be 2-D (out_features, in_features), got shape {weight.shape}")
         if x.ndim == 0 or x.shape[-1] != weight.shape[1]:

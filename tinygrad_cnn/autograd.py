@@ -10,7 +10,6 @@ reverse topological order, without recursion.
 from __future__ import annotations
 
 import contextlib
-import inspect
 import threading
 from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
@@ -140,8 +139,8 @@ class Function:
     Subclasses define ``forward(ctx, *arrays, **params) -> ndarray`` and
     ``backward(ctx, grad) -> ndarray | tuple`` (one gradient per tensor input, None where
     ``ctx.needs_input_grad`` is False). A gradient may keep a broadcast shape: the engine
-    reduces it to the input's shape and dtype. ``ctx.params`` holds every keyword argument
-    of forward, defaults included.
+    reduces it to the input's shape and dtype. ``ctx.params`` holds the keyword arguments
+    given to ``apply`` (a default that was not passed is not there: keep it on ctx if needed).
     """
 
     op_name: str = ""
@@ -164,19 +163,10 @@ class Function:
         """Run forward on the inputs' arrays; record a graph node when some input needs grad."""
         from tinygrad_cnn.tensor import Tensor
 
-        defaults = _KEYWORD_DEFAULTS.get(cls)
-        if defaults is None:
-            defaults = _KEYWORD_DEFAULTS[cls] = {
-                name: p.default for name, p in inspect.signature(cls.forward).parameters.items()
-                if p.default is not inspect.Parameter.empty
-            }
-        ctx = Context(cls, {**defaults, **params} if defaults else params, inputs)
+        ctx = Context(cls, params, inputs)
         out = cls.forward(ctx, *(t.data for t in inputs), **params)
         recorded = _grad_flag() and any(ctx.needs_input_grad)
         return Tensor._from_op(out, ctx if recorded else None)
-
-
-_KEYWORD_DEFAULTS: dict[type[Function], dict[str, Any]] = {}
 
 
 def _topological_order(root: "Tensor") -> list["Tensor"]:

@@ -119,10 +119,14 @@ class Context:
         """Keep ``arrays`` for backward; they are dropped when the graph is freed."""
         self.saved_tensors = arrays
 
+    def saved_attributes(self) -> dict[str, Any]:
+        """What forward stored as plain attributes on ctx (beyond the node's own fields)."""
+        return {k: v for k, v in vars(self).items() if k not in _NODE_FIELDS}
+
     def release(self) -> None:
         """Drop everything saved for backward (called after backward unless retain_graph)."""
         self.saved_tensors = ()
-        for key in [k for k in vars(self) if k not in _NODE_FIELDS]:
+        for key in self.saved_attributes():
             delattr(self, key)
         self.freed = True
 

@@ -1,0 +1,247 @@
+"""2-D convolution on NCHW tensors, plus the output-size and parameter-count arithmetic.
+
+The public API is NCHW, but the work happens with the batch innermost: the input is
+viewed as (C, H, W, N), im2col copies contiguous runs over N into columns of shape
+(C*KH*KW, OH*OW*N), and ONE matmul ``W(OC, C*KH*KW) @ cols`` gives the output in
+(OC, OH, OW, N) memory order. It is returned as ``out.transpose(3, 0, 1, 2)``: shape
+NCHW, memory CHWN, so the elementwise ops and pooling that follow keep that order and
+the next conv2d gets its input back as a free (C, H, W, N) view. The input gradient is
+a col2im scatter-add over the KH*KW kernel offsets (a loop over offsets only).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from tinygrad_cnn.autograd import Context, Function
+from tinygrad_cnn.tensor import Tensor
+
+IntPair = int | tuple[int, int]
+Padding = IntPair | str
+
+
+def pair(value: Any, name: str, op: str) -> tuple[int, int]:
+    """``value`` (an int or a pair of ints) as a pair; TypeError naming ``op`` and ``name`` otherwise."""
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return int(value), int(value)
+    if (isinstance(value, (tuple, list)) and len(value) == 2
+            and all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in value)):
+        return int(value[0]), int(value[1])
+    raise TypeError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
+
+
+def _positive(value: tuple[int, int], name: str, op: str) -> tuple[int, int]:
+    if min(value) < 1:
+        raise ValueError(f"{op}: {name} must be >= 1, got {value}")
+    return value
+
+
+def _padding(padding: Padding, kernel: tuple[int, int], stride: tuple[int, int], dilation: tuple[int, int],
+             op: str) -> tuple[int, int, int, int]:
+    """(top, bottom, left, right) padding for an int, a pair, "valid" or "same" (stride 1 only;
+    an even total goes half each side, an odd one puts the extra row/column at the bottom/right
+    as torch does)."""
+    if isinstance(padding, str):
+        if padding == "valid":
+            return 0, 0, 0, 0
+        if padding != "same":
+            raise ValueError(f"{op}: padding must be an int, a pair, 'valid' or 'same', got {padding!r}")
+        if stride != (1, 1):
+            raise ValueError(f"{op}: padding='same' is not supported for strided convolutions (stride={stride})")
+        total_h, total_w = dilation[0] * (kernel[0] - 1), dilation[1] * (kernel[1] - 1)
+        return total_h // 2, total_h - total_h // 2, total_w // 2, total_w - total_w // 2
+    ph, pw = pair(padding, "padding", op)
+    if min(ph, pw) < 0:
+        raise ValueError(f"{op}: padding must be >= 0, got {(ph, pw)}")
+    return ph, ph, pw, pw
+
+
+def _output_side(size: int, kernel: int, stride: int, pad_total: int, dilation: int) -> int:
+    return (size + pad_total - dilation * (kernel - 1) - 1) // stride + 1
+
+
+def calculate_output_size(input_size: IntPair, kernel_size: IntPair, stride: IntPair = 1, padding: Padding = 0,
+                          dilation: IntPair = 1, strict: bool = False) -> tuple[int, int]:
+    """Spatial output size (H_out, W_out) of a convolution or pooling window.
+
+    Per side: N_out = floor((N_in + 2P - D(F - 1) - 1) / S) + 1, with every argument an int
+    or an (H, W) pair; ``padding`` may also be "valid" (0) or "same" (N_out = N_in, stride 1).
+    Raises ValueError when an output side is below 1, and, with ``strict=True``, when the
+    division by the stride is not exact (windows would leave input rows/columns unused).
+    """
+    op = "calculate_output_size"
+    size = _positive(pair(input_size, "input_size", op), "input_size", op)
+    kernel = _positive(pair(kernel_size, "kernel_size", op), "kernel_size", op)
+    strides = _positive(pair(stride, "stride", op), "stride", op)
+    dilations = _positive(pair(dilation, "dilation", op), "dilation", op)
+    top, bottom, left, right = _padding(padding, kernel, strides, dilations, op)
+    out = []
+    for axis, n, k, s, p, d in zip("HW", size, kernel, strides, (top + bottom, left + right), dilations):
+        span = n + p - d * (k - 1) - 1
+        if span < 0:
+            raise ValueError(
+                f"{op}: kernel {k} (dilation {d}, effective {d * (k - 1) + 1}) is larger than the padded "
+                f"input {n + p} along {axis} (input {n}, padding {p} in total)"
+            )
+        if strict and span % s:
+            raise ValueError(
+                f"{op}: (input {n} + padding {p} - effective kernel {d * (k - 1) + 1}) = {span} is not "
+                f"divisible by stride {s} along {axis}; {span % s} input row(s)/column(s) would be unused"
+            )
+        out.append(span // s + 1)
+    return out[0], out[1]
+
+
+def count_parameters(in_channels: int, out_channels: int, kernel_size: IntPair, bias: bool = True) -> int:
+    """Learnable parameters of a conv layer: in*out*KH*KW weights, plus ``out`` biases.
+
+    ``kernel_size=1`` gives a Linear(in_channels, out_channels) layer's count, in*out + out.
+    """
+    kh, kw = _positive(pair(kernel_size, "kernel_size", "count_parameters"), "kernel_size", "count_parameters")
+    if in_channels < 1 or out_channels < 1:
+        raise ValueError(f"count_parameters: channels must be >= 1, got in={in_channels}, out={out_channels}")
+    return in_channels * out_channels * kh * kw + (out_channels if bias else 0)
+
+
+def window(start: int, count: int, step: int) -> slice:
+    """The slice of ``count`` positions from ``start`` every ``step`` (one kernel offset's rows)."""
+    return slice(start, start + step * (count - 1) + 1, step)
+
+
+def chwn_padded(x: np.ndarray, pads: tuple[int, int, int, int], fill: float = 0.0) -> np.ndarray:
+    """NCHW ``x`` as a C-contiguous (C, H + top + bottom, W + left + right, N) array, borders = ``fill``.
+
+    Free (a view) when ``x`` already has CHWN memory and no padding is asked for.
+    """
+    top, bottom, left, right = pads
+    xc = x.transpose(1, 2, 3, 0)
+    if not any(pads):
+        return np.ascontiguousarray(xc)
+    c, h, w, n = xc.shape
+    out = np.empty((c, h + top + bottom, w + left + right, n), dtype=x.dtype)
+    out[:, :top] = fill
+    out[:, top + h:] = fill
+    out[:, top:top + h, :left] = fill
+    out[:, top:top + h, left + w:] = fill
+    out[:, top:top + h, left:left + w] = xc
+    return out
+
+
+def _check(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, stride: tuple[int, int],
+           padding: Padding, dilation: tuple[int, int], groups: int) -> tuple[tuple[int, int, int, int], int, int]:
+    """Validate conv2d's arguments; return the (top, bottom, left, right) padding and (OH, OW)."""
+    if x.ndim != 4:
+        raise ValueError(f"conv2d: input must be 4-D (N, C, H, W), got shape {x.shape}")
+    if weight.ndim != 4:
+        raise ValueError(f"conv2d: weight must be 4-D (out_channels, in_channels/groups, KH, KW), got shape {weight.shape}")
+    if not isinstance(groups, (int, np.integer)) or isinstance(groups, bool) or groups < 1:
+        raise ValueError(f"conv2d: groups must be an int >= 1, got {groups!r}")
+    _positive(stride, "stride", "conv2d")
+    _positive(dilation, "dilation", "conv2d")
+    out_channels, group_channels, kh, kw = weight.shape
+    if x.shape[1] % groups or out_channels % groups:
+        raise ValueError(
+            f"conv2d: groups={groups} must divide both the input's {x.shape[1]} channels (input {x.shape}) "
+            f"and the weight's {out_channels} output channels (weight {weight.shape})"
+        )
+    if x.shape[1] != group_channels * groups:
+        raise ValueError(
+            f"conv2d: input {x.shape} has {x.shape[1]} channels but weight {weight.shape} expects "
+            f"{group_channels * groups} (groups={groups})"
+        )
+    if bias is not None and bias.shape != (out_channels,):
+        raise ValueError(f"conv2d: bias shape {bias.shape} must be ({out_channels},) for weight {weight.shape}")
+    pads = _padding(padding, (kh, kw), stride, dilation, "conv2d")
+    padded = (x.shape[2] + pads[0] + pads[1], x.shape[3] + pads[2] + pads[3])
+    effective = (dilation[0] * (kh - 1) + 1, dilation[1] * (kw - 1) + 1)
+    if effective[0] > padded[0] or effective[1] > padded[1]:
+        raise ValueError(
+            f"conv2d: kernel {(kh, kw)} (dilation {dilation}, effective {effective}) is larger than the "
+            f"padded input {padded} (input {x.shape}, padding {pads[0::2]})"
+        )
+    oh = (padded[0] - effective[0]) // stride[0] + 1
+    ow = (padded[1] - effective[1]) // stride[1] + 1
+    return pads, oh, ow
+
+
+class Conv2d(Function):
+    """Cross-correlation of NCHW input (N, C, H, W) with weight (OC, C/groups, KH, KW) (+ bias (OC,)).
+
+    out[n, o, y, x] = b[o] + sum_{c, i, j} w[o, c, i, j] * xpad[n, g*C/groups + c, y*sh + i*dh, x*sw + j*dw]
+    with g the group of output channel o. As matmuls per group, with cols the im2col matrix
+    (C*KH*KW, OH*OW*N): out = W @ cols; dW = g @ cols^T; dcols = W^T @ g, scattered back
+    over the kernel offsets (col2im); db = g summed over N, OH, OW.
+    """
+
+    op_name = "conv2d"
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None, *,
+                stride: tuple[int, int], padding: Padding, dilation: tuple[int, int], groups: int) -> np.ndarray:
+        pads, oh, ow = _check(x, weight, bias, stride, padding, dilation, groups)
+        n, c, h, w = x.shape
+        out_channels, _, kh, kw = weight.shape
+        xp = chwn_padded(x, pads)
+        cols = np.empty((c, kh, kw, oh, ow, n), dtype=x.dtype)
+        for i in range(kh):
+            rows = window(i * dilation[0], oh, stride[0])
+            for j in range(kw):
+                cols[:, i, j] = xp[:, rows, window(j * dilation[1], ow, stride[1])]
+        cols = cols.reshape(groups, -1, oh * ow * n)
+        w3 = weight.reshape(groups, out_channels // groups, -1)
+        out = np.matmul(w3, cols)
+        if bias is not None:
+            out += bias.reshape(groups, -1, 1)
+        ctx.geometry = (x.shape, xp.shape, pads, oh, ow)
+        ctx.save_for_backward(cols if ctx.needs_input_grad[1] else None,
+                              w3 if ctx.needs_input_grad[0] else None)
+        return out.reshape(out_channels, oh, ow, n).transpose(3, 0, 1, 2)
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray):
+        cols, w3 = ctx.saved_tensors
+        x_shape, padded_shape, pads, oh, ow = ctx.geometry
+        stride, dilation = ctx.params["stride"], ctx.params["dilation"]
+        groups = ctx.params["groups"]
+        n = x_shape[0]
+        g3 = np.ascontiguousarray(grad.transpose(1, 2, 3, 0)).reshape(groups, -1, oh * ow * n)
+        grad_x = grad_w = grad_b = None
+        if ctx.needs_input_grad[1]:
+            grad_w = np.matmul(g3, cols.transpose(0, 2, 1)).reshape(ctx.inputs[1].shape)
+        if len(ctx.needs_input_grad) == 3 and ctx.needs_input_grad[2]:
+            grad_b = g3.sum(axis=2).reshape(-1)
+        if ctx.needs_input_grad[0]:
+            c, h, w = x_shape[1:]
+            kh, kw = ctx.inputs[1].shape[2:]
+            dcols = np.matmul(w3.transpose(0, 2, 1), g3).reshape(c, kh, kw, oh, ow, n)
+            dxp = np.zeros(padded_shape, dtype=dcols.dtype)
+            for i in range(kh):
+                rows = window(i * dilation[0], oh, stride[0])
+                for j in range(kw):
+                    dxp[:, rows, window(j * dilation[1], ow, stride[1])] += dcols[:, i, j]
+            top, _, left, _ = pads
+            grad_x = dxp[:, top:top + h, left:left + w].transpose(3, 0, 1, 2)
+        return (grad_x, grad_w, grad_b)[:len(ctx.needs_input_grad)]
+
+
+def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: IntPair = 1, padding: Padding = 0,
+           dilation: IntPair = 1, groups: int = 1) -> Tensor:
+    """2-D convolution (cross-correlation) as torch.nn.functional.conv2d.
+
+    input (N, C, H, W), weight (OC, C/groups, KH, KW), bias (OC,) or None -> (N, OC, OH, OW)
+    with OH = floor((H + 2*ph - dh*(KH - 1) - 1) / sh) + 1 (likewise OW). ``stride``,
+    ``padding`` and ``dilation`` are ints or (H, W) pairs; ``padding`` may also be "valid"
+    (no padding) or "same" (output size = input size, stride 1 only). ``groups`` splits the
+    channels into independent convolutions (groups = C is depthwise). The result has NCHW
+    shape and (C, H, W, N) memory order. Raises ValueError naming the shapes on bad input.
+    """
+    for name, t in (("input", input), ("weight", weight), ("bias", bias)):
+        if not (isinstance(t, Tensor) or (name == "bias" and t is None)):
+            raise TypeError(f"conv2d: {name} must be a Tensor, got {type(t).__name__}")
+    strides = pair(stride, "stride", "conv2d")
+    dilations = pair(dilation, "dilation", "conv2d")
+    pad = padding if isinstance(padding, str) else pair(padding, "padding", "conv2d")
+    inputs = (input, weight) if bias is None else (input, weight, bias)
+    return Conv2d.apply(*inputs, stride=strides, padding=pad, dilation=dilations, groups=groups)

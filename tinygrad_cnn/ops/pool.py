@@ -1,0 +1,251 @@
+"""2-D max and average pooling on NCHW tensors, as torch.nn.functional's.
+
+Both work on a 4-D view (P, H, W, Q) with the spatial axes in the middle: (C, H, W, N) when
+the input has the batch-innermost memory that conv2d produces, (N*C, H, W, 1) when it is
+plain C-contiguous NCHW. Either view is free, and each kernel offset's window is then one
+strided slice, so the loops run over the KH*KW kernel offsets only. Results keep the
+input's memory order.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tinygrad_cnn.autograd import Context, Function
+from tinygrad_cnn.ops.conv import IntPair, pair, window
+from tinygrad_cnn.tensor import Tensor
+
+
+def _work_view(x: np.ndarray) -> tuple[np.ndarray, bool]:
+    """``x`` (N, C, H, W) as a free (P, H, W, Q) view, and whether that view is the plain-NCHW
+    one, (N*C, H, W, 1) (else it is (C, H, W, N))."""
+    n, c, h, w = x.shape
+    if x.flags.c_contiguous:
+        return x.reshape(n * c, h, w, 1), True
+    return x.transpose(1, 2, 3, 0), False
+
+
+def _to_work(a: np.ndarray, nchw: bool) -> np.ndarray:
+    """An (N, C, h, w) array (the upstream gradient) in the (P, h, w, Q) form of ``_work_view``."""
+    n, c, h, w = a.shape
+    return a.reshape(n * c, h, w, 1) if nchw else a.transpose(1, 2, 3, 0)
+
+
+def _from_work(a: np.ndarray, n: int, c: int, nchw: bool) -> np.ndarray:
+    """A (P, h, w, Q) result back as (N, C, h, w), keeping its memory order."""
+    return a.reshape(n, c, a.shape[1], a.shape[2]) if nchw else a.transpose(3, 0, 1, 2)
+
+
+class _Geometry:
+    """Window arithmetic of one pooling call, per spatial axis, as torch computes it."""
+
+    def __init__(self, op: str, shape: tuple[int, ...], kernel_size: IntPair, stride: IntPair | None,
+                 padding: IntPair, dilation: IntPair, ceil_mode: bool) -> None:
+        if len(shape) != 4:
+            raise ValueError(f"{op}: input must be 4-D (N, C, H, W), got shape {tuple(shape)}")
+        self.kernel = pair(kernel_size, "kernel_size", op)
+        self.stride = self.kernel if stride is None else pair(stride, "stride", op)
+        self.padding = pair(padding, "padding", op)
+        self.dilation = pair(dilation, "dilation", op)
+        for name in ("kernel", "stride", "dilation"):
+            if min(getattr(self, name)) < 1:
+                raise ValueError(f"{op}: {name if name != 'kernel' else 'kernel_size'} must be >= 1, got {getattr(self, name)}")
+        if min(self.padding) < 0:
+            raise ValueError(f"{op}: padding must be >= 0, got {self.padding}")
+        if any(p > k // 2 for p, k in zip(self.padding, self.kernel)):
+            raise ValueError(f"{op}: padding {self.padding} must be at most half of kernel_size {self.kernel}")
+        self.size = tuple(shape[2:])
+        self.effective = tuple(d * (k - 1) + 1 for k, d in zip(self.kernel, self.dilation))
+        out = []
+        for axis, n, k, s, p, e in zip("HW", self.size, self.kernel, self.stride, self.padding, self.effective):
+            span = n + 2 * p - e
+            if span < 0:
+                raise ValueError(
+                    f"{op}: kernel {k} (effective {e}) is larger than the padded input {n + 2 * p} along {axis} "
+                    f"(input shape {tuple(shape)}, padding {p})"
+                )
+            o = (span + (s - 1 if ceil_mode else 0)) // s + 1
+            if ceil_mode and (o - 1) * s >= n + p:
+                o -= 1
+            out.append(o)
+        self.out = (out[0], out[1])
+        # padding after the input: p, plus what the last ceil_mode window reaches beyond it
+        self.after = tuple(max(p, (o - 1) * s + e - n - p)
+                           for n, s, p, e, o in zip(self.size, self.stride, self.padding, self.effective, self.out))
+        self.overlap = any(s < e for s, e in zip(self.stride, self.effective))
+
+    def padded(self, v: np.ndarray, fill: float) -> np.ndarray:
+        """The (P, H, W, Q) view padded with ``fill`` (the view itself when no padding is needed)."""
+        (top, left), (bottom, right) = self.padding, self.after
+        if not (top or left or bottom or right):
+            return v
+        p, h, w, q = v.shape
+        out = np.full((p, top + h + bottom, left + w + right, q), fill, dtype=v.dtype)
+        out[:, top:top + h, left:left + w] = v
+        return out
+
+    def offsets(self):
+        """(k, rows, cols) for each kernel offset k = i*KW + j: the slices picking that offset's
+        element of every window."""
+        (kh, kw), (oh, ow) = self.kernel, self.out
+        for i in range(kh):
+            rows = window(i * self.dilation[0], oh, self.stride[0])
+            for j in range(kw):
+                yield i * kw + j, rows, window(j * self.dilation[1], ow, self.stride[1])
+
+    def scatter(self, p: int, q: int, dtype: np.dtype, parts) -> np.ndarray:
+        """The (P, H, W, Q) input gradient from ``parts``, (rows, cols, window_grad) per kernel
+        offset, added into a padded buffer (assigned when windows do not overlap), then cropped."""
+        (top, left), (bottom, right) = self.padding, self.after
+        h, w = self.size
+        shape = (p, top + h + bottom, left + w + right, q)
+        # windows that tile the buffer exactly write every element once: no need to zero it
+        tiled = all(s == k == e and o * s == n for s, k, e, o, n in
+                    zip(self.stride, self.kernel, self.effective, self.out, shape[1:3]))
+        buffer = np.empty(shape, dtype=dtype) if tiled else np.zeros(shape, dtype=dtype)
+        for rows, cols, part in parts:
+            if self.overlap:
+                buffer[:, rows, cols] += part
+            else:
+                buffer[:, rows, cols] = part
+        return buffer[:, top:top + h, left:left + w]
+
+
+def _window_max(geo: _Geometry, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Max of each window of the (P, H, W, Q) view ``v`` (-inf padded) and the kernel offset
+    k = i*KW + j of each window's first maximum in row-major window order."""
+    vp = geo.padded(v, -np.inf)
+    best = np.empty((v.shape[0],) + geo.out + (v.shape[3],), dtype=v.dtype)
+    index_type = np.uint8 if geo.kernel[0] * geo.kernel[1] <= 256 else np.int32
+    arg, step = np.zeros(best.shape, dtype=index_type), np.empty(best.shape, dtype=index_type)
+    better = np.empty(best.shape, dtype=bool)
+    for k, rows, cols in geo.offsets():
+        candidate = vp[:, rows, cols]
+        if k == 0:
+            np.copyto(best, candidate)
+            continue
+        np.greater(candidate, best, out=better)
+        np.maximum(best, candidate, out=best)
+        # offsets come in increasing order, so "arg = k where better" is a maximum (masked
+        # assignment is ~20x slower than these two arithmetic passes)
+        np.multiply(better, index_type(k), out=step)
+        np.maximum(arg, step, out=arg)
+    return best, arg
+
+
+class MaxPool2d(Function):
+    """Maximum of each KHxKW window (padding counts as -inf).
+
+    The gradient of each window goes to ONE input, its first maximum in row-major window
+    order, as torch does. Forward saves only the winning kernel offset of each window.
+    """
+
+    op_name = "max_pool2d"
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray, *, kernel_size: tuple[int, int], stride: tuple[int, int],
+                padding: tuple[int, int], dilation: tuple[int, int], ceil_mode: bool) -> np.ndarray:
+        geo = _Geometry("max_pool2d", x.shape, kernel_size, stride, padding, dilation, ceil_mode)
+        v, nchw = _work_view(x)
+        best, arg = _window_max(geo, v)
+        ctx.geo, ctx.nchw, ctx.arg = geo, nchw, arg
+        return _from_work(best, x.shape[0], x.shape[1], nchw)
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray):
+        geo, arg, nchw = ctx.geo, ctx.arg, ctx.nchw
+        n, c = grad.shape[:2]
+        g = _to_work(grad, nchw)
+        parts = ((rows, cols, g * (arg == k)) for k, rows, cols in geo.offsets())
+        dx = geo.scatter(arg.shape[0], arg.shape[3], grad.dtype, parts)
+        return _from_work(dx, n, c, nchw)
+
+
+def _flat_indices(geo: _Geometry, arg: np.ndarray) -> np.ndarray:
+    """The flat index h*W + w into the input plane of each window's chosen element (torch's indices)."""
+    kw = geo.kernel[1]
+    rows = (np.arange(geo.out[0]) * geo.stride[0] - geo.padding[0])[None, :, None, None] + (arg // kw) * geo.dilation[0]
+    cols = (np.arange(geo.out[1]) * geo.stride[1] - geo.padding[1])[None, None, :, None] + (arg % kw) * geo.dilation[1]
+    return rows.astype(np.int64) * geo.size[1] + cols
+
+
+def max_pool2d(input: Tensor, kernel_size: IntPair, stride: IntPair | None = None, padding: IntPair = 0,
+               dilation: IntPair = 1, ceil_mode: bool = False,
+               return_indices: bool = False) -> Tensor | tuple[Tensor, Tensor]:
+    """2-D max pooling as torch.nn.functional.max_pool2d: (N, C, H, W) -> (N, C, OH, OW).
+
+    OH = floor((H + 2*ph - dh*(KH - 1) - 1) / sh) + 1 (ceil with ``ceil_mode``, as long as
+    the last window starts inside the input or its top/left padding); ``stride`` defaults
+    to ``kernel_size``; ``padding`` (at most half the kernel) pads with -inf. With
+    ``return_indices``, also returns int64 indices (N, C, OH, OW): the flat position h*W + w
+    of each window's maximum in its input plane, as torch's.
+    """
+    if not isinstance(input, Tensor):
+        raise TypeError(f"max_pool2d: input must be a Tensor, got {type(input).__name__}")
+    geo = _Geometry("max_pool2d", input.shape, kernel_size, stride, padding, dilation, ceil_mode)
+    out = MaxPool2d.apply(input, kernel_size=geo.kernel, stride=geo.stride, padding=geo.padding,
+                          dilation=geo.dilation, ceil_mode=bool(ceil_mode))
+    if not return_indices:
+        return out
+    v, nchw = _work_view(input.data)
+    indices = _from_work(_flat_indices(geo, _window_max(geo, v)[1]), input.shape[0], input.shape[1], nchw)
+    return out, Tensor(np.ascontiguousarray(indices))
+
+
+class AvgPool2d(Function):
+    """Mean of each KHxKW window (zero padding). The divisor is KH*KW clipped to the padded
+    input (``count_include_pad``) or the number of real input elements in the window, as
+    torch's; each window's gradient is spread evenly over the elements it averaged."""
+
+    op_name = "avg_pool2d"
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray, *, kernel_size: tuple[int, int], stride: tuple[int, int],
+                padding: tuple[int, int], ceil_mode: bool, count_include_pad: bool) -> np.ndarray:
+        geo = _Geometry("avg_pool2d", x.shape, kernel_size, stride, padding, 1, ceil_mode)
+        v, nchw = _work_view(x)
+        vp = geo.padded(v, 0.0)
+        total = np.zeros((v.shape[0],) + geo.out + (v.shape[3],), dtype=x.dtype)
+        for _, rows, cols in geo.offsets():
+            total += vp[:, rows, cols]
+        inverse = 1.0 / _divisor(geo, count_include_pad)
+        total *= inverse.astype(x.dtype, copy=False)
+        ctx.geo, ctx.nchw, ctx.inverse = geo, nchw, inverse.astype(x.dtype, copy=False)
+        return _from_work(total, x.shape[0], x.shape[1], nchw)
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray):
+        geo, nchw = ctx.geo, ctx.nchw
+        n, c = grad.shape[:2]
+        g = _to_work(grad, nchw) * ctx.inverse
+        dx = geo.scatter(g.shape[0], g.shape[3], grad.dtype, ((rows, cols, g) for _, rows, cols in geo.offsets()))
+        return _from_work(dx, n, c, nchw)
+
+
+def _divisor(geo: _Geometry, count_include_pad: bool) -> np.ndarray:
+    """(1, OH, OW, 1) window sizes torch divides by: windows clipped to the padded input
+    (``count_include_pad``) or to the input itself."""
+    counts = []
+    for n, k, s, p, o in zip(geo.size, geo.kernel, geo.stride, geo.padding, geo.out):
+        start = np.arange(o) * s - p
+        end = np.minimum(start + k, n + p)
+        if not count_include_pad:
+            start, end = np.maximum(start, 0), np.minimum(end, n)
+        counts.append(end - start)
+    return (counts[0][:, None] * counts[1][None, :])[None, :, :, None].astype(np.float64)
+
+
+def avg_pool2d(input: Tensor, kernel_size: IntPair, stride: IntPair | None = None, padding: IntPair = 0,
+               ceil_mode: bool = False, count_include_pad: bool = True) -> Tensor:
+    """2-D average pooling as torch.nn.functional.avg_pool2d: (N, C, H, W) -> (N, C, OH, OW).
+
+    Output size as max_pool2d's (no dilation); ``stride`` defaults to ``kernel_size``;
+    ``padding`` (at most half the kernel) pads with zeros, which count in the divisor when
+    ``count_include_pad`` (the default), except where a ``ceil_mode`` window overhangs the
+    padding, exactly as torch.
+    """
+    if not isinstance(input, Tensor):
+        raise TypeError(f"avg_pool2d: input must be a Tensor, got {type(input).__name__}")
+    geo = _Geometry("avg_pool2d", input.shape, kernel_size, stride, padding, 1, ceil_mode)
+    return AvgPool2d.apply(input, kernel_size=geo.kernel, stride=geo.stride, padding=geo.padding,
+                           ceil_mode=bool(ceil_mode), count_include_pad=bool(count_include_pad))

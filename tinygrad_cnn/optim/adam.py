@@ -1,0 +1,88 @@
+"""Adam and AdamW, with PyTorch's exact update (including amsgrad)."""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+import numpy as np
+
+from tinygrad_cnn.optim.optimizer import Optimizer
+from tinygrad_cnn.tensor import Tensor
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba) with PyTorch's update, per parameter p with gradient g at step t:
+
+        g = g + weight_decay * p                  (Adam: L2 penalty in the gradient)
+        p = p * (1 - lr * weight_decay)           (AdamW: decoupled decay, instead)
+        m = m + (1 - beta1) * (g - m)
+        v = beta2 * v + (1 - beta2) * g * g
+        v_hat = max(v_hat, v) if amsgrad else v
+        p = p - lr / (1 - beta1**t) * m / (sqrt(v_hat) / sqrt(1 - beta2**t) + eps)
+    """
+
+    decoupled_weight_decay = False
+
+    def __init__(self, params: Iterable[Tensor] | Iterable[dict[str, Any]], lr: float = 1e-3,
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8, weight_decay: float = 0.0,
+                 amsgrad: bool = False) -> None:
+        name = type(self).__name__
+        if lr < 0:
+            raise ValueError(f"{name}: invalid learning rate {lr} (must be >= 0)")
+        if eps < 0:
+            raise ValueError(f"{name}: invalid eps {eps} (must be >= 0)")
+        if len(betas) != 2 or not all(0.0 <= b < 1.0 for b in betas):
+            raise ValueError(f"{name}: invalid betas {betas} (each must be in [0, 1))")
+        if weight_decay < 0:
+            raise ValueError(f"{name}: invalid weight_decay {weight_decay} (must be >= 0)")
+        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
+                                      amsgrad=amsgrad))
+
+    def _update_group(self, group: dict[str, Any]) -> None:
+        lr, eps, weight_decay = float(group["lr"]), float(group["eps"]), float(group["weight_decay"])
+        beta1, beta2 = (float(b) for b in group["betas"])
+        amsgrad = bool(group["amsgrad"])
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            grad = p.grad
+            state = self.state.setdefault(p, {})
+            if not state:
+                state["step"] = 0
+                state["exp_avg"] = np.zeros_like(p.data)
+                state["exp_avg_sq"] = np.zeros_like(p.data)
+            if amsgrad and "max_exp_avg_sq" not in state:
+                state["max_exp_avg_sq"] = np.zeros_like(p.data)
+            state["step"] += 1
+            step = state["step"]
+            if weight_decay != 0:
+                if self.decoupled_weight_decay:
+                    p.data *= 1 - lr * weight_decay
+                else:
+                    grad = grad + weight_decay * p.data
+            exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+            exp_avg += (1 - beta1) * (grad - exp_avg)
+            exp_avg_sq *= beta2
+            exp_avg_sq += (1 - beta2) * (grad * grad)
+            step_size = lr / (1 - beta1 ** step)
+            bias_correction2_sqrt = (1 - beta2 ** step) ** 0.5
+            if amsgrad:
+                np.maximum(state["max_exp_avg_sq"], exp_avg_sq, out=state["max_exp_avg_sq"])
+                denom = np.sqrt(state["max_exp_avg_sq"])
+            else:
+                denom = np.sqrt(exp_avg_sq)
+            denom /= bias_correction2_sqrt
+            denom += eps
+            p.data -= step_size * (exp_avg / denom)
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter): p = p * (1 - lr * weight_decay)
+    before the Adam step; ``weight_decay`` defaults to 1e-2, as torch.optim.AdamW."""
+
+    decoupled_weight_decay = True
+
+    def __init__(self, params: Iterable[Tensor] | Iterable[dict[str, Any]], lr: float = 1e-3,
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8, weight_decay: float = 1e-2,
+                 amsgrad: bool = False) -> None:
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad)

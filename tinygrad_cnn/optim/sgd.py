@@ -1,0 +1,54 @@
+"""Stochastic gradient descent with momentum, dampening, Nesterov and weight decay, as torch.optim.SGD."""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+import numpy as np
+
+from tinygrad_cnn.optim.optimizer import Optimizer
+from tinygrad_cnn.tensor import Tensor
+
+
+class SGD(Optimizer):
+    """SGD with PyTorch's update, per parameter p with gradient g:
+
+        g = g + weight_decay * p
+        buf = g (first step), else buf = momentum * buf + (1 - dampening) * g
+        g = g + momentum * buf (nesterov), else g = buf        [when momentum != 0]
+        p = p - lr * g
+    """
+
+    def __init__(self, params: Iterable[Tensor] | Iterable[dict[str, Any]], lr: float = 1e-3, momentum: float = 0.0,
+                 dampening: float = 0.0, weight_decay: float = 0.0, nesterov: bool = False) -> None:
+        if lr < 0:
+            raise ValueError(f"SGD: invalid learning rate {lr} (must be >= 0)")
+        if momentum < 0:
+            raise ValueError(f"SGD: invalid momentum {momentum} (must be >= 0)")
+        if weight_decay < 0:
+            raise ValueError(f"SGD: invalid weight_decay {weight_decay} (must be >= 0)")
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError(f"SGD: Nesterov momentum requires a momentum > 0 and zero dampening, "
+                             f"got momentum={momentum}, dampening={dampening}")
+        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
+                                      nesterov=nesterov))
+
+    def _update_group(self, group: dict[str, Any]) -> None:
+        lr, momentum, dampening = float(group["lr"]), float(group["momentum"]), float(group["dampening"])
+        weight_decay, nesterov = float(group["weight_decay"]), bool(group["nesterov"])
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            grad = p.grad
+            if weight_decay != 0:
+                grad = grad + weight_decay * p.data
+            if momentum != 0:
+                state = self.state.setdefault(p, {})
+                buf = state.get("momentum_buffer")
+                if buf is None:
+                    buf = state["momentum_buffer"] = np.array(grad, dtype=p.dtype)
+                else:
+                    buf *= momentum
+                    buf += (1 - dampening) * grad
+                grad = grad + momentum * buf if nesterov else buf
+            p.data -= lr * grad

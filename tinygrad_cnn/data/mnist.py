@@ -1,0 +1,336 @@
+"""MNIST from its four IDX files: parsing, verification, root resolution and download.
+
+The files are read gzipped (``*.gz``) or raw. Each one is checked before use: the IDX
+magic number (images or labels), the item count and image size, the exact byte length
+and the SHA-256 of the uncompressed bytes. Whatever is wrong raises ``MNISTError``
+naming the file and the fault. Verified arrays are cached per process, so a second
+``load_mnist`` costs only the conversion to float32.
+
+Where the files are looked for (first match wins):
+
+1. the ``root`` argument;
+2. the ``TINYGRAD_CNN_DATA`` environment variable;
+3. ``data/mnist`` of the source checkout that holds this package, then
+   ``~/.cache/tinygrad_cnn/mnist``, then ``./data/mnist``.
+
+``download=True`` puts missing files in the first of these folders (the checkout's
+data/mnist, or the user cache for an installed package).
+
+A folder holding a ``mnist/`` subfolder (such as the repository's ``data/``) works too.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import struct
+import sys
+import urllib.request
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from tinygrad_cnn.checkpoint import atomic_write
+
+ENV_VAR = "TINYGRAD_CNN_DATA"
+
+DEFAULT_MIRRORS: tuple[str, ...] = (
+    "https://ossci-datasets.s3.amazonaws.com/mnist/",
+    "https://storage.googleapis.com/cvdf-datasets/mnist/",
+    "http://yann.lecun.com/exdb/mnist/",
+)
+
+IMAGES_MAGIC = 0x00000803
+LABELS_MAGIC = 0x00000801
+
+_IDX_TYPES = {
+    0x08: np.dtype(np.uint8),
+    0x09: np.dtype(np.int8),
+    0x0B: np.dtype(">i2"),
+    0x0C: np.dtype(">i4"),
+    0x0D: np.dtype(">f4"),
+    0x0E: np.dtype(">f8"),
+}
+
+_MAX_DOWNLOAD_BYTES = 64 * 1024 * 1024
+
+
+class MNISTError(ValueError):
+    """An MNIST file is truncated, corrupted, or not the file its name says."""
+
+
+class MNISTDownloadError(OSError):
+    """No mirror delivered a verified copy of an MNIST file."""
+
+
+@dataclass(frozen=True)
+class MNISTFile:
+    """One of the four MNIST files: its name (without .gz), IDX magic, shape and checksum."""
+
+    name: str
+    magic: int
+    shape: tuple[int, ...]
+    sha256: str
+
+    @property
+    def nbytes(self) -> int:
+        """Length of the uncompressed file: header plus one byte per value."""
+        return 4 + 4 * len(self.shape) + int(np.prod(self.shape))
+
+
+FILES: dict[str, MNISTFile] = {
+    "train_images": MNISTFile(
+        "train-images-idx3-ubyte", IMAGES_MAGIC, (60000, 28, 28),
+        "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
+    ),
+    "train_labels": MNISTFile(
+        "train-labels-idx1-ubyte", LABELS_MAGIC, (60000,),
+        "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
+    ),
+    "test_images": MNISTFile(
+        "t10k-images-idx3-ubyte", IMAGES_MAGIC, (10000, 28, 28),
+        "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
+    ),
+    "test_labels": MNISTFile(
+        "t10k-labels-idx1-ubyte", LABELS_MAGIC, (10000,),
+        "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
+    ),
+}
+
+_CACHE: dict[tuple[str, int, int], np.ndarray] = {}
+
+
+# ---------------------------------------------------------------------------- IDX parsing
+def _describe_magic(magic: int) -> str:
+    if magic == IMAGES_MAGIC:
+        return "an image file"
+    if magic == LABELS_MAGIC:
+        return "a label file"
+    return "an IDX file"
+
+
+def _header(raw: bytes, name: str) -> tuple[int, tuple[int, ...], int]:
+    """(magic, dims, header length) of an IDX file, or MNISTError for a malformed header."""
+    if len(raw) < 4:
+        raise MNISTError(f"{name}: file is truncated: {len(raw)} bytes, too short for an IDX header")
+    magic = int.from_bytes(raw[:4], "big")
+    code, ndim = raw[2], raw[3]
+    if raw[:2] != b"\0\0" or code not in _IDX_TYPES or ndim == 0:
+        raise MNISTError(f"{name}: not an IDX file (magic number 0x{magic:08x})")
+    length = 4 + 4 * ndim
+    if len(raw) < length:
+        raise MNISTError(f"{name}: file is truncated: {len(raw)} bytes, too short for a {ndim}-d IDX header")
+    return magic, struct.unpack(f">{ndim}I", raw[4:length]), length
+
+
+def parse_idx(raw: bytes, name: str = "<bytes>") -> np.ndarray:
+    """The array stored in the uncompressed IDX bytes ``raw`` (read-only, the file's dtype and dims).
+
+    Raises MNISTError (mentioning ``name``) when the header is malformed or the data is
+    shorter or longer than the dims say.
+    """
+    magic, dims, offset = _header(raw, name)
+    dtype = _IDX_TYPES[raw[2]]
+    expected = offset + int(np.prod(dims)) * dtype.itemsize
+    if len(raw) < expected:
+        raise MNISTError(
+            f"{name}: file is truncated: {len(raw)} bytes where an IDX array of shape {dims} needs {expected}"
+        )
+    if len(raw) > expected:
+        raise MNISTError(f"{name}: {len(raw) - expected} unexpected bytes after the IDX array of shape {dims}")
+    return np.frombuffer(raw, dtype=dtype, offset=offset).reshape(dims)
+
+
+def _decompress(data: bytes, name: str) -> bytes:
+    if data[:2] != b"\x1f\x8b":
+        return data
+    try:
+        return gzip.decompress(data)
+    except (EOFError, OSError, zlib.error) as exc:
+        raise MNISTError(
+            f"{name}: cannot decompress ({exc}); the file is truncated or corrupted: delete it and download it again"
+        ) from None
+
+
+def read_idx(path: str | os.PathLike) -> np.ndarray:
+    """The array in the IDX file at ``path`` (gzipped or raw), read-only, with the file's dims."""
+    path = Path(path)
+    return parse_idx(_decompress(path.read_bytes(), path.name), path.name)
+
+
+def verify_mnist_bytes(raw: bytes, spec: MNISTFile, name: str) -> np.ndarray:
+    """Check uncompressed bytes against ``spec`` (magic, counts, size, SHA-256); return the uint8 array."""
+    magic, dims, _ = _header(raw, name)
+    if magic != spec.magic:
+        raise MNISTError(
+            f"{name}: magic number 0x{magic:08x} ({_describe_magic(magic)}) where {spec.name} needs "
+            f"0x{spec.magic:08x} ({_describe_magic(spec.magic)}); is this file under the wrong name?"
+        )
+    if dims[0] != spec.shape[0]:
+        raise MNISTError(
+            f"{name}: holds {dims[0]} items where {spec.name} has {spec.shape[0]}; is this file under the wrong name?"
+        )
+    if dims != spec.shape:
+        raise MNISTError(f"{name}: holds an array of shape {dims} where {spec.name} has {spec.shape}")
+    array = parse_idx(raw, name)
+    digest = hashlib.sha256(raw).hexdigest()
+    if digest != spec.sha256:
+        raise MNISTError(
+            f"{name}: SHA-256 of the uncompressed bytes is {digest}, expected {spec.sha256}; "
+            "the file is corrupted: delete it and download it again"
+        )
+    return array
+
+
+# ---------------------------------------------------------------------------- where the files live
+def _repo_data_dir() -> Path | None:
+    """data/mnist of the source checkout holding this package, or None for an installed package."""
+    repo = Path(__file__).resolve().parents[2]
+    if (repo / "pyproject.toml").is_file():
+        return repo / "data" / "mnist"
+    return None
+
+
+def _cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "tinygrad_cnn" / "mnist"
+
+
+def _has_files(folder: Path) -> bool:
+    return any((folder / f.name).is_file() or (folder / (f.name + ".gz")).is_file() for f in FILES.values())
+
+
+def _explicit(folder: Path) -> Path:
+    """An explicitly named folder, or its mnist/ subfolder when only that holds the files."""
+    if not _has_files(folder) and _has_files(folder / "mnist"):
+        return folder / "mnist"
+    return folder
+
+
+def candidate_roots(root: str | os.PathLike | None = None) -> list[tuple[Path, str]]:
+    """The folders searched for the files, in order, each with where it came from."""
+    if root is not None:
+        return [(_explicit(Path(root).expanduser()), "root argument")]
+    if os.environ.get(ENV_VAR):
+        return [(_explicit(Path(os.environ[ENV_VAR]).expanduser()), f"${ENV_VAR}")]
+    found = []
+    repo = _repo_data_dir()
+    if repo is not None:
+        found.append((repo, "the repository's data/mnist"))
+    found.append((_cache_dir(), "the user cache"))
+    found.append((Path.cwd() / "data" / "mnist", "./data/mnist"))
+    return found
+
+
+def resolve_root(root: str | os.PathLike | None = None, download: bool = False) -> Path:
+    """The folder holding (or, with ``download``, to receive) the MNIST files.
+
+    Raises FileNotFoundError saying where it looked and how to fix it when no
+    candidate holds the files and ``download`` is False.
+    """
+    candidates = candidate_roots(root)
+    for folder, _ in candidates:
+        if _has_files(folder):
+            return folder
+    if download:
+        return candidates[0][0]
+    looked = "\n".join(f"  {folder}  ({origin})" for folder, origin in candidates)
+    raise FileNotFoundError(
+        "MNIST data folder not found; looked in:\n"
+        f"{looked}\n"
+        "Fix: pass the folder holding the four IDX files (root=... in Python, --data on the command line), "
+        f"set {ENV_VAR}=/path/to/mnist, or download them with load_mnist(download=True) "
+        "(tinygrad-cnn train --download)."
+    )
+
+
+def _locate(folder: Path, spec: MNISTFile) -> Path | None:
+    for candidate in (folder / spec.name, folder / (spec.name + ".gz")):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+# ---------------------------------------------------------------------------- reading and download
+def _load_file(path: Path, spec: MNISTFile) -> np.ndarray:
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    if key not in _CACHE:
+        _CACHE[key] = verify_mnist_bytes(_decompress(path.read_bytes(), path.name), spec, path.name)
+    return _CACHE[key]
+
+
+def _fetch(url: str, timeout: float) -> bytes:
+    request = urllib.request.Request(url, headers={"User-Agent": "tinygrad_cnn"})
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        data = response.read(_MAX_DOWNLOAD_BYTES + 1)
+    if len(data) > _MAX_DOWNLOAD_BYTES:
+        raise MNISTError(f"{url}: more than {_MAX_DOWNLOAD_BYTES} bytes, not an MNIST file")
+    return data
+
+
+def download_file(spec: MNISTFile, folder: Path, mirrors: Sequence[str] = DEFAULT_MIRRORS,
+                  timeout: float = 30.0) -> Path:
+    """Fetch ``spec``'s .gz from the first mirror that serves a verified copy; write it atomically.
+
+    Each mirror is tried in turn (``timeout`` seconds per connection and read); a copy
+    that fails verification is discarded. Raises MNISTDownloadError listing every
+    mirror's failure when none succeeds. Returns the written path.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / (spec.name + ".gz")
+    failures = []
+    for mirror in mirrors:
+        url = mirror.rstrip("/") + "/" + target.name
+        print(f"tinygrad_cnn: downloading {url}", file=sys.stderr)
+        try:
+            data = _fetch(url, timeout)
+            array = verify_mnist_bytes(_decompress(data, url), spec, url)
+        except (OSError, MNISTError) as exc:
+            failures.append(f"  {url}: {exc}")
+            continue
+        atomic_write(target, data)
+        stat = target.stat()
+        _CACHE[(str(target.resolve()), stat.st_size, stat.st_mtime_ns)] = array
+        return target
+    raise MNISTDownloadError(f"could not download {target.name} from any mirror:\n" + "\n".join(failures))
+
+
+def load_mnist(root: str | os.PathLike | None = None, download: bool = False, *,
+               mirrors: Sequence[str] = DEFAULT_MIRRORS,
+               timeout: float = 30.0) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """MNIST as ``(X_train, y_train, X_test, y_test)``.
+
+    X: float32 in [0, 1] of shape (60000, 1, 28, 28) and (10000, 1, 28, 28); y: int64
+    labels 0-9 of shape (60000,) and (10000,). ``root`` is the folder of the four IDX
+    files (see the module docstring for how it is found when None). With ``download``,
+    missing files are fetched from ``mirrors`` (tried in order, ``timeout`` seconds each)
+    and verified before being written. Raises FileNotFoundError when files are missing,
+    MNISTError when one is damaged, MNISTDownloadError when no mirror delivers.
+    """
+    folder = resolve_root(root, download)
+    arrays = {}
+    for key, spec in FILES.items():
+        path = _locate(folder, spec)
+        if path is None:
+            if not download:
+                raise FileNotFoundError(
+                    f"MNIST file {spec.name}(.gz) is missing from {folder}; copy it there, or pass "
+                    "download=True (tinygrad-cnn train --download) to fetch it"
+                )
+            path = download_file(spec, folder, mirrors, timeout)
+        arrays[key] = _load_file(path, spec)
+
+    def images(u8: np.ndarray) -> np.ndarray:
+        return np.divide(u8, np.float32(255), dtype=np.float32)[:, None, :, :]
+
+    return (
+        images(arrays["train_images"]),
+        arrays["train_labels"].astype(np.int64),
+        images(arrays["test_images"]),
+        arrays["test_labels"].astype(np.int64),
+    )

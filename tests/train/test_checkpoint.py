@@ -1,0 +1,204 @@
+"""Checkpoints: exact round trips, bit-identical resume, atomic writes, clear errors."""
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+import tinygrad_cnn.nn as nn
+import tinygrad_cnn.nn.functional as F
+from tinygrad_cnn import checkpoint, manual_seed, optim
+from tinygrad_cnn import random as tg_random
+from tinygrad_cnn.checkpoint import CheckpointError
+from tinygrad_cnn.data import DataLoader, load_digits
+from tinygrad_cnn.train import History, fit
+
+
+class TinyNet(nn.Module):
+    def __init__(self, hidden=16):
+        super().__init__()
+        self.conv = nn.Conv2d(1, 4, 3)
+        self.relu = nn.ReLU()
+        self.flatten = nn.Flatten()
+        self.drop = nn.Dropout(0.2)
+        self.fc = nn.Linear(4 * 6 * 6, hidden)
+        self.out = nn.Linear(hidden, 10)
+
+    def forward(self, x):
+        return self.out(self.relu(self.fc(self.drop(self.flatten(self.relu(self.conv(x)))))))
+
+
+@pytest.fixture(scope="module")
+def digits():
+    X, y = load_digits()
+    return X[:600], y[:600]
+
+
+def make_run(digits, seed, epochs_total=2):
+    """Model, shuffling loader, Adam and a per-step cosine schedule, all from ``seed``."""
+    manual_seed(seed)
+    model = TinyNet()
+    loader = DataLoader(*digits, batch_size=32, shuffle=True)
+    opt = optim.Adam(model.parameters(), lr=5e-3)
+    scheduler = optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs_total * len(loader))
+    return model, loader, opt, scheduler
+
+
+def train(run, epochs, history=None):
+    model, loader, opt, scheduler = run
+    return fit(model, loader, opt, F.cross_entropy, epochs, scheduler=scheduler, scheduler_interval="step",
+               quiet=True, history=history)
+
+
+def test_resumed_training_is_bit_identical_to_uninterrupted(digits, tmp_path):
+    straight = make_run(digits, seed=0)
+    train(straight, 2)
+    rng_after_straight = tg_random.generator().bit_generator.state
+
+    first = make_run(digits, seed=0)
+    history = train(first, 1)
+    checkpoint.save(tmp_path / "ckpt.npz", first[0], first[2], epoch=1, history=history, scheduler=first[3],
+                    loader=first[1])
+    manual_seed(12345)  # whatever happened to the RNG since, the checkpoint restores it
+    resumed = make_run(digits, seed=7)
+    info = checkpoint.load(tmp_path / "ckpt.npz", resumed[0], resumed[2], scheduler=resumed[3], loader=resumed[1])
+    history = train(resumed, 1, history=info["history"])
+
+    assert history.epochs == 2
+    for key, value in straight[0].state_dict().items():
+        np.testing.assert_array_equal(resumed[0].state_dict()[key], value, err_msg=key)
+    a, b = straight[2].state_dict(), resumed[2].state_dict()
+    for index, buffers in a["state"].items():
+        assert buffers["step"] == b["state"][index]["step"]
+        np.testing.assert_array_equal(buffers["exp_avg_sq"], b["state"][index]["exp_avg_sq"])
+    assert straight[2].param_groups[0]["lr"] == resumed[2].param_groups[0]["lr"]
+    assert tg_random.generator().bit_generator.state == rng_after_straight
+
+
+def test_round_trip_restores_every_part(digits, tmp_path):
+    model, loader, opt, scheduler = make_run(digits, seed=1)
+    history = train((model, loader, opt, scheduler), 1)
+    rng_state = tg_random.generator().bit_generator.state
+    path = checkpoint.save(tmp_path / "sub" / "c.npz", model, opt, epoch=1, history=history, scheduler=scheduler,
+                           loader=loader, extra={"note": "hi", "sizes": (1, 2), "by_class": {3: [0.5]}})
+    assert path == tmp_path / "sub" / "c.npz"
+    tg_random.manual_seed(99)
+    model2, loader2, opt2, scheduler2 = make_run(digits, seed=2)
+    info = checkpoint.load(path, model2, opt2, scheduler=scheduler2, loader=loader2)
+    assert info["epoch"] == 1 and info["model_class"] == "TinyNet" and info["optimizer_class"] == "Adam"
+    assert info["history"] == history
+    assert info["extra"] == {"note": "hi", "sizes": (1, 2), "by_class": {3: [0.5]}}
+    assert tg_random.generator().bit_generator.state == rng_state
+    assert loader2.state_dict() == loader.state_dict()
+    assert scheduler2.state_dict() == scheduler.state_dict()
+    saved, restored = opt.state_dict(), opt2.state_dict()
+    assert saved["param_groups"] == restored["param_groups"]
+    assert isinstance(restored["param_groups"][0]["betas"], tuple)
+    for index in saved["state"]:
+        for name, value in saved["state"][index].items():
+            np.testing.assert_array_equal(restored["state"][index][name], value)
+    for key, value in model.state_dict().items():
+        np.testing.assert_array_equal(model2.state_dict()[key], value)
+
+
+def test_file_is_a_plain_npz_without_pickles(digits, tmp_path):
+    model, loader, opt, _ = make_run(digits, seed=0)
+    train((model, loader, opt, None), 1)
+    checkpoint.save(tmp_path / "c.npz", model, opt, epoch=1)
+    with np.load(tmp_path / "c.npz", allow_pickle=False) as archive:
+        names = set(archive.files)
+        meta = json.loads(str(archive["metadata"]))
+        np.testing.assert_array_equal(archive["model/conv.weight"], model.conv.weight.data)
+    assert {f"model/{k}" for k in model.state_dict()} <= names
+    assert meta["format"] == "tinygrad_cnn.checkpoint" and meta["epoch"] == 1
+    assert sum(name.startswith("state/") for name in names) == 2 * len(list(model.parameters()))
+    assert checkpoint.load_metadata(tmp_path / "c.npz")["epoch"] == 1
+
+
+def test_weights_only_checkpoint_loads_into_a_fresh_model(tmp_path):
+    manual_seed(0)
+    model = TinyNet()
+    checkpoint.save(tmp_path / "w.npz", model)
+    other = TinyNet()
+    info = checkpoint.load(tmp_path / "w.npz", other)
+    assert info["optimizer"] is None and info["history"] is None and info["epoch"] is None
+    np.testing.assert_array_equal(other.fc.weight.data, model.fc.weight.data)
+
+
+def test_mismatched_model_is_rejected_and_left_unchanged(tmp_path):
+    manual_seed(0)
+    checkpoint.save(tmp_path / "c.npz", TinyNet(hidden=16))
+    other = TinyNet(hidden=8)
+    before = other.state_dict()
+    with pytest.raises(CheckpointError) as info:
+        checkpoint.load(tmp_path / "c.npz", other)
+    text = str(info.value)
+    assert "c.npz" in text and "shape of fc.weight: file (16, 144), model (8, 144)" in text
+    assert "out.weight" in text
+    for key, value in other.state_dict().items():
+        np.testing.assert_array_equal(value, before[key])
+
+
+def test_missing_and_unexpected_keys_are_listed(tmp_path):
+    manual_seed(0)
+    model = TinyNet()
+    checkpoint.save(tmp_path / "c.npz", model)
+    model.extra = nn.Linear(2, 2)
+    with pytest.raises(CheckpointError, match=r"missing from the file: extra\.weight \(2, 2\)"):
+        checkpoint.load(tmp_path / "c.npz", model)
+    small = nn.Sequential(nn.Linear(2, 2))
+    with pytest.raises(CheckpointError, match=r"not in the model: conv\.weight"):
+        checkpoint.load(tmp_path / "c.npz", small)
+
+
+def test_components_that_were_not_saved_or_do_not_fit(tmp_path):
+    manual_seed(0)
+    model = TinyNet()
+    checkpoint.save(tmp_path / "bare.npz", model)
+    with pytest.raises(CheckpointError, match="no optimizer state"):
+        checkpoint.load(tmp_path / "bare.npz", model, optim.Adam(model.parameters()))
+    checkpoint.save(tmp_path / "adam.npz", model, optim.Adam(model.parameters()))
+    with pytest.raises(CheckpointError, match="holds Adam state, cannot load it into SGD"):
+        checkpoint.load(tmp_path / "adam.npz", model, optim.SGD(model.parameters(), lr=0.1))
+
+
+def test_unreadable_files_raise_clear_errors(tmp_path):
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        checkpoint.load(tmp_path / "absent.npz", TinyNet())
+    (tmp_path / "junk.npz").write_bytes(b"not a zip file at all")
+    with pytest.raises(CheckpointError, match="junk.npz: not a readable .npz"):
+        checkpoint.load(tmp_path / "junk.npz", TinyNet())
+    np.savez(tmp_path / "other.npz", weights=np.zeros(3))
+    with pytest.raises(CheckpointError, match="no 'metadata' entry"):
+        checkpoint.load(tmp_path / "other.npz", TinyNet())
+
+
+def test_failed_write_keeps_the_previous_checkpoint_and_no_temp_file(tmp_path, monkeypatch):
+    manual_seed(0)
+    model = TinyNet()
+    path = checkpoint.save(tmp_path / "c.npz", model, epoch=1)
+    before = path.read_bytes()
+
+    def fail(src, dst):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", fail)
+    with pytest.raises(OSError, match="disk full"):
+        checkpoint.save(path, model, epoch=2)
+    monkeypatch.undo()
+    assert os.listdir(tmp_path) == ["c.npz"]
+    assert path.read_bytes() == before
+    assert checkpoint.load_metadata(path)["epoch"] == 1
+
+
+def test_unstorable_extra_is_refused_before_writing(tmp_path):
+    with pytest.raises(TypeError, match="cannot store a value of type object"):
+        checkpoint.save(tmp_path / "c.npz", TinyNet(), extra={"bad": object()})
+    assert not (tmp_path / "c.npz").exists()
+
+
+def test_history_is_saved(tmp_path):
+    history = History(train_loss=[1.0], train_acc=[0.5], val_loss=[None], val_acc=[None], seconds=[1.0], lr=[0.1])
+    checkpoint.save(tmp_path / "c.npz", TinyNet(), history=history)
+    assert checkpoint.load(tmp_path / "c.npz", TinyNet())["history"] == history

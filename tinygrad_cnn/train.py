@@ -1,0 +1,267 @@
+"""The training loop: fit, evaluate, predict, History and early stopping.
+
+```python
+from tinygrad_cnn import manual_seed, optim
+from tinygrad_cnn.data import DataLoader, load_mnist
+import tinygrad_cnn.nn.functional as F
+from tinygrad_cnn.train import fit, evaluate
+from models import LeNet
+
+manual_seed(0)
+X_train, y_train, X_test, y_test = load_mnist()
+model = LeNet()
+train = DataLoader(X_train, y_train, batch_size=64, shuffle=True, normalize=True)
+test = DataLoader(X_test, y_test, batch_size=1000, normalize=True)
+opt = optim.Adam(model.parameters(), lr=1e-3)
+history = fit(model, train, opt, F.cross_entropy, epochs=5, val_loader=test)
+loss, acc = evaluate(model, test)
+```
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from dataclasses import dataclass, field, fields
+from typing import Any, Callable, Iterable, Sequence
+
+import numpy as np
+
+from tinygrad_cnn.autograd import no_grad
+from tinygrad_cnn.data.loader import DataLoader
+from tinygrad_cnn.tensor import Tensor
+
+LossFn = Callable[[Tensor, Tensor], Tensor]
+Callback = Callable[[int, "History"], Any]
+
+
+@dataclass
+class History:
+    """Per-epoch records of a run; index i is epoch i + 1.
+
+    ``val_loss``/``val_acc`` hold None for epochs run without a validation loader;
+    ``seconds`` is each epoch's wall time (training and validation); ``lr`` is the first
+    parameter group's learning rate at the start of the epoch. Accuracies are fractions.
+    """
+
+    train_loss: list[float] = field(default_factory=list)
+    train_acc: list[float] = field(default_factory=list)
+    val_loss: list[float | None] = field(default_factory=list)
+    val_acc: list[float | None] = field(default_factory=list)
+    seconds: list[float] = field(default_factory=list)
+    lr: list[float] = field(default_factory=list)
+
+    @property
+    def epochs(self) -> int:
+        """Number of epochs recorded."""
+        return len(self.train_loss)
+
+    def to_dict(self) -> dict[str, list]:
+        """The records as a JSON-ready dict of lists."""
+        return {f.name: list(getattr(self, f.name)) for f in fields(self)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Sequence]) -> "History":
+        """The History saved by ``to_dict`` (unknown keys are an error, missing ones empty)."""
+        names = {f.name for f in fields(cls)}
+        unknown = set(data) - names
+        if unknown:
+            raise ValueError(f"History.from_dict: unknown keys {sorted(unknown)}; expected {sorted(names)}")
+        return cls(**{name: list(data.get(name, [])) for name in names})
+
+    def best_epoch(self) -> int | None:
+        """The 1-based epoch with the highest validation accuracy (ties: lowest val loss), or None."""
+        scored = [(acc, -loss, -i) for i, (acc, loss) in enumerate(zip(self.val_acc, self.val_loss), 1)
+                  if acc is not None]
+        return -max(scored)[2] if scored else None
+
+
+class EarlyStopping:
+    """Stop when the validation loss has not improved by ``min_delta`` for ``patience`` epochs.
+
+    Pass it (or just an int patience) as ``fit(..., early_stopping=...)``. With
+    ``restore_best_weights`` the model gets back its weights from the best epoch when
+    training stops. ``best_loss`` and ``best_epoch`` (1-based) tell the best seen so far.
+    """
+
+    def __init__(self, patience: int = 3, min_delta: float = 0.0, restore_best_weights: bool = False) -> None:
+        if not isinstance(patience, int) or isinstance(patience, bool) or patience < 1:
+            raise ValueError(f"EarlyStopping: patience must be a positive integer, got {patience!r}")
+        if min_delta < 0:
+            raise ValueError(f"EarlyStopping: min_delta must be >= 0, got {min_delta!r}")
+        self.patience = patience
+        self.min_delta = float(min_delta)
+        self.restore_best_weights = restore_best_weights
+        self.best_loss = math.inf
+        self.best_epoch = 0
+        self.stopped_epoch: int | None = None
+        self._best_state: dict[str, np.ndarray] | None = None
+
+    def step(self, epoch: int, val_loss: float, model: Any) -> bool:
+        """Record epoch ``epoch``'s validation loss; True when training should stop now."""
+        if val_loss < self.best_loss - self.min_delta:
+            self.best_loss, self.best_epoch = val_loss, epoch
+            if self.restore_best_weights:
+                self._best_state = model.state_dict()
+            return False
+        if epoch - self.best_epoch < self.patience:
+            return False
+        self.stopped_epoch = epoch
+        if self._best_state is not None:
+            model.load_state_dict(self._best_state)
+        return True
+
+
+def _progress(total: int, desc: str, quiet: bool) -> Any:
+    """A tqdm bar on a terminal, else None (no bar when quiet, redirected, or tqdm missing)."""
+    if quiet or not sys.stderr.isatty():
+        return None
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        return None
+    return tqdm(total=total, desc=desc, unit="batch", leave=False, dynamic_ncols=True)
+
+
+def _train_epoch(model: Any, loader: DataLoader, optimizer: Any, loss_fn: LossFn, scheduler: Any,
+                 scheduler_interval: str, bar: Any) -> tuple[float, float]:
+    model.train()
+    total_loss, correct, seen = 0.0, 0, 0
+    start = time.perf_counter()
+    for step, (xb, yb) in enumerate(loader, 1):
+        out = model(xb)
+        loss = loss_fn(out, yb)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        if scheduler is not None and scheduler_interval == "step":
+            scheduler.step()
+        n = len(yb)
+        total_loss += loss.item() * n
+        correct += int((out.data.argmax(axis=1) == yb.data).sum())
+        seen += n
+        if not math.isfinite(total_loss):
+            raise FloatingPointError(
+                f"fit: the training loss became {loss.item()} at step {step}; lower the learning rate"
+            )
+        if bar is not None:
+            bar.update(1)
+            if step % 10 == 0 or step == len(loader):
+                rate = seen / max(time.perf_counter() - start, 1e-9)
+                bar.set_postfix_str(f"loss {total_loss / seen:.4f}  acc {correct / seen:.2%}  {rate:,.0f} img/s",
+                                    refresh=False)
+    if seen == 0:
+        raise ValueError("fit: the training loader yielded no batch (empty data, or drop_last with too few samples)")
+    return total_loss / seen, correct / seen
+
+
+def fit(model: Any, train_loader: DataLoader, optimizer: Any, loss_fn: LossFn, epochs: int,
+        val_loader: DataLoader | None = None, scheduler: Any = None, callbacks: Iterable[Callback] = (),
+        early_stopping: EarlyStopping | int | None = None, quiet: bool = False, *,
+        scheduler_interval: str = "epoch", history: History | None = None) -> History:
+    """Train ``model`` for ``epochs`` more epochs and return the History.
+
+    Each step: ``loss_fn(model(x), y)`` (a scalar, mean over the batch), backward,
+    ``optimizer.step()``. ``scheduler.step()`` runs after every epoch, or after every
+    step with ``scheduler_interval="step"``. After each epoch the model is evaluated on
+    ``val_loader`` (when given), then each callback is called as ``callback(epoch,
+    history)`` (epoch counted from 1 over the whole history); a callback returning True
+    stops training. ``early_stopping`` (an EarlyStopping or a patience) stops on the
+    validation loss. Passing the ``history`` of an earlier run (as restored from a
+    checkpoint) continues it: epochs are numbered after it and appended to it. A progress
+    bar shows loss, accuracy and images/s on a terminal unless ``quiet``.
+    """
+    if not isinstance(epochs, int) or isinstance(epochs, bool) or epochs < 0:
+        raise ValueError(f"fit: epochs must be a non-negative integer, got {epochs!r}")
+    if scheduler_interval not in ("epoch", "step"):
+        raise ValueError(f"fit: scheduler_interval must be 'epoch' or 'step', got {scheduler_interval!r}")
+    if isinstance(early_stopping, int) and not isinstance(early_stopping, bool):
+        early_stopping = EarlyStopping(patience=early_stopping)
+    if early_stopping is not None and val_loader is None:
+        raise ValueError("fit: early_stopping watches the validation loss and needs a val_loader")
+    history = History() if history is None else history
+    callbacks = list(callbacks)
+    first = history.epochs + 1
+    for epoch in range(first, first + epochs):
+        lr = float(optimizer.param_groups[0]["lr"])
+        start = time.perf_counter()
+        bar = _progress(len(train_loader), f"epoch {epoch}/{first + epochs - 1}", quiet)
+        try:
+            train_loss, train_acc = _train_epoch(model, train_loader, optimizer, loss_fn, scheduler,
+                                                 scheduler_interval, bar)
+        finally:
+            if bar is not None:
+                bar.close()
+        if scheduler is not None and scheduler_interval == "epoch":
+            scheduler.step()
+        val_loss, val_acc = evaluate(model, val_loader, loss_fn) if val_loader is not None else (None, None)
+        history.train_loss.append(train_loss)
+        history.train_acc.append(train_acc)
+        history.val_loss.append(val_loss)
+        history.val_acc.append(val_acc)
+        history.seconds.append(time.perf_counter() - start)
+        history.lr.append(lr)
+        stop = [callback(epoch, history) is True for callback in callbacks]
+        if early_stopping is not None and early_stopping.step(epoch, val_loss, model):
+            break
+        if any(stop):
+            break
+    return history
+
+
+def _batches(data: Any, batch_size: int) -> Iterable[Tensor]:
+    if isinstance(data, DataLoader):
+        return (xb for xb, _ in data)
+    X = data.data if isinstance(data, Tensor) else np.asarray(data)
+    return (Tensor(X[i:i + batch_size]) for i in range(0, len(X), batch_size))
+
+
+def evaluate(model: Any, loader: DataLoader, loss_fn: LossFn | None = None) -> tuple[float, float]:
+    """Mean loss and accuracy (a fraction) of ``model`` over ``loader``, in eval mode without grad.
+
+    ``loss_fn`` defaults to cross-entropy; it must return the batch mean. The model's
+    train/eval mode is restored afterwards.
+    """
+    if loss_fn is None:
+        from tinygrad_cnn.nn.functional import cross_entropy as loss_fn
+    was_training = model.training
+    model.eval()
+    total_loss, correct, seen = 0.0, 0, 0
+    try:
+        with no_grad():
+            for xb, yb in loader:
+                out = model(xb)
+                n = len(yb)
+                total_loss += loss_fn(out, yb).item() * n
+                correct += int((out.data.argmax(axis=1) == yb.data).sum())
+                seen += n
+    finally:
+        model.train(was_training)
+    if seen == 0:
+        raise ValueError("evaluate: the loader yielded no batch")
+    return total_loss / seen, correct / seen
+
+
+def predict_proba(model: Any, data: Any, batch_size: int = 256) -> np.ndarray:
+    """Class probabilities (softmax of the outputs), float (N, classes), for ``data``.
+
+    ``data`` is an array or Tensor of inputs (N, C, H, W), already preprocessed as in
+    training, or a DataLoader (its normalisation applies, its labels are ignored).
+    Runs in eval mode without grad; the model's mode is restored afterwards.
+    """
+    was_training = model.training
+    model.eval()
+    try:
+        with no_grad():
+            chunks = [model(xb).softmax(dim=1).data for xb in _batches(data, batch_size)]
+    finally:
+        model.train(was_training)
+    if not chunks:
+        raise ValueError("predict_proba: no input")
+    return np.concatenate(chunks)
+
+
+def predict(model: Any, data: Any, batch_size: int = 256) -> np.ndarray:
+    """Predicted class indices, int64 (N,), for ``data`` (as ``predict_proba`` takes it)."""
+    return predict_proba(model, data, batch_size).argmax(axis=1).astype(np.int64)

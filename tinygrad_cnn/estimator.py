@@ -1,0 +1,406 @@
+"""CNNClassifier: a scikit-learn classifier that trains a tinygrad_cnn network.
+
+```python
+from sklearn.datasets import load_digits
+from sklearn.model_selection import cross_val_score
+from tinygrad_cnn.estimator import CNNClassifier
+
+X, y = load_digits(return_X_y=True)              # (1797, 64): 8x8 images, one per row
+clf = CNNClassifier(epochs=10, random_state=0)   # "auto" picks a small CNN for 8x8 inputs
+print(cross_val_score(clf, X / 16, y, cv=3))
+```
+
+Everything scikit-learn offers around a classifier works with it: Pipeline,
+cross_val_score, GridSearchCV, clone, pickle. Training is ``tinygrad_cnn.train.fit``;
+this module adds input checking, label encoding and the scikit-learn protocol. It is the
+only module of the package that imports scikit-learn.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import numbers
+from contextlib import contextmanager
+from typing import Any, Iterator, Sequence
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+
+from tinygrad_cnn import random as _random
+from tinygrad_cnn.autograd import no_grad
+from tinygrad_cnn.data.loader import DataLoader
+from tinygrad_cnn.nn import Conv2d, Flatten, Linear, MaxPool2d, Module, ReLU, Sequential
+from tinygrad_cnn.nn.functional import cross_entropy
+from tinygrad_cnn.optim import SGD, Adam, Optimizer
+from tinygrad_cnn.tensor import Tensor
+from tinygrad_cnn.train import History, evaluate, fit, predict_proba
+
+_FLOATS = (np.float32, np.float64)
+_DEFAULT_LR = {"adam": 1e-3, "sgd": 0.05}
+_PREDICT_BATCH = 256
+
+
+def _is_real(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+@contextmanager
+def _seeded(seed: int) -> Iterator[None]:
+    """Run the block with the package generator seeded by ``seed``; its state is restored afterwards."""
+    outer = _random.generator().bit_generator.state
+    _random.manual_seed(seed)
+    try:
+        yield
+    finally:
+        _random.generator().bit_generator.state = outer
+
+
+def small_cnn(input_shape: Sequence[int], num_classes: int) -> Sequential:
+    """The network ``module="auto"`` builds for inputs other than 28x28 MNIST images.
+
+    For one sample of shape ``(C, H, W)``: blocks of conv 3x3 (padding 1: same size),
+    ReLU and 2x2 max-pooling, 16 channels then doubling, while both sides are at least 4
+    before pooling and at least 8 after the previous block (one block without pooling for
+    inputs smaller than 4x4, such as a row of a few features); then flatten, linear to 64,
+    ReLU, linear to ``num_classes``. An 8x8 digit gets conv 1->16, pool to 4x4,
+    linear 256->64->10 (17,258 parameters).
+    """
+    channels, height, width = (int(s) for s in input_shape)
+    layers: list[Module] = []
+    out = 16
+    while True:
+        layers += [Conv2d(channels, out, kernel_size=3, padding=1), ReLU()]
+        channels = out
+        if min(height, width) < 4:
+            break
+        layers.append(MaxPool2d(2))
+        height, width = height // 2, width // 2
+        if min(height, width) < 8:
+            break
+        out *= 2
+    layers += [Flatten(), Linear(channels * height * width, 64), ReLU(), Linear(64, num_classes)]
+    return Sequential(*layers)
+
+
+def _input_shape(input_shape: Sequence[int] | None, sample_shape: tuple[int, ...] | None,
+                 n_features: int) -> tuple[int, int, int]:
+    """One sample's (C, H, W): ``input_shape`` when given, else the sample shape of 3-D/4-D X,
+    else 1xSxS for S*S features, else a 1x1xF strip."""
+    if input_shape is not None:
+        shape = tuple(int(s) for s in input_shape)
+        if len(shape) == 2:
+            shape = (1,) + shape
+        if len(shape) != 3 or min(shape) < 1 or math.prod(shape) != n_features:
+            raise ValueError(
+                f"CNNClassifier: input_shape {input_shape!r} must be (C, H, W) or (H, W) of positive sizes "
+                f"holding the {n_features} features of each sample"
+            )
+        return shape  # type: ignore[return-value]
+    if sample_shape is not None:
+        if len(sample_shape) > 3:
+            raise ValueError(
+                f"CNNClassifier: X must be (N, F), (N, H, W) or (N, C, H, W), got samples of shape {sample_shape}"
+            )
+        return (1,) * (3 - len(sample_shape)) + tuple(sample_shape)  # type: ignore[return-value]
+    side = math.isqrt(n_features)
+    return (1, side, side) if side * side == n_features else (1, 1, n_features)
+
+
+def _build_module(spec: Any, input_shape: tuple[int, int, int], n_classes: int) -> Module:
+    """The network for ``CNNClassifier(module=spec)``, checked to map ``input_shape`` to n_classes outputs."""
+    from models import MODELS, get_model
+
+    if isinstance(spec, str):
+        name = spec
+        if name == "auto":
+            name = "lenet" if input_shape == (1, 28, 28) else None
+        if name is None:
+            module: Module = small_cnn(input_shape, n_classes)
+        elif name in MODELS:
+            expected = getattr(MODELS[name], "input_shape", None)
+            if expected is not None and tuple(expected) != input_shape:
+                raise ValueError(
+                    f"CNNClassifier: module {name!r} takes samples of shape {tuple(expected)}, but X has samples "
+                    f"of shape {input_shape}; use module='auto', or set input_shape"
+                )
+            module = get_model(name, num_classes=n_classes)
+        else:
+            raise ValueError(f"CNNClassifier: unknown module {spec!r}; use 'auto', one of {sorted(MODELS)}, "
+                             "a Module or a list of layers")
+    elif isinstance(spec, Module):
+        module = copy.deepcopy(spec)
+    elif isinstance(spec, (list, tuple)) and spec and all(isinstance(m, Module) for m in spec):
+        module = Sequential(*copy.deepcopy(list(spec)))
+    else:
+        raise TypeError(f"CNNClassifier: module must be 'auto', a model name, a Module or a non-empty list of "
+                        f"Modules, got {type(spec).__name__}")
+    _check_output(module, input_shape, n_classes)
+    return module
+
+
+def _check_output(module: Module, input_shape: tuple[int, int, int], n_classes: int) -> None:
+    """One forward pass on a zero sample: the network must map ``input_shape`` to (1, n_classes)."""
+    first = next(module.parameters(), None)
+    if first is None:
+        raise ValueError("CNNClassifier: the module has no parameters to train")
+    dtype = first.dtype
+    was_training = module.training
+    try:
+        with no_grad():
+            out = module.eval()(Tensor(np.zeros((1,) + input_shape, dtype=dtype)))
+    except (ValueError, TypeError, RuntimeError) as exc:
+        raise ValueError(f"CNNClassifier: the module cannot take samples of shape {input_shape}: {exc}") from exc
+    finally:
+        module.train(was_training)
+    if not isinstance(out, Tensor) or out.shape != (1, n_classes):
+        shape = out.shape if isinstance(out, Tensor) else type(out).__name__
+        raise ValueError(f"CNNClassifier: the module maps one sample {input_shape} to {shape}; for {n_classes} "
+                         f"classes it must output (N, {n_classes}), one score per class")
+
+
+class CNNClassifier(ClassifierMixin, BaseEstimator):
+    """A convolutional network as a scikit-learn classifier: fit, predict, predict_proba, score.
+
+    Parameters (stored unchanged, as scikit-learn requires):
+
+    module : "auto", "lenet", "simple_cnn", "lenet5", a Module, or a list of layers
+        The network. "auto" (default) is LeNet for 1x28x28 images and ``small_cnn`` sized
+        to the input otherwise. A registry name builds that model (it expects 1x28x28
+        images) with one output per class. A Module, or a list of layers (put in a
+        Sequential, as the seed notebook builds models), is deep-copied on each fit (so
+        the argument itself is never trained) and must end with one output per class.
+    epochs : int, default 5
+        Passes over the training data per ``fit`` (``partial_fit`` runs one).
+    batch_size : int, default 64
+    optimizer : "adam" or "sgd", default "adam"
+        Adam, or SGD with momentum 0.9.
+    lr : float or None, default None
+        Learning rate; None means 1e-3 for Adam and 0.05 for SGD.
+    weight_decay : float, default 0.0
+        L2 penalty added to the gradient.
+    validation_fraction : float, default 0.0
+        Fraction of the training data held out (stratified) to fill ``history_``'s
+        validation columns when ``fit`` gets no ``X_val``/``y_val``.
+    random_state : None, int or numpy RandomState
+        Seeds the weights, shuffling and dropout: the same int gives the same predictions.
+        Fitting does not disturb the package generator (``tinygrad_cnn.manual_seed``).
+    verbose : int, default 0
+        1 or more prints a line per epoch (and a progress bar on a terminal).
+    warm_start : bool, default False
+        When True, ``fit`` on a fitted estimator trains its network further instead of
+        starting anew.
+    input_shape : None or tuple
+        One sample's shape, (C, H, W) or (H, W), to reshape rows of features into
+        images. None infers it: the sample shape of 3-D (N, H, W) or 4-D (N, C, H, W)
+        input; for 2-D (N, F) input, a 1xSxS image when F = S*S (784 -> 28x28,
+        64 -> 8x8), else a 1x1xF strip.
+
+    Fitted attributes: ``classes_`` (the sorted labels, any type), ``n_features_in_``
+    (features per sample, C*H*W), ``input_shape_`` (C, H, W), ``module_`` (the trained
+    network), ``optimizer_``, ``history_`` (a dict of per-epoch lists: train_loss,
+    train_acc, val_loss, val_acc, seconds, lr; e.g. ``history_["val_acc"]``).
+
+    X may be any layout with n_features_in_ values per sample: (N, 784), (N, 28, 28) and
+    (N, 1, 28, 28) are the same data. Values are used as given (scale them yourself,
+    e.g. in a Pipeline); inputs are converted to the network's dtype (float32).
+    """
+
+    def __init__(self, module: str | Module | Sequence[Module] = "auto", *, epochs: int = 5, batch_size: int = 64,
+                 optimizer: str = "adam", lr: float | None = None, weight_decay: float = 0.0,
+                 validation_fraction: float = 0.0, random_state: Any = None, verbose: int = 0,
+                 warm_start: bool = False, input_shape: tuple[int, ...] | None = None) -> None:
+        self.module = module
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.optimizer = optimizer
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.validation_fraction = validation_fraction
+        self.random_state = random_state
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.input_shape = input_shape
+
+    # ------------------------------------------------------------------ checks
+    def _check_params(self) -> None:
+        for name in ("epochs", "batch_size"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"CNNClassifier: {name} must be a positive integer, got {value!r}")
+        if self.optimizer not in _DEFAULT_LR:
+            raise ValueError(f"CNNClassifier: optimizer must be 'adam' or 'sgd', got {self.optimizer!r}")
+        if self.lr is not None and not (_is_real(self.lr) and 0 < self.lr < math.inf):
+            raise ValueError(f"CNNClassifier: lr must be a positive number or None, got {self.lr!r}")
+        if not (_is_real(self.weight_decay) and 0 <= self.weight_decay < math.inf):
+            raise ValueError(f"CNNClassifier: weight_decay must be a number >= 0, got {self.weight_decay!r}")
+        if not (_is_real(self.validation_fraction) and 0 <= self.validation_fraction < 1):
+            raise ValueError(
+                f"CNNClassifier: validation_fraction must be in [0, 1), got {self.validation_fraction!r}"
+            )
+
+    def _validate(self, X: Any, y: Any = None, *, reset: bool) -> tuple[np.ndarray, Any, tuple[int, ...] | None]:
+        """(X as (N, F) rows, y as 1-D or None, the sample shape of 3-D/4-D X or None).
+
+        X must be finite, non-empty and at least 2-D (scikit-learn's errors); with
+        ``reset`` n_features_in_ is set, else X must have that many values per sample.
+        """
+        sample_shape = None
+        if not hasattr(X, "ndim"):
+            X = np.asarray(X)
+        if X.ndim > 2:
+            X = check_array(X, allow_nd=True, dtype=_FLOATS, estimator=self, input_name="X")
+            sample_shape = X.shape[1:]
+            X = X.reshape(len(X), -1)
+        if y is None and not reset:
+            return validate_data(self, X, reset=False, dtype=_FLOATS), None, sample_shape
+        X, y = validate_data(self, X, y, reset=reset, dtype=_FLOATS)
+        return X, y, sample_shape
+
+    def _images(self, X: np.ndarray) -> np.ndarray:
+        """Validated (N, F) rows as (N, C, H, W) in the network's dtype."""
+        dtype = next(self.module_.parameters()).dtype
+        return X.astype(dtype, copy=False).reshape((len(X),) + self.input_shape_)
+
+    def _encode(self, y: np.ndarray, what: str = "y") -> np.ndarray:
+        """Labels as indices into classes_; a label never seen in fit is an error."""
+        index = np.searchsorted(self.classes_, y)
+        known = (index < len(self.classes_)) & (self.classes_[np.minimum(index, len(self.classes_) - 1)] == y)
+        if not known.all():
+            unseen = np.unique(np.asarray(y)[~known])
+            raise ValueError(f"CNNClassifier: {what} has labels not among classes_ {self.classes_.tolist()}: "
+                             f"{unseen.tolist()}")
+        return index.astype(np.int64)
+
+    # ------------------------------------------------------------------ building
+    def _build_optimizer(self) -> Optimizer:
+        lr = _DEFAULT_LR[self.optimizer] if self.lr is None else float(self.lr)
+        if self.optimizer == "adam":
+            return Adam(self.module_.parameters(), lr=lr, weight_decay=float(self.weight_decay))
+        return SGD(self.module_.parameters(), lr=lr, momentum=0.9, weight_decay=float(self.weight_decay))
+
+    def _initialize(self, n_features: int, sample_shape: tuple[int, ...] | None, classes: np.ndarray) -> None:
+        """Fresh fitted state: input shape, a new network and optimizer, an empty history."""
+        input_shape = _input_shape(self.input_shape, sample_shape, n_features)
+        seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+        with _seeded(seed):
+            module = _build_module(self.module, input_shape, len(classes))
+        self.classes_ = classes
+        self.input_shape_ = input_shape
+        self.module_ = module
+        self._rng = np.random.default_rng(seed)
+        self.optimizer_ = self._build_optimizer()
+        self.history_ = History().to_dict()
+
+    # ------------------------------------------------------------------ training
+    def _train(self, X: np.ndarray, y_index: np.ndarray, epochs: int,
+               validation: tuple[np.ndarray, np.ndarray] | None) -> None:
+        history = History.from_dict(self.history_)
+        callbacks = [self._report(history.epochs + epochs)] if self.verbose else []
+        with _seeded(int(self._rng.integers(2**63))):
+            train_loader = DataLoader(self._images(X), y_index, batch_size=int(self.batch_size), shuffle=True)
+            val_loader = None
+            if validation is not None:
+                val_loader = DataLoader(self._images(validation[0]), validation[1],
+                                        batch_size=max(int(self.batch_size), _PREDICT_BATCH))
+            fit(self.module_, train_loader, self.optimizer_, cross_entropy, epochs, val_loader=val_loader,
+                callbacks=callbacks, quiet=not self.verbose, history=history)
+        self.history_ = history.to_dict()
+
+    @staticmethod
+    def _report(total: int) -> Any:
+        def line(epoch: int, history: History) -> None:
+            text = f"epoch {epoch}/{total}  loss {history.train_loss[-1]:.4f}  acc {history.train_acc[-1]:.2%}"
+            if history.val_loss[-1] is not None:
+                text += f"  val loss {history.val_loss[-1]:.4f}  val acc {history.val_acc[-1]:.2%}"
+            print(text + f"  ({history.seconds[-1]:.1f}s)", flush=True)
+
+        return line
+
+    def fit(self, X: Any, y: Any, X_val: Any = None, y_val: Any = None) -> "CNNClassifier":
+        """Train on X (N, F), (N, H, W) or (N, C, H, W) with labels y (N,) for ``epochs`` epochs; returns self.
+
+        ``X_val``/``y_val`` (labels among y's) are evaluated after every epoch into
+        ``history_``; without them, ``validation_fraction`` of X is held out for that.
+        With ``warm_start`` and a fitted estimator, training continues where it stopped.
+        """
+        self._check_params()
+        if (X_val is None) != (y_val is None):
+            raise ValueError("CNNClassifier.fit: pass both X_val and y_val, or neither")
+        warm = bool(self.warm_start) and hasattr(self, "module_")
+        X, y, sample_shape = self._validate(X, y, reset=not warm)
+        check_classification_targets(y)
+        if warm:
+            y_index = self._encode(y)
+        else:
+            classes, y_index = np.unique(y, return_inverse=True)
+            self._initialize(X.shape[1], sample_shape, classes)
+        validation = None
+        if X_val is not None:
+            X_val, y_val, _ = self._validate(X_val, y_val, reset=False)
+            validation = (X_val, self._encode(y_val, "y_val"))
+        elif self.validation_fraction > 0:
+            X, X_held, y_index, y_held = train_test_split(
+                X, y_index, test_size=self.validation_fraction, stratify=y_index,
+                random_state=int(self._rng.integers(np.iinfo(np.int32).max)))
+            validation = (X_held, y_held)
+        self._train(X, y_index, int(self.epochs), validation)
+        return self
+
+    def partial_fit(self, X: Any, y: Any, classes: Any = None) -> "CNNClassifier":
+        """One epoch over (X, y), continuing from the current network; returns self.
+
+        ``classes`` (every label that will ever be seen) is required on the first call, as
+        for scikit-learn's other incremental classifiers; later calls may repeat it.
+        """
+        self._check_params()
+        first = not hasattr(self, "module_")
+        if first and classes is None:
+            raise ValueError("CNNClassifier.partial_fit: classes must be passed on the first call")
+        if classes is not None:
+            classes = np.unique(np.asarray(classes))
+            if not first and not np.array_equal(classes, self.classes_):
+                raise ValueError(f"CNNClassifier.partial_fit: classes={classes.tolist()} differs from classes_ "
+                                 f"{self.classes_.tolist()} of the earlier calls")
+        X, y, sample_shape = self._validate(X, y, reset=first)
+        check_classification_targets(y)
+        if first:
+            self._initialize(X.shape[1], sample_shape, classes)
+        self._train(X, self._encode(y), 1, None)
+        return self
+
+    # ------------------------------------------------------------------ inference
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities (N, len(classes_)), columns in the order of classes_."""
+        check_is_fitted(self)
+        X, _, _ = self._validate(X, reset=False)
+        return predict_proba(self.module_, self._images(X), _PREDICT_BATCH).astype(np.float64)
+
+    def predict(self, X: Any) -> np.ndarray:
+        """The most probable label (from classes_) of each sample, (N,)."""
+        proba = self.predict_proba(X)
+        return self.classes_[proba.argmax(axis=1)]
+
+    def evaluate(self, X: Any, y: Any) -> tuple[float, float]:
+        """Mean cross-entropy loss and accuracy (a fraction) on (X, y), as the seed's ``evaluate``."""
+        check_is_fitted(self)
+        X, y, _ = self._validate(X, y, reset=False)
+        loader = DataLoader(self._images(X), self._encode(y), batch_size=_PREDICT_BATCH)
+        return evaluate(self.module_, loader, cross_entropy)
+
+    def summary(self) -> str:
+        """The layer table of the network (``Module.summary``) for one sample.
+
+        Fitted: ``module_`` on ``input_shape_``. Before fit: the network fit would build
+        for samples of ``input_shape`` (default 1x28x28) and 10 classes.
+        """
+        if hasattr(self, "module_"):
+            return self.module_.summary(self.input_shape_)
+        shape = (1, 28, 28) if self.input_shape is None else tuple(self.input_shape)
+        input_shape = _input_shape(self.input_shape, shape, math.prod(shape))
+        with _seeded(0):
+            return _build_module(self.module, input_shape, 10).summary(input_shape)

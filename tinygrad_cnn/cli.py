@@ -21,6 +21,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from tinygrad_cnn import checkpoint, optim
+from tinygrad_cnn.fileio import atomic_write
 from tinygrad_cnn.data import MNIST_MEAN, MNIST_STD, DataLoader, MNISTDownloadError, MNISTError, load_mnist
 from tinygrad_cnn.random import manual_seed
 from tinygrad_cnn.tensor import Tensor
@@ -180,13 +181,13 @@ def _restore(path: str) -> tuple[Any, tuple[float, float] | None]:
 
 
 def _write_json(path: Path, data: Any) -> None:
-    checkpoint.atomic_write(path, (json.dumps(data, indent=2) + "\n").encode())
+    atomic_write(path, (json.dumps(data, indent=2) + "\n").encode())
 
 
 def _save_figure(fig: Any, path: Path) -> Path:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
-    return checkpoint.atomic_write(path, buffer.getvalue())
+    return atomic_write(path, buffer.getvalue())
 
 
 def _pyplot() -> Any:
@@ -271,7 +272,7 @@ def _training_graph(model: Any, x: Tensor, y: Tensor, rankdir: str = "TB") -> An
 def _write_graph(graph: Any, path: Path) -> Path:
     """``path`` as DOT text (.dot/.gv) or rendered by Graphviz (other suffixes)."""
     if path.suffix in (".dot", ".gv"):
-        return checkpoint.atomic_write(path, graph.source.encode())
+        return atomic_write(path, graph.source.encode())
     from tinygrad_cnn.viz import render
 
     try:

@@ -25,7 +25,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
-import tempfile
 from collections import deque
 from pathlib import Path
 from typing import Any, Iterator, Mapping, Sequence
@@ -33,6 +32,7 @@ from typing import Any, Iterator, Mapping, Sequence
 import numpy as np
 
 from tinygrad_cnn.autograd import Context, enable_grad
+from tinygrad_cnn.fileio import atomic_write
 from tinygrad_cnn.nn import functional as F
 from tinygrad_cnn.tensor import Tensor
 
@@ -121,16 +121,7 @@ def render(graph: Any, path: str | os.PathLike, format: str | None = None) -> Pa
         path = path.with_suffix(f".{fmt}")
     with _dot_required():
         data = graph.pipe(format=fmt)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-    return path
+    return atomic_write(path, data)
 
 
 # ------------------------------------------------------------------------ labels

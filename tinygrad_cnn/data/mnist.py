@@ -34,7 +34,7 @@ from typing import Sequence
 
 import numpy as np
 
-from tinygrad_cnn.checkpoint import atomic_write
+from tinygrad_cnn.fileio import atomic_write
 
 ENV_VAR = "TINYGRAD_CNN_DATA"
 

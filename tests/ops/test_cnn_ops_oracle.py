@@ -36,7 +36,8 @@ def conv_configs(draw):
         pad_h, pad_w = 2 * padding[0], 2 * padding[1]
     min_h = max(1, dilation[0] * (kernel[0] - 1) + 1 - pad_h)
     min_w = max(1, dilation[1] * (kernel[1] - 1) + 1 - pad_w)
-    shape = (draw(st.integers(1, 4)), channels, draw(st.integers(min_h, min_h + 6)), draw(st.integers(min_w, min_w + 6)))
+    shape = (draw(st.integers(1, 4)), channels, draw(st.integers(min_h, min_h + 6)),
+             draw(st.integers(min_w, min_w + 6)))
     return shape, (out_channels, channels // groups) + kernel, dict(stride=stride, padding=padding,
                                                                       dilation=dilation, groups=groups)
 

@@ -267,7 +267,8 @@ def test_stride_defaults_to_kernel_and_graph_records_params():
     ((1, 1, 4, 4), {"kernel_size": 2, "padding": -1}, r"padding must be >= 0, got \(-1, -1\)"),
     ((1, 1, 4, 4), {"kernel_size": 2, "padding": 2}, r"padding \(2, 2\) must be at most half of kernel_size"),
     ((1, 1, 4, 4), {"kernel_size": 0}, r"kernel_size must be >= 1"),
-    ((1, 1, 4, 2), {"kernel_size": 5, "padding": 1}, r"kernel 5 \(effective 5\) is larger than the padded input 4 along W"),
+    ((1, 1, 4, 2), {"kernel_size": 5, "padding": 1},
+     r"kernel 5 \(effective 5\) is larger than the padded input 4 along W"),
 ])
 def test_bad_input_raises_value_error(pool, shape, kwargs, message):
     with pytest.raises(ValueError, match=f"{pool.__name__}: {message}"):

@@ -234,31 +234,26 @@ class Clamp(Function):
 class Maximum(Function):
     """Elementwise max(a, b); the gradient goes to the larger, split evenly on ties (as torch)."""
 
-    @staticmethod
-    def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    pick = staticmethod(np.maximum)
+    wins = staticmethod(np.greater)
+
+    @classmethod
+    def forward(cls, ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         ctx.save_for_backward(a, b)
-        return np.maximum(a, b)
+        return cls.pick(a, b)
 
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray):
         a, b = ctx.saved_tensors
-        share = np.where(a > b, 1.0, np.where(a == b, 0.5, 0.0)).astype(grad.dtype)
+        share = np.where(ctx.function.wins(a, b), 1.0, np.where(a == b, 0.5, 0.0)).astype(grad.dtype)
         return grad * share, grad * (1 - share)
 
 
-class Minimum(Function):
+class Minimum(Maximum):
     """Elementwise min(a, b); the gradient goes to the smaller, split evenly on ties (as torch)."""
 
-    @staticmethod
-    def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        ctx.save_for_backward(a, b)
-        return np.minimum(a, b)
-
-    @staticmethod
-    def backward(ctx: Context, grad: np.ndarray):
-        a, b = ctx.saved_tensors
-        share = np.where(a < b, 1.0, np.where(a == b, 0.5, 0.0)).astype(grad.dtype)
-        return grad * share, grad * (1 - share)
+    pick = staticmethod(np.minimum)
+    wins = staticmethod(np.less)
 
 
 class Where(Function):

@@ -47,9 +47,9 @@ class _Geometry:
         self.stride = self.kernel if stride is None else pair(stride, "stride", op)
         self.padding = pair(padding, "padding", op)
         self.dilation = pair(dilation, "dilation", op)
-        for name in ("kernel", "stride", "dilation"):
-            if min(getattr(self, name)) < 1:
-                raise ValueError(f"{op}: {name if name != 'kernel' else 'kernel_size'} must be >= 1, got {getattr(self, name)}")
+        for name, value in (("kernel_size", self.kernel), ("stride", self.stride), ("dilation", self.dilation)):
+            if min(value) < 1:
+                raise ValueError(f"{op}: {name} must be >= 1, got {value}")
         if min(self.padding) < 0:
             raise ValueError(f"{op}: padding must be >= 0, got {self.padding}")
         if any(p > k // 2 for p, k in zip(self.padding, self.kernel)):
@@ -178,7 +178,8 @@ def max_pool2d(input: Tensor, kernel_size: IntPair, stride: IntPair | None = Non
     the last window starts inside the input or its top/left padding); ``stride`` defaults
     to ``kernel_size``; ``padding`` (at most half the kernel) pads with -inf. With
     ``return_indices``, also returns int64 indices (N, C, OH, OW): the flat position h*W + w
-    of each window's maximum in its input plane, as torch's.
+    of each window's maximum in its input plane, as torch's. A window lying entirely in the
+    padding (possible only with dilation) gives -inf and passes no gradient, as torch's.
     """
     if not isinstance(input, Tensor):
         raise TypeError(f"max_pool2d: input must be a Tensor, got {type(input).__name__}")
@@ -187,6 +188,7 @@ def max_pool2d(input: Tensor, kernel_size: IntPair, stride: IntPair | None = Non
                           dilation=geo.dilation, ceil_mode=bool(ceil_mode))
     if not return_indices:
         return out
+    # rarely asked for: recomputed here rather than kept by every call
     v, nchw = _work_view(input.data)
     indices = _from_work(_flat_indices(geo, _window_max(geo, v)[1]), input.shape[0], input.shape[1], nchw)
     return out, Tensor(np.ascontiguousarray(indices))

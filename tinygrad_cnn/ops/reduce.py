@@ -63,38 +63,27 @@ class Mean(Function):
 class Max(Function):
     """Max over ``axis``; the gradient is split evenly among tied maxima (as torch's amax)."""
 
-    @staticmethod
-    def forward(ctx: Context, a: np.ndarray, axis: tuple[int, ...], keepdims: bool = False) -> np.ndarray:
-        out = a.max(axis=axis, keepdims=True)
+    reducer = staticmethod(np.max)
+
+    @classmethod
+    def forward(cls, ctx: Context, a: np.ndarray, axis: tuple[int, ...], keepdims: bool = False) -> np.ndarray:
+        out = cls.reducer(a, axis=axis, keepdims=True)
         ctx.save_for_backward(a, out)
         return np.asarray(out if keepdims else np.squeeze(out, axis=axis))
 
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray):
-        a, out = ctx.saved_tensors
-        return _route_to_extremes(a, out, grad, ctx)
+        a, extreme = ctx.saved_tensors
+        axis = ctx.params["axis"]
+        g = expand_reduced(grad, a.shape, axis, ctx.params["keepdims"])
+        hits = a == extreme
+        return hits * (g / hits.sum(axis=axis, keepdims=True))
 
 
-class Min(Function):
+class Min(Max):
     """Min over ``axis``; the gradient is split evenly among tied minima (as torch's amin)."""
 
-    @staticmethod
-    def forward(ctx: Context, a: np.ndarray, axis: tuple[int, ...], keepdims: bool = False) -> np.ndarray:
-        out = a.min(axis=axis, keepdims=True)
-        ctx.save_for_backward(a, out)
-        return np.asarray(out if keepdims else np.squeeze(out, axis=axis))
-
-    @staticmethod
-    def backward(ctx: Context, grad: np.ndarray):
-        a, out = ctx.saved_tensors
-        return _route_to_extremes(a, out, grad, ctx)
-
-
-def _route_to_extremes(a: np.ndarray, extreme: np.ndarray, grad: np.ndarray, ctx: Context) -> np.ndarray:
-    axis = ctx.params["axis"]
-    g = expand_reduced(grad, a.shape, axis, ctx.params["keepdims"])
-    hits = a == extreme
-    return hits * (g / hits.sum(axis=axis, keepdims=True))
+    reducer = staticmethod(np.min)
 
 
 class Var(Function):

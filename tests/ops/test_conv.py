@@ -228,6 +228,23 @@ def test_no_input_grad_when_input_needs_none():
     np.testing.assert_array_equal(w.grad, [[[[8.0, 12.0], [20.0, 24.0]]]])
 
 
+def test_a_later_backward_leaves_earlier_gradients_alone():
+    """Backward reuses a scratch buffer between calls of one shape: no gradient may alias it."""
+    rng = np.random.default_rng(4)
+    x = Tensor(rng.standard_normal((2, 3, 5, 5)), requires_grad=True)
+    w = Tensor(rng.standard_normal((4, 3, 3, 3)), requires_grad=True)
+    first_up, second_up = rng.standard_normal((2, 2, 4, 3, 3))
+    conv2d(x, w, padding=0).backward(first_up)
+    first = x.grad.copy()
+    kept = x.grad
+    x.grad = None
+    conv2d(x, w).backward(second_up)
+    np.testing.assert_array_equal(kept, first)
+    assert not np.allclose(x.grad, first)
+    _, expected_dx, _, _ = reference_conv(x.data, w.data, None, (1, 1), (0, 0), (1, 1), 1, first_up)
+    np.testing.assert_allclose(first, expected_dx, rtol=1e-10)
+
+
 def test_depthwise_convolves_each_channel_alone():
     rng = np.random.default_rng(2)
     x, w = rng.standard_normal((2, 3, 5, 5)), rng.standard_normal((3, 1, 3, 3))

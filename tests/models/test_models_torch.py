@@ -75,11 +75,16 @@ def test_same_weights_give_torch_logits_and_gradients(ours_cls, theirs_factory, 
 
     assert logits.dtype == np.float32
     np.testing.assert_allclose(logits.data, t_logits.detach().numpy(), rtol=1e-5, atol=1e-5)
-    np.testing.assert_allclose(xt.grad, x_torch.grad.numpy(), rtol=1e-5, atol=1e-7)
+    # Gradients are float32 sums of up to thousands of products whose rounding depends on the
+    # summation order, and BLAS picks kernels by memory alignment, so the order (and the last
+    # bits) can change from one process to the next: conv2.weight once differed from torch by
+    # 1.04e-5 of its largest entry. Elements are held to 1e-5 relative, or 5e-5 of the scale.
+    np.testing.assert_allclose(xt.grad, x_torch.grad.numpy(), rtol=1e-5,
+                               atol=5e-5 * np.abs(x_torch.grad.numpy()).max())
     for name, p in ours.named_parameters():
         expected = dict(theirs.named_parameters())[name].grad.numpy()
         assert p.grad.dtype == np.float32
-        np.testing.assert_allclose(p.grad, expected, rtol=1e-5, atol=1e-5 * np.abs(expected).max(),
+        np.testing.assert_allclose(p.grad, expected, rtol=1e-5, atol=5e-5 * np.abs(expected).max(),
                                    err_msg=name)
 
 

@@ -101,6 +101,18 @@ def test_tensor_used_twice_receives_both_gradients():
     np.testing.assert_allclose(x.grad, 2 * np.exp(3.0) + 2 * 3.0 * np.exp(3.0), rtol=1e-6)
 
 
+@pytest.mark.parametrize("build, expected", [
+    (lambda w: w + w * 3.0, [4.0]),
+    (lambda w: (w * 2.0) + (w * 2.0) * 3.0, [8.0]),
+    (lambda w: (lambda h: h + h.exp())(w * 2.0), [2.0 + 2.0 * np.exp(2.0)]),
+])
+def test_an_input_that_is_also_an_ancestor_of_another_input(build, expected):
+    """Ops whose earlier input also feeds a later one: every path's gradient arrives."""
+    w = tg.Tensor([1.0], requires_grad=True, dtype=np.float64)
+    build(w).sum().backward()
+    np.testing.assert_allclose(w.grad, expected, rtol=1e-12)
+
+
 def test_ten_thousand_op_chain_has_no_recursion_error():
     x = tg.Tensor([1.0], requires_grad=True, dtype=np.float64)
     y = x

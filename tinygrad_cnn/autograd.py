@@ -174,22 +174,28 @@ class Function:
 
 
 def _topological_order(root: "Tensor") -> list["Tensor"]:
-    """Tensors reachable from ``root`` through grad_fn links, each after all its consumers' inputs."""
+    """Tensors reachable from ``root`` through grad_fn links, each after all of its inputs.
+
+    An iterative depth-first search: a tensor is emitted once every input of its op has
+    been emitted, so walking the list backwards visits each tensor after all its consumers.
+    """
     order: list["Tensor"] = []
-    visited: set[int] = {id(root)}
+    expanded: set[int] = set()
     stack: list[tuple["Tensor", bool]] = [(root, False)]
     while stack:
-        tensor, expanded = stack.pop()
-        if expanded:
+        tensor, inputs_done = stack.pop()
+        if inputs_done:
             order.append(tensor)
             continue
+        if id(tensor) in expanded:
+            continue
+        expanded.add(id(tensor))
         stack.append((tensor, True))
         node = tensor.grad_fn
         if node is None:
             continue
         for parent in node.inputs:
-            if parent.requires_grad and id(parent) not in visited:
-                visited.add(id(parent))
+            if parent.requires_grad and id(parent) not in expanded:
                 stack.append((parent, False))
     return order
 

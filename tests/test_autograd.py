@@ -84,6 +84,24 @@ def test_no_grad_works_as_decorator():
     assert not out.requires_grad and tg.is_grad_enabled()
 
 
+def test_set_grad_enabled_as_a_call_a_context_and_a_decorator():
+    tg.set_grad_enabled(False)
+    assert not tg.is_grad_enabled()
+    tg.set_grad_enabled(True)
+    assert tg.is_grad_enabled()
+    with tg.set_grad_enabled(False):
+        assert not tg.is_grad_enabled()
+    assert tg.is_grad_enabled()
+
+    @tg.set_grad_enabled(True)
+    def recording():
+        return tg.is_grad_enabled()
+
+    assert tg.is_grad_enabled()
+    with tg.no_grad():
+        assert recording() and not tg.is_grad_enabled()
+
+
 def test_detach_cuts_the_graph_and_shares_data():
     x = tg.Tensor([1.0, 2.0], requires_grad=True)
     d = (x * 2.0).detach()

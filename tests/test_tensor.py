@@ -84,8 +84,52 @@ def test_argmax_and_max_with_dim_return_indices_as_torch():
 
 def test_scalar_arithmetic_keeps_float32():
     x = tg.Tensor([1.0, 2.0])
-    for y in (x + 1.5, 2.0 * x, x / 3.0, 1.0 - x, x ** 2, np.float64(2.0) * x):
+    for y in (x + 1.5, 2.0 * x, x / 3.0, 1.0 - x, x ** 2, np.float64(2.0) * x, x * np.int64(2),
+              x / np.array(2.0), x + [1, 2], x ** np.float64(0.5)):
         assert y.dtype == np.float32
+
+
+def test_comparisons_do_not_round_the_other_side():
+    labels = tg.Tensor(np.array([0, 1, 2]))
+    assert (labels < 1.5).tolist() == [True, True, False]
+    assert (labels == 1.5).tolist() == [False, False, False]
+
+
+def test_tensor_infers_dtypes_as_torch_tensor():
+    assert tg.tensor([0, 1]).dtype == np.int64
+    assert tg.tensor([0.5, 1]).dtype == np.float32
+    assert tg.tensor([True]).dtype == np.bool_
+    assert tg.tensor(np.zeros(2, dtype=np.float64)).dtype == np.float64
+
+
+def test_pow_of_integer_tensors_and_at_zero():
+    np.testing.assert_allclose((tg.Tensor(np.array([4, 9])) ** 0.5).data, [2.0, 3.0])
+    a = tg.Tensor([0.0, 2.0], requires_grad=True)
+    (a ** 0).sum().backward()
+    assert a.grad.tolist() == [0.0, 0.0]
+    a = tg.Tensor([0.0, 2.0], requires_grad=True)
+    b = tg.Tensor([2.0, 3.0], requires_grad=True)
+    (a ** b).sum().backward()
+    np.testing.assert_allclose(a.grad, [0.0, 12.0])
+    np.testing.assert_allclose(b.grad, [0.0, 8.0 * np.log(2.0)], rtol=1e-6)
+
+
+def test_max_over_one_dim_sends_the_gradient_to_the_returned_index_on_ties():
+    x = tg.Tensor([[1.0, 1.0], [3.0, 2.0]], requires_grad=True)
+    values, indices = x.max(1)
+    values.sum().backward()
+    assert indices.tolist() == [0, 0]
+    assert x.grad.tolist() == [[1.0, 0.0], [1.0, 0.0]]
+    y = tg.Tensor([[1.0, 1.0]], requires_grad=True)
+    y.amax(1).sum().backward()
+    assert y.grad.tolist() == [[0.5, 0.5]]
+
+
+def test_ops_refuse_non_tensor_inputs_by_name():
+    import tinygrad_cnn.nn.functional as F
+
+    with pytest.raises(TypeError, match="relu: input 0 must be a Tensor, got ndarray"):
+        F.relu(np.ones(3))
 
 
 def test_matmul_shape_mismatch_names_both_shapes():
@@ -100,6 +144,8 @@ def test_reshape_and_axis_errors_are_clear():
         tg.ones(2, 3).sum(2)
     with pytest.raises(ValueError, match=r"expand: shape \(2, 3\) cannot be expanded"):
         tg.ones(2, 3).expand(4, 3)
+    with pytest.raises(ValueError, match=r"permute: dims \(0, 1, 5\) are not a permutation"):
+        tg.ones(2, 3, 4).permute(0, 1, 5)
     with pytest.raises(ValueError, match="cat: shapes"):
         tg.cat([tg.ones(2, 3), tg.ones(2, 4)], dim=0)
 

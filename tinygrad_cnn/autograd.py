@@ -30,14 +30,14 @@ def is_grad_enabled() -> bool:
     return _grad_flag()
 
 
-class set_grad_enabled(contextlib.ContextDecorator):
-    """Context manager and decorator that turns graph recording on or off, as torch's."""
+class _GradMode(contextlib.ContextDecorator):
+    """Context manager and decorator that records the graph (mode True) or not inside it."""
 
     def __init__(self, mode: bool) -> None:
         self.mode = bool(mode)
         self._previous: list[bool] = []
 
-    def __enter__(self) -> "set_grad_enabled":
+    def __enter__(self) -> "_GradMode":
         self._previous.append(_grad_flag())
         _state.grad_enabled = self.mode
         return self
@@ -46,18 +46,39 @@ class set_grad_enabled(contextlib.ContextDecorator):
         _state.grad_enabled = self._previous.pop()
 
 
-class no_grad(set_grad_enabled):
+class no_grad(_GradMode):
     """Context manager and decorator: ops inside record no graph (inference, optimizer steps)."""
 
     def __init__(self) -> None:
         super().__init__(False)
 
 
-class enable_grad(set_grad_enabled):
+class enable_grad(_GradMode):
     """Context manager and decorator: ops inside record the graph, even within ``no_grad``."""
 
     def __init__(self) -> None:
         super().__init__(True)
+
+
+class set_grad_enabled(_GradMode):
+    """As torch's: called plainly, ``set_grad_enabled(False)`` switches graph recording off
+    from now on; as a context manager or decorator it applies only inside."""
+
+    def __init__(self, mode: bool) -> None:
+        super().__init__(mode)
+        self._switched_from: bool | None = _grad_flag()
+        _state.grad_enabled = self.mode
+
+    def __enter__(self) -> "set_grad_enabled":
+        previous, self._switched_from = self._switched_from, None
+        self._previous.append(_grad_flag() if previous is None else previous)
+        _state.grad_enabled = self.mode
+        return self
+
+    def __call__(self, function):  # used as a decorator: undo the switch made by __init__
+        if self._switched_from is not None:
+            _state.grad_enabled, self._switched_from = self._switched_from, None
+        return super().__call__(function)
 
 
 def _scope_stack() -> list[str]:
@@ -167,6 +188,9 @@ class Function:
         """Run forward on the inputs' arrays; record a graph node when some input needs grad."""
         from tinygrad_cnn.tensor import Tensor
 
+        for i, t in enumerate(inputs):
+            if not isinstance(t, Tensor):
+                raise TypeError(f"{cls.name()}: input {i} must be a Tensor, got {type(t).__name__}")
         ctx = Context(cls, params, inputs)
         out = cls.forward(ctx, *(t.data for t in inputs), **params)
         recorded = _grad_flag() and any(ctx.needs_input_grad)

@@ -194,9 +194,11 @@ class Tensor:
 
     # ---------------------------------------------------------------- arithmetic
     def _lift(self, other: ArrayLike) -> "Tensor":
+        """``other`` as a constant tensor; numbers and lists take a float tensor's dtype (as torch)."""
         if isinstance(other, Tensor):
             return other
-        if isinstance(other, (int, float, bool)) and _is_float(self.dtype):
+        weak = isinstance(other, (int, float, bool, np.number, list, tuple)) or np.ndim(other) == 0
+        if weak and _is_float(self.dtype) and not np.iscomplexobj(other):
             return Tensor._from_op(np.asarray(other, dtype=self.dtype), None)
         return Tensor._from_op(np.asarray(other), None)
 
@@ -228,8 +230,8 @@ class Tensor:
         return E.Neg.apply(self)
 
     def __pow__(self, exponent: ArrayLike) -> "Tensor":
-        if isinstance(exponent, (int, float)):
-            return E.PowScalar.apply(self, exponent=exponent)
+        if isinstance(exponent, (int, float, np.number)):
+            return E.PowScalar.apply(self, exponent=exponent.item() if isinstance(exponent, np.number) else exponent)
         return E.Pow.apply(self, self._lift(exponent))
 
     def __rpow__(self, base: ArrayLike) -> "Tensor":
@@ -266,7 +268,7 @@ class Tensor:
 
     # ---------------------------------------------------------------- comparisons (no gradient)
     def _compare(self, other: ArrayLike, ufunc: np.ufunc) -> "Tensor":
-        return Tensor._from_op(ufunc(self.data, _as_array(other, None if isinstance(other, (np.ndarray, Tensor)) else self.dtype)), None)
+        return Tensor._from_op(ufunc(self.data, other.data if isinstance(other, Tensor) else other), None)
 
     def __eq__(self, other: ArrayLike) -> "Tensor":  # type: ignore[override]
         return self._compare(other, np.equal)
@@ -378,19 +380,21 @@ class Tensor:
             keepdims: bool | None = None) -> "Tensor | MaxResult":
         """Maximum: over everything (a tensor), or over one int ``dim`` as torch, a
         ``(values, indices)`` pair; over a tuple of dims, the values tensor."""
-        return self._extreme(R.Max, "max", np.argmax, _pick(dim, axis), _pick(keepdim, keepdims))
+        return self._extreme(R.Max, R.MaxAlong, "max", np.argmax, _pick(dim, axis), _pick(keepdim, keepdims))
 
     def min(self, dim: Dim = None, keepdim: bool = False, *, axis: Dim = None,
             keepdims: bool | None = None) -> "Tensor | MaxResult":
         """Minimum, shaped like ``max``'s result."""
-        return self._extreme(R.Min, "min", np.argmin, _pick(dim, axis), _pick(keepdim, keepdims))
+        return self._extreme(R.Min, R.MinAlong, "min", np.argmin, _pick(dim, axis), _pick(keepdim, keepdims))
 
-    def _extreme(self, fn: type, op: str, arg: Any, dim: Dim, keepdim: bool) -> "Tensor | MaxResult":
-        values = self._reduce(fn, op, dim, keepdim)
+    def _extreme(self, fn: type, along: type, op: str, arg: Any, dim: Dim, keepdim: bool) -> "Tensor | MaxResult":
         if not isinstance(dim, (int, np.integer)):
-            return values
-        indices = arg(self.data, axis=int(dim), keepdims=bool(keepdim))
-        return MaxResult(values, Tensor._from_op(np.asarray(indices, dtype=np.int64), None))
+            return self._reduce(fn, op, dim, keepdim)
+        d = R.normalize_axis(dim, self.ndim, op)[0]
+        indices = arg(self.data, axis=d, keepdims=True)
+        values = along.apply(self, indices=indices, dim=d, keepdim=bool(keepdim))
+        kept = indices if keepdim else np.squeeze(indices, axis=d)
+        return MaxResult(values, Tensor._from_op(kept.astype(np.int64), None))
 
     def argmax(self, dim: int | None = None, keepdim: bool = False) -> "Tensor":
         """Index of the maximum (of the flattened tensor when ``dim`` is None), int64."""
@@ -432,8 +436,9 @@ class Tensor:
     def permute(self, *dims: int | Sequence[int]) -> "Tensor":
         """Axes reordered: ``dims[i]`` is the input axis that becomes axis i."""
         order = _shape_arg(dims)
-        if sorted(d % max(self.ndim, 1) for d in order) != list(range(self.ndim)):
-            raise ValueError(f"permute: dims {order} are not a permutation of {self.ndim} axes")
+        if len(order) != self.ndim or any(not -self.ndim <= d < self.ndim for d in order) \
+                or sorted(d % self.ndim for d in order) != list(range(self.ndim)):
+            raise ValueError(f"permute: dims {order} are not a permutation of the {self.ndim} axes of {self.shape}")
         return S.Permute.apply(self, dims=tuple(d % self.ndim for d in order))
 
     def transpose(self, dim0: int = 0, dim1: int = 1) -> "Tensor":
@@ -513,7 +518,11 @@ def _index_arg(index: Any) -> Any:
 
 # -------------------------------------------------------------------- free functions
 def tensor(data: ArrayLike, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    """A new tensor holding a copy of ``data`` (as torch.tensor)."""
+    """A new tensor holding a copy of ``data``, its dtype inferred as torch.tensor does:
+    Python floats give float32, ints int64, bools bool; arrays keep theirs."""
+    if dtype is None and not isinstance(data, (Tensor, np.ndarray, np.generic)):
+        inferred = np.asarray(data)
+        dtype = {"f": DEFAULT_DTYPE, "i": np.int64, "u": np.int64, "b": np.bool_}.get(inferred.dtype.kind)
     return Tensor(np.array(_as_array(data, dtype)), requires_grad=requires_grad)
 
 

@@ -72,6 +72,11 @@ def one_dim():
     return draw
 
 
+def distinct_one_dim(data):
+    shape = data.draw(ts.shapes(min_dims=1, max_dims=3, max_side=4))
+    return [data.draw(ts.distinct_arrays(shape))], {"dim": data.draw(st.integers(-len(shape), len(shape) - 1))}
+
+
 def _torch_dims(axis, ndim):
     return tuple(range(ndim)) if axis is None else axis
 
@@ -190,6 +195,8 @@ CASES = [
            lambda a, axis, keepdims: a.amax(_torch_dims(axis, a.ndim), keepdims)),
     OpCase("min", reduction(distinct=True), lambda a, axis, keepdims: a.amin(axis, keepdims),
            lambda a, axis, keepdims: a.amin(_torch_dims(axis, a.ndim), keepdims)),
+    OpCase("max_dim", distinct_one_dim, lambda a, dim: a.max(dim).values, lambda a, dim: a.max(dim).values),
+    OpCase("min_dim", distinct_one_dim, lambda a, dim: a.min(dim).values, lambda a, dim: a.min(dim).values),
     OpCase("var", var_draw, lambda a, axis, keepdims, correction: a.var(axis, keepdims, correction=correction),
            lambda a, axis, keepdims, correction: a.var(_torch_dims(axis, a.ndim), correction=correction, keepdim=keepdims)),
     OpCase("logsumexp", reduction(), lambda a, axis, keepdims: a.logsumexp(axis, keepdims),

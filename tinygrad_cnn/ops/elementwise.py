@@ -74,24 +74,26 @@ class Neg(Function):
 
 
 class PowScalar(Function):
-    """a ** exponent for a constant exponent; d/da = exponent * a**(exponent-1)."""
+    """a ** exponent for a constant exponent; d/da = exponent * a**(exponent-1) (0 for exponent 0)."""
 
     op_name = "pow"
 
     @staticmethod
     def forward(ctx: Context, a: np.ndarray, exponent: float) -> np.ndarray:
         ctx.save_for_backward(a)
-        return np.power(a, np.asarray(exponent, dtype=a.dtype))
+        return np.power(a, exponent)
 
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray):
         (a,) = ctx.saved_tensors
-        exponent = np.asarray(ctx.params["exponent"], dtype=a.dtype)
+        exponent = ctx.params["exponent"]
+        if exponent == 0:
+            return np.zeros_like(grad)
         return grad * exponent * np.power(a, exponent - 1)
 
 
 class Pow(Function):
-    """a ** b for tensors; d/da = b * a**(b-1), d/db = a**b * log(a)."""
+    """a ** b for tensors; d/da = b * a**(b-1), d/db = a**b * log(a) (0 where a = 0, as torch)."""
 
     @staticmethod
     def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -102,8 +104,9 @@ class Pow(Function):
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray):
         a, b, out = ctx.saved_tensors
-        grad_a = grad * b * np.power(a, b - 1) if ctx.needs_input_grad[0] else None
-        grad_b = grad * out * np.log(a) if ctx.needs_input_grad[1] else None
+        with np.errstate(divide="ignore", invalid="ignore"):
+            grad_a = np.where(b == 0, 0, grad * b * np.power(a, b - 1)) if ctx.needs_input_grad[0] else None
+            grad_b = np.where(a == 0, 0, grad * out * np.log(a)) if ctx.needs_input_grad[1] else None
         return grad_a, grad_b
 
 

@@ -77,13 +77,40 @@ class Max(Function):
         axis = ctx.params["axis"]
         g = expand_reduced(grad, a.shape, axis, ctx.params["keepdims"])
         hits = a == extreme
-        return hits * (g / hits.sum(axis=axis, keepdims=True))
+        return hits * (g / hits.sum(axis=axis, keepdims=True, dtype=g.dtype))
 
 
 class Min(Max):
     """Min over ``axis``; the gradient is split evenly among tied minima (as torch's amin)."""
 
     reducer = staticmethod(np.min)
+
+
+class MaxAlong(Function):
+    """The values of ``a`` at ``indices`` (argmax positions, keepdims) along ``dim``: torch's
+    ``max(dim)``, whose gradient goes to the returned index only, even when values tie."""
+
+    op_name = "max"
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, indices: np.ndarray, dim: int, keepdim: bool = False) -> np.ndarray:
+        ctx.in_shape = a.shape
+        out = np.take_along_axis(a, indices, axis=dim)
+        return out if keepdim else np.squeeze(out, axis=dim)
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray):
+        dim = ctx.params["dim"]
+        g = grad if ctx.params["keepdim"] else np.expand_dims(grad, dim)
+        out = np.zeros(ctx.in_shape, dtype=grad.dtype)
+        np.put_along_axis(out, ctx.params["indices"], g, axis=dim)
+        return out
+
+
+class MinAlong(MaxAlong):
+    """torch's ``min(dim)`` values: the gradient goes to the returned index only."""
+
+    op_name = "min"
 
 
 class Var(Function):

@@ -101,9 +101,11 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
     return Dropout.apply(input, p=float(p))
 
 
-def _check_reduction(op: str, reduction: str) -> None:
+def check_reduction(op: str, reduction: str) -> str:
+    """``reduction`` itself when it is "mean", "sum" or "none"; a ValueError naming ``op`` otherwise."""
     if reduction not in REDUCTIONS:
         raise ValueError(f"{op}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
+    return reduction
 
 
 def _check_class_targets(op: str, input: np.ndarray, target: np.ndarray) -> None:
@@ -215,7 +217,7 @@ def cross_entropy(input: Tensor, target: Tensor, reduction: str = "mean", label_
     float labels raise a TypeError.
     """
     _check_tensor("cross_entropy", "input", input)
-    _check_reduction("cross_entropy", reduction)
+    check_reduction("cross_entropy", reduction)
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
     return CrossEntropy.apply(input, _as_target(target), reduction=reduction,
@@ -226,14 +228,14 @@ def nll_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
     """Negative log-likelihood: -input[i, target[i]] for log-probabilities ``input`` (N, C) and
     integer labels ``target`` (N,), reduced by ``reduction`` ("mean", "sum" or "none")."""
     _check_tensor("nll_loss", "input", input)
-    _check_reduction("nll_loss", reduction)
+    check_reduction("nll_loss", reduction)
     return NLLLoss.apply(input, _as_target(target), reduction=reduction)
 
 
 def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
     """Squared error (input - target)**2 of two tensors of one shape, reduced by ``reduction``."""
     _check_tensor("mse_loss", "input", input)
-    _check_reduction("mse_loss", reduction)
+    check_reduction("mse_loss", reduction)
     if not isinstance(target, Tensor):
         target = Tensor(np.asarray(target, dtype=input.dtype))
     if target.shape != input.shape:

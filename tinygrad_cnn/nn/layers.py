@@ -14,7 +14,7 @@ import numpy as np
 from tinygrad_cnn.nn import functional as F
 from tinygrad_cnn.nn import init
 from tinygrad_cnn.nn.module import Module, Parameter
-from tinygrad_cnn.ops.conv import IntPair, Padding, pair
+from tinygrad_cnn.ops.conv import IntPair, Padding, padding_arg, positive_pair
 from tinygrad_cnn.tensor import Tensor
 
 
@@ -54,22 +54,10 @@ class Conv2d(Module):
             )
         if padding_mode != "zeros":
             raise ValueError(f"Conv2d: only padding_mode='zeros' is supported, got {padding_mode!r}")
-        self.kernel_size = pair(kernel_size, "kernel_size", "Conv2d")
-        self.stride = pair(stride, "stride", "Conv2d")
-        self.dilation = pair(dilation, "dilation", "Conv2d")
-        for name, value in (("kernel_size", self.kernel_size), ("stride", self.stride), ("dilation", self.dilation)):
-            if min(value) < 1:
-                raise ValueError(f"Conv2d: {name} must be >= 1, got {value}")
-        if isinstance(padding, str):
-            if padding not in ("valid", "same"):
-                raise ValueError(f"Conv2d: padding must be an int, a pair, 'valid' or 'same', got {padding!r}")
-            if padding == "same" and self.stride != (1, 1):
-                raise ValueError(f"Conv2d: padding='same' needs stride 1, got stride={self.stride}")
-            self.padding: Padding = padding
-        else:
-            self.padding = pair(padding, "padding", "Conv2d")
-            if min(self.padding) < 0:
-                raise ValueError(f"Conv2d: padding must be >= 0, got {self.padding}")
+        self.kernel_size = positive_pair(kernel_size, "kernel_size", "Conv2d")
+        self.stride = positive_pair(stride, "stride", "Conv2d")
+        self.dilation = positive_pair(dilation, "dilation", "Conv2d")
+        self.padding: Padding = padding_arg(padding, self.stride, "Conv2d")
         self.padding_mode = padding_mode
         shape = (out_channels, in_channels // groups) + self.kernel_size
         self.weight = Parameter(np.empty(shape, dtype=np.float32))

@@ -7,11 +7,6 @@ from tinygrad_cnn.nn.module import Module
 from tinygrad_cnn.tensor import Tensor
 
 
-def _checked_reduction(layer: str, reduction: str) -> str:
-    if reduction not in F.REDUCTIONS:
-        raise ValueError(f"{layer}: reduction must be one of {F.REDUCTIONS}, got {reduction!r}")
-    return reduction
-
 class CrossEntropyLoss(Module):
     """Softmax cross-entropy of logits (N, C) against integer class labels (N,); see F.cross_entropy.
 
@@ -20,7 +15,7 @@ class CrossEntropyLoss(Module):
 
     def __init__(self, reduction: str = "mean", label_smoothing: float = 0.0) -> None:
         super().__init__()
-        self.reduction = _checked_reduction("CrossEntropyLoss", reduction)
+        self.reduction = F.check_reduction("CrossEntropyLoss", reduction)
         if not 0.0 <= label_smoothing <= 1.0:
             raise ValueError(f"CrossEntropyLoss: label_smoothing must be in [0, 1], got {label_smoothing}")
         self.label_smoothing = label_smoothing
@@ -34,7 +29,7 @@ class NLLLoss(Module):
 
     def __init__(self, reduction: str = "mean") -> None:
         super().__init__()
-        self.reduction = _checked_reduction("NLLLoss", reduction)
+        self.reduction = F.check_reduction("NLLLoss", reduction)
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.nll_loss(input, target, self.reduction)
@@ -45,7 +40,7 @@ class MSELoss(Module):
 
     def __init__(self, reduction: str = "mean") -> None:
         super().__init__()
-        self.reduction = _checked_reduction("MSELoss", reduction)
+        self.reduction = F.check_reduction("MSELoss", reduction)
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.mse_loss(input, target, self.reduction)

@@ -33,10 +33,31 @@ def pair(value: Any, name: str, op: str) -> tuple[int, int]:
     raise TypeError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
 
 
-def _positive(value: tuple[int, int], name: str, op: str) -> tuple[int, int]:
-    if min(value) < 1:
-        raise ValueError(f"{op}: {name} must be >= 1, got {value}")
-    return value
+def positive_pair(value: Any, name: str, op: str) -> tuple[int, int]:
+    """``value`` (an int or a pair) as a pair of ints >= 1 (kernel sizes, strides, dilations)."""
+    result = pair(value, name, op)
+    if min(result) < 1:
+        raise ValueError(f"{op}: {name} must be >= 1, got {result}")
+    return result
+
+
+def nonnegative_pair(value: Any, name: str, op: str) -> tuple[int, int]:
+    """``value`` (an int or a pair) as a pair of ints >= 0 (paddings)."""
+    result = pair(value, name, op)
+    if min(result) < 0:
+        raise ValueError(f"{op}: {name} must be >= 0, got {result}")
+    return result
+
+
+def padding_arg(padding: Padding, stride: tuple[int, int], op: str) -> Padding:
+    """A convolution's ``padding`` checked: "valid", "same" (stride 1 only) or a pair of ints >= 0."""
+    if not isinstance(padding, str):
+        return nonnegative_pair(padding, "padding", op)
+    if padding not in ("valid", "same"):
+        raise ValueError(f"{op}: padding must be an int, a pair, 'valid' or 'same', got {padding!r}")
+    if padding == "same" and stride != (1, 1):
+        raise ValueError(f"{op}: padding='same' is not supported for strided convolutions (stride={stride})")
+    return padding
 
 
 def _padding(padding: Padding, kernel: tuple[int, int], stride: tuple[int, int], dilation: tuple[int, int],
@@ -44,18 +65,13 @@ def _padding(padding: Padding, kernel: tuple[int, int], stride: tuple[int, int],
     """(top, bottom, left, right) padding for an int, a pair, "valid" or "same" (stride 1 only;
     an even total goes half each side, an odd one puts the extra row/column at the bottom/right
     as torch does)."""
-    if isinstance(padding, str):
-        if padding == "valid":
-            return 0, 0, 0, 0
-        if padding != "same":
-            raise ValueError(f"{op}: padding must be an int, a pair, 'valid' or 'same', got {padding!r}")
-        if stride != (1, 1):
-            raise ValueError(f"{op}: padding='same' is not supported for strided convolutions (stride={stride})")
+    padding = padding_arg(padding, stride, op)
+    if padding == "valid":
+        return 0, 0, 0, 0
+    if padding == "same":
         total_h, total_w = dilation[0] * (kernel[0] - 1), dilation[1] * (kernel[1] - 1)
         return total_h // 2, total_h - total_h // 2, total_w // 2, total_w - total_w // 2
-    ph, pw = pair(padding, "padding", op)
-    if min(ph, pw) < 0:
-        raise ValueError(f"{op}: padding must be >= 0, got {(ph, pw)}")
+    ph, pw = padding
     return ph, ph, pw, pw
 
 
@@ -69,10 +85,10 @@ def calculate_output_size(input_size: IntPair, kernel_size: IntPair, stride: Int
     division by the stride is not exact (windows would leave input rows/columns unused).
     """
     op = "calculate_output_size"
-    size = _positive(pair(input_size, "input_size", op), "input_size", op)
-    kernel = _positive(pair(kernel_size, "kernel_size", op), "kernel_size", op)
-    strides = _positive(pair(stride, "stride", op), "stride", op)
-    dilations = _positive(pair(dilation, "dilation", op), "dilation", op)
+    size = positive_pair(input_size, "input_size", op)
+    kernel = positive_pair(kernel_size, "kernel_size", op)
+    strides = positive_pair(stride, "stride", op)
+    dilations = positive_pair(dilation, "dilation", op)
     top, bottom, left, right = _padding(padding, kernel, strides, dilations, op)
     out = []
     for axis, n, k, s, p, d in zip("HW", size, kernel, strides, (top + bottom, left + right), dilations):
@@ -96,7 +112,7 @@ def count_parameters(in_channels: int, out_channels: int, kernel_size: IntPair, 
 
     ``kernel_size=1`` gives a Linear(in_channels, out_channels) layer's count, in*out + out.
     """
-    kh, kw = _positive(pair(kernel_size, "kernel_size", "count_parameters"), "kernel_size", "count_parameters")
+    kh, kw = positive_pair(kernel_size, "kernel_size", "count_parameters")
     if in_channels < 1 or out_channels < 1:
         raise ValueError(f"count_parameters: channels must be >= 1, got in={in_channels}, out={out_channels}")
     return in_channels * out_channels * kh * kw + (out_channels if bias else 0)
@@ -137,8 +153,8 @@ def _check(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, stride: t
         )
     if not isinstance(groups, (int, np.integer)) or isinstance(groups, bool) or groups < 1:
         raise ValueError(f"conv2d: groups must be an int >= 1, got {groups!r}")
-    _positive(stride, "stride", "conv2d")
-    _positive(dilation, "dilation", "conv2d")
+    positive_pair(stride, "stride", "conv2d")
+    positive_pair(dilation, "dilation", "conv2d")
     out_channels, group_channels, kh, kw = weight.shape
     if x.shape[1] % groups or out_channels % groups:
         raise ValueError(

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from tinygrad_cnn.autograd import Context, Function
-from tinygrad_cnn.ops.conv import IntPair, pair, window
+from tinygrad_cnn.ops.conv import IntPair, nonnegative_pair, positive_pair, window
 from tinygrad_cnn.tensor import Tensor
 
 
@@ -43,15 +43,10 @@ class _Geometry:
                  padding: IntPair, dilation: IntPair, ceil_mode: bool) -> None:
         if len(shape) != 4:
             raise ValueError(f"{op}: input must be 4-D (N, C, H, W), got shape {tuple(shape)}")
-        self.kernel = pair(kernel_size, "kernel_size", op)
-        self.stride = self.kernel if stride is None else pair(stride, "stride", op)
-        self.padding = pair(padding, "padding", op)
-        self.dilation = pair(dilation, "dilation", op)
-        for name, value in (("kernel_size", self.kernel), ("stride", self.stride), ("dilation", self.dilation)):
-            if min(value) < 1:
-                raise ValueError(f"{op}: {name} must be >= 1, got {value}")
-        if min(self.padding) < 0:
-            raise ValueError(f"{op}: padding must be >= 0, got {self.padding}")
+        self.kernel = positive_pair(kernel_size, "kernel_size", op)
+        self.stride = self.kernel if stride is None else positive_pair(stride, "stride", op)
+        self.padding = nonnegative_pair(padding, "padding", op)
+        self.dilation = positive_pair(dilation, "dilation", op)
         if any(p > k // 2 for p, k in zip(self.padding, self.kernel)):
             raise ValueError(f"{op}: padding {self.padding} must be at most half of kernel_size {self.kernel}")
         self.size = tuple(shape[2:])

@@ -139,9 +139,10 @@ class Tensor:
         """A tensor sharing this one's data, cut from the graph (no grad, no grad_fn)."""
         return Tensor._from_op(self.data, None)
 
-    def zero_grad(self) -> None:
-        """Forget the accumulated gradient (``grad = None``, as torch's set_to_none)."""
-        self.grad = None
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Forget the accumulated gradient: ``grad = None`` (torch's default), or zeros of the
+        tensor's shape when ``set_to_none=False`` and a gradient exists."""
+        self.grad = None if set_to_none or self.grad is None else np.zeros_like(self.data)
 
     def retain_grad(self) -> None:
         """Keep ``.grad`` on this non-leaf tensor after backward."""

@@ -93,14 +93,17 @@ class Tensor:
 
     @property
     def shape(self) -> tuple[int, ...]:
+        """The dimensions, a tuple of ints."""
         return self.data.shape
 
     @property
     def dtype(self) -> np.dtype:
+        """The NumPy dtype of ``data``."""
         return self.data.dtype
 
     @property
     def ndim(self) -> int:
+        """Number of dimensions."""
         return self.data.ndim
 
     @property
@@ -253,18 +256,23 @@ class Tensor:
         return self ** exponent
 
     def add(self, other: ArrayLike) -> "Tensor":
+        """self + other, broadcast."""
         return self + other
 
     def sub(self, other: ArrayLike) -> "Tensor":
+        """self - other, broadcast."""
         return self - other
 
     def mul(self, other: ArrayLike) -> "Tensor":
+        """self * other, broadcast."""
         return self * other
 
     def div(self, other: ArrayLike) -> "Tensor":
+        """self / other, broadcast."""
         return self / other
 
     def neg(self) -> "Tensor":
+        """-self."""
         return -self
 
     # ---------------------------------------------------------------- comparisons (no gradient)
@@ -298,24 +306,31 @@ class Tensor:
 
     # ---------------------------------------------------------------- unary
     def exp(self) -> "Tensor":
+        """e ** self, elementwise."""
         return E.Exp.apply(self)
 
     def log(self) -> "Tensor":
+        """Natural logarithm, elementwise."""
         return E.Log.apply(self)
 
     def sqrt(self) -> "Tensor":
+        """Square root, elementwise."""
         return E.Sqrt.apply(self)
 
     def abs(self) -> "Tensor":
+        """|self|, elementwise."""
         return E.Abs.apply(self)
 
     def relu(self) -> "Tensor":
+        """max(self, 0), elementwise."""
         return E.ReLU.apply(self)
 
     def sigmoid(self) -> "Tensor":
+        """1 / (1 + exp(-self)), elementwise, without overflow."""
         return E.Sigmoid.apply(self)
 
     def tanh(self) -> "Tensor":
+        """Hyperbolic tangent, elementwise."""
         return E.Tanh.apply(self)
 
     def clamp(self, min: float | None = None, max: float | None = None) -> "Tensor":
@@ -327,9 +342,11 @@ class Tensor:
     clip = clamp
 
     def maximum(self, other: ArrayLike) -> "Tensor":
+        """Elementwise max(self, other), broadcast."""
         return E.Maximum.apply(self, self._lift(other))
 
     def minimum(self, other: ArrayLike) -> "Tensor":
+        """Elementwise min(self, other), broadcast."""
         return E.Minimum.apply(self, self._lift(other))
 
     def to(self, dtype: Any) -> "Tensor":
@@ -344,12 +361,15 @@ class Tensor:
     astype = to
 
     def float(self) -> "Tensor":
+        """This tensor as float32."""
         return self.to(np.float32)
 
     def double(self) -> "Tensor":
+        """This tensor as float64."""
         return self.to(np.float64)
 
     def long(self) -> "Tensor":
+        """This tensor as int64 (no gradient)."""
         return self.to(np.int64)
 
     # ---------------------------------------------------------------- reductions

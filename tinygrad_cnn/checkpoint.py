@@ -5,14 +5,17 @@ Layout of the file (plain ``numpy.load(path)`` reads it, no pickle):
 - ``model/<name>``: each entry of ``model.state_dict()`` ("model/conv1.weight", ...);
 - ``state/<n>``: the arrays inside the optimizer's, scheduler's and loader's state
   (Adam's moment buffers, ...), referenced from the metadata;
-- ``metadata``: one JSON string with the format version, epoch, history, the
-  optimizer/scheduler/loader states (arrays replaced by references, tuples and
-  non-string dict keys encoded so they come back exactly), the package's random
-  generator state and ``extra`` (anything JSON-serialisable the caller adds).
+- ``metadata``: one JSON string with the format version, epoch, history, the model's,
+  optimizer's and scheduler's class names, the optimizer/scheduler/loader states (arrays
+  replaced by references, tuples and non-string dict keys encoded so they come back
+  exactly), the package's random generator state and ``extra`` (anything
+  JSON-serialisable the caller adds).
 
 The file is written to a temporary name in the same folder and renamed into place, so
 a crash never leaves a half-written checkpoint under the final name. Restoring all of
-it and training on gives bit-identical weights to a run that never stopped.
+it and training on gives bit-identical weights to a run that never stopped. Loading
+reads and checks the whole file, and checks that every part fits what it is loaded
+into, before it changes anything: a damaged or unfitting file raises CheckpointError.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +33,9 @@ from tinygrad_cnn import random as _random
 from tinygrad_cnn.fileio import atomic_write
 
 FORMAT = "tinygrad_cnn.checkpoint"
-VERSION = 1
+VERSION = 2
+_META_KEYS = ("format", "version", "epoch", "model_class", "optimizer_class", "scheduler_class", "optimizer",
+              "scheduler", "loader", "rng", "history", "extra")
 
 
 class CheckpointError(RuntimeError):
@@ -97,6 +103,7 @@ def save(path: str | os.PathLike, model: Any, optimizer: Any = None, *, epoch: i
         "epoch": epoch,
         "model_class": type(model).__name__,
         "optimizer_class": None if optimizer is None else type(optimizer).__name__,
+        "scheduler_class": None if scheduler is None else type(scheduler).__name__,
         "optimizer": None if optimizer is None else encoder.encode(optimizer.state_dict()),
         "scheduler": None if scheduler is None else encoder.encode(scheduler.state_dict()),
         "loader": None if loader is None else encoder.encode(loader.state_dict()),
@@ -112,53 +119,122 @@ def save(path: str | os.PathLike, model: Any, optimizer: Any = None, *, epoch: i
     return atomic_write(path, buffer.getvalue())
 
 
-def _open(path: Path) -> tuple[Any, dict[str, Any]]:
+def _read(path: Path) -> tuple[dict[str, Any], dict[str, np.ndarray], dict[str, Any]]:
+    """(metadata, model weights by name, decoded optimizer/scheduler/loader/rng/extra states) of the
+    checkpoint at ``path``, every entry read (so a damaged one shows now) and the metadata checked."""
+    def fail(problem: str) -> CheckpointError:
+        return CheckpointError(f"checkpoint {path}: {problem}")
+
     try:
+        with open(path, "rb") as file:
+            if file.read(4) != b"PK\x03\x04":
+                raise fail("damaged or not a .npz file (it does not start with a zip signature)")
         archive = np.load(path, allow_pickle=False)
     except FileNotFoundError:
         raise FileNotFoundError(f"checkpoint {path} does not exist") from None
-    except (OSError, ValueError) as exc:
-        raise CheckpointError(f"checkpoint {path}: not a readable .npz file ({exc})") from None
-    if "metadata" not in archive.files:
-        raise CheckpointError(f"checkpoint {path}: no 'metadata' entry; not a tinygrad_cnn checkpoint")
-    meta = json.loads(str(archive["metadata"]))
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        raise fail(f"damaged or not a .npz file ({exc})") from None
+    with archive:
+        try:
+            entries = {name: archive[name] for name in archive.files}
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+            raise fail(f"damaged ({exc})") from None
+    if "metadata" not in entries:
+        raise fail("no 'metadata' entry; not a tinygrad_cnn checkpoint")
+    try:
+        meta = json.loads(str(entries["metadata"]))
+    except json.JSONDecodeError as exc:
+        raise fail(f"metadata is not valid JSON ({exc})") from None
+    if not isinstance(meta, dict):
+        raise fail(f"metadata is not a JSON object but a {type(meta).__name__}")
     if meta.get("format") != FORMAT or meta.get("version") != VERSION:
-        raise CheckpointError(
-            f"checkpoint {path}: format {meta.get('format')!r} version {meta.get('version')!r}, "
-            f"expected {FORMAT!r} version {VERSION}"
-        )
-    return archive, meta
+        raise fail(f"format {meta.get('format')!r} version {meta.get('version')!r}, "
+                   f"expected {FORMAT!r} version {VERSION}")
+    missing = sorted(set(_META_KEYS) - set(meta))
+    if missing:
+        raise fail(f"metadata lacks {', '.join(missing)}")
+    try:
+        parts = {name: _decode(meta[name], entries) for name in ("optimizer", "scheduler", "loader", "rng", "extra")}
+    except KeyError as exc:
+        raise fail(f"metadata refers to a missing array {exc.args[0]}") from None
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise fail(f"metadata is malformed ({exc})") from None
+    if not isinstance(parts["extra"], dict):
+        raise fail(f"metadata is malformed (extra is a {type(parts['extra']).__name__}, not a dict)")
+    if meta["history"] is not None:
+        from tinygrad_cnn.train import History
+
+        try:
+            meta["history"] = History.from_dict(meta["history"])
+        except (TypeError, ValueError, AttributeError) as exc:
+            raise fail(f"history: {exc}") from None
+    weights = {key[len("model/"):]: array for key, array in entries.items() if key.startswith("model/")}
+    return meta, weights, parts
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, (bool, np.bool_)):
+        return "bool"
+    if isinstance(value, (int, float, np.number)):
+        return "number"
+    return type(value).__name__
+
+
+def _misfits(saved: Any, own: Any, where: str = "") -> list[str]:
+    """How the structure of a saved state differs from ``own`` (the state of the object it is loaded
+    into): dict keys, list lengths, array shapes, kinds of values (None fits anything)."""
+    at = f"{where}: " if where else ""
+    if saved is None or own is None:
+        return []
+    if isinstance(own, dict):
+        if not isinstance(saved, dict):
+            return [f"{at}a {_kind(saved)} in the file, a dict here"]
+        if saved.keys() != own.keys():
+            return [f"{at}keys {sorted(map(str, saved))} in the file, {sorted(map(str, own))} here"]
+        return [m for key in own for m in _misfits(saved[key], own[key], f"{where}.{key}" if where else str(key))]
+    if isinstance(own, (list, tuple)):
+        if not isinstance(saved, (list, tuple)) or len(saved) != len(own):
+            size = f"{len(saved)} items" if isinstance(saved, (list, tuple)) else f"a {_kind(saved)}"
+            return [f"{at}{size} in the file, {len(own)} items here"]
+        return [m for i, (s, o) in enumerate(zip(saved, own)) for m in _misfits(s, o, f"{where}[{i}]")]
+    if isinstance(own, np.ndarray):
+        if not isinstance(saved, np.ndarray) or saved.shape != own.shape:
+            shape = saved.shape if isinstance(saved, np.ndarray) else f"a {_kind(saved)}"
+            return [f"{at}shape {shape} in the file, {own.shape} here"]
+        return []
+    return [] if _kind(saved) == _kind(own) else [f"{at}a {_kind(saved)} in the file, a {_kind(own)} here"]
 
 
 def load_metadata(path: str | os.PathLike) -> dict[str, Any]:
-    """The checkpoint's metadata (epoch, model_class, history dict, extra, ...) without a model."""
-    archive, meta = _open(Path(path))
-    with archive:
-        meta["extra"] = _decode(meta["extra"], archive)
-    return meta
+    """The checkpoint's metadata (epoch, model_class, history dict, extra, ...) without a model.
+
+    The whole file is read and checked: CheckpointError when it is damaged.
+    """
+    meta, _, parts = _read(Path(path))
+    history = meta["history"]
+    return {**meta, "extra": parts["extra"], "history": None if history is None else history.to_dict()}
 
 
 def load(path: str | os.PathLike, model: Any, optimizer: Any = None, *, scheduler: Any = None,
          loader: Any = None, restore_rng: bool = True) -> dict[str, Any]:
     """Restore ``model`` (and optimizer, scheduler, loader, RNG) from the checkpoint at ``path``.
 
-    Everything is checked before anything changes: the model's parameter names and
-    shapes must match the file's exactly, and a component passed here must have been
-    saved (CheckpointError otherwise, naming the file and the mismatch). Returns the
-    metadata: ``epoch``, ``history`` (a train.History or None), ``extra`` and the rest.
+    Everything is checked before anything changes: the file must be intact; the model's
+    parameter names and shapes must match the file's exactly; a component passed here must
+    have been saved, from the same optimizer/scheduler class, with state of the same
+    structure (keys, sizes, shapes). Otherwise CheckpointError names the file and the
+    problem, and nothing was modified. Returns the metadata: ``epoch``, ``history`` (a
+    train.History or None), ``extra`` and the rest.
     """
-    from tinygrad_cnn.train import History
-
     path = Path(path)
-    archive, meta = _open(path)
-    with archive:
-        weights = {key[len("model/"):]: archive[key] for key in archive.files if key.startswith("model/")}
-        parts = {name: _decode(meta[name], archive) for name in ("optimizer", "scheduler", "loader", "rng", "extra")}
+    meta, weights, parts = _read(path)
     own = dict(model.state_dict())
     problems = [f"missing from the file: {k} {own[k].shape}" for k in own if k not in weights]
     problems += [f"not in the model: {k} {weights[k].shape}" for k in weights if k not in own]
     problems += [f"shape of {k}: file {weights[k].shape}, model {own[k].shape}"
                  for k in own if k in weights and weights[k].shape != own[k].shape]
+    problems += [f"dtype of {k}: file {weights[k].dtype} is not numeric"
+                 for k in own if k in weights and not np.issubdtype(weights[k].dtype, np.number)]
     if problems:
         raise CheckpointError(
             f"checkpoint {path} (saved from {meta['model_class']}) does not fit this {type(model).__name__}:\n  "
@@ -167,11 +243,19 @@ def load(path: str | os.PathLike, model: Any, optimizer: Any = None, *, schedule
     for name, component in (("optimizer", optimizer), ("scheduler", scheduler), ("loader", loader)):
         if component is not None and parts[name] is None:
             raise CheckpointError(f"checkpoint {path} holds no {name} state to restore")
-    if optimizer is not None and meta["optimizer_class"] != type(optimizer).__name__:
-        raise CheckpointError(
-            f"checkpoint {path} holds {meta['optimizer_class']} state, cannot load it into {type(optimizer).__name__}"
-        )
-    try:
+    for name, component in (("optimizer", optimizer), ("scheduler", scheduler)):
+        if component is not None and meta[f"{name}_class"] != type(component).__name__:
+            raise CheckpointError(f"checkpoint {path} holds {meta[f'{name}_class']} state, cannot load it into "
+                                  f"{type(component).__name__}")
+    states = {name: component.state_dict() for name, component in (("scheduler", scheduler), ("loader", loader))
+              if component is not None}
+    if restore_rng:
+        states["rng"] = _random.generator().bit_generator.state
+    for name, state in states.items():
+        misfits = _misfits(parts[name], state)
+        if misfits:
+            raise CheckpointError(f"checkpoint {path}: {name} state does not fit: " + "; ".join(misfits))
+    try:  # the one check left to the component itself: Optimizer.load_state_dict changes nothing when it fails
         if optimizer is not None:
             optimizer.load_state_dict(parts["optimizer"])
     except (ValueError, KeyError, TypeError) as exc:
@@ -183,5 +267,4 @@ def load(path: str | os.PathLike, model: Any, optimizer: Any = None, *, schedule
         loader.load_state_dict(parts["loader"])
     if restore_rng:
         _random.generator().bit_generator.state = parts["rng"]
-    history = meta["history"]
-    return {**meta, **parts, "history": None if history is None else History.from_dict(history)}
+    return {**meta, **parts}

@@ -11,23 +11,27 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import io
 import json
+import math
 import shutil
 import sys
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 
-from tinygrad_cnn import checkpoint, optim
-from tinygrad_cnn.fileio import atomic_write
+from tinygrad_cnn import checkpoint, optim, viz
 from tinygrad_cnn.data import MNIST_MEAN, MNIST_STD, DataLoader, MNISTDownloadError, MNISTError, load_mnist
+from tinygrad_cnn.fileio import atomic_write
+from tinygrad_cnn.nn.functional import cross_entropy
 from tinygrad_cnn.random import manual_seed
-from tinygrad_cnn.tensor import Tensor
-from tinygrad_cnn.train import History, evaluate, fit, predict, predict_proba
+from tinygrad_cnn.train import DEFAULT_LR, History, epoch_line, evaluate, fit, make_optimizer, predict, predict_proba
 
 EVAL_BATCH = 1000
+GRAPH_SUFFIXES = (".svg", ".png", ".pdf", ".dot", ".gv")
 
 
 class CLIError(Exception):
@@ -52,6 +56,8 @@ _positive_int = _checked(int, lambda v: v >= 1, "a positive integer")
 _non_negative_int = _checked(int, lambda v: v >= 0, "a non-negative integer")
 _positive_float = _checked(float, lambda v: 0 < v < float("inf"), "a positive number")
 _fraction = _checked(float, lambda v: 0 <= v < 1, "a fraction in [0, 1)")
+_graph_file = _checked(str, lambda v: Path(v).suffix.lower() in GRAPH_SUFFIXES,
+                       f"a file ending in {', '.join(GRAPH_SUFFIXES[:-1])} or {GRAPH_SUFFIXES[-1]}")
 
 
 def _model_names() -> list[str]:
@@ -81,16 +87,17 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--model", choices=models, default="lenet", help="model to train (default: lenet)")
     train.add_argument("--epochs", type=_positive_int, default=5, help="total number of epochs (default: 5)")
     train.add_argument("--batch-size", type=_positive_int, default=64, help="mini-batch size (default: 64)")
-    train.add_argument("--optimizer", choices=["adam", "sgd"], default="adam",
+    train.add_argument("--optimizer", choices=list(DEFAULT_LR), default="adam",
                        help="adam, or sgd with momentum 0.9 (default: adam)")
     train.add_argument("--lr", type=_positive_float,
                        help="initial learning rate, decayed by a cosine schedule over the epochs of the run "
-                            "(default: 1e-3 for adam, 0.05 for sgd)")
+                            f"(default: {', '.join(f'{lr:g} for {name}' for name, lr in DEFAULT_LR.items())})")
     train.add_argument("--seed", type=_non_negative_int, default=0, help="random seed (default: 0)")
     data_options(train)
     train.add_argument("--out", metavar="DIR", help="output folder (default: runs/MODEL)")
     train.add_argument("--resume", metavar="CKPT",
-                       help="continue the run saved in this checkpoint (its model and options) up to --epochs")
+                       help="continue the run saved in this checkpoint (its model and options) up to --epochs; "
+                            "a larger --epochs than the run's stretches its cosine schedule over the new total")
     train.add_argument("--limit", type=_positive_int, metavar="N",
                        help="use only the first N training images (and the first N test images)")
     train.add_argument("--val-split", type=_fraction, default=0.0, metavar="FRACTION",
@@ -117,14 +124,44 @@ def build_parser() -> argparse.ArgumentParser:
 
     graph = sub.add_parser("graph", help="draw the training graph (forward + loss) of one batch")
     graph.add_argument("--model", choices=models, default="lenet", help="model (default: lenet)")
-    graph.add_argument("-o", "--output", metavar="FILE",
-                       help="output file: .svg/.png/.pdf (needs Graphviz's dot) or .dot (default: MODEL.svg)")
+    graph.add_argument("-o", "--output", metavar="FILE", type=_graph_file,
+                       help="output file: .svg/.png/.pdf (needs Graphviz's dot) or .dot/.gv (default: MODEL.svg)")
     graph.add_argument("--batch-size", type=_positive_int, default=64, help="batch size drawn (default: 64)")
-    graph.add_argument("--rankdir", choices=["TB", "LR", "BT", "RL"], default="TB", help="layout direction")
+    graph.add_argument("--rankdir", choices=viz.RANKDIRS, default="TB", help="layout direction")
     return parser
 
 
 # ---------------------------------------------------------------------------- helpers
+_PIP_NAMES = {"PIL": "pillow"}
+
+
+def _require(command: str, extra: str, *modules: str) -> None:
+    """Fail up front, with how to install them, when optional packages ``command`` needs are missing."""
+    missing = []
+    for name in modules:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            missing.append(_PIP_NAMES.get(name, name))
+    if missing:
+        raise CLIError(f"{command} needs {' and '.join(missing)}, which {'is' if len(missing) == 1 else 'are'} "
+                       f'not installed; install the extra: pip install -e ".[{extra}]"')
+
+
+@contextmanager
+def _checkpoint_errors() -> Iterator[None]:
+    """Turn a missing, damaged or unfitting checkpoint into a CLIError (one message, no traceback)."""
+    try:
+        yield
+    except (FileNotFoundError, checkpoint.CheckpointError) as exc:
+        raise CLIError(str(exc)) from None
+
+
+def _eval_loader(X: np.ndarray, y: np.ndarray, norm: tuple[float, float] | None) -> DataLoader:
+    """Batches of EVAL_BATCH in order, normalised by ``norm`` (mean, std) unless None."""
+    return DataLoader(X, y, batch_size=EVAL_BATCH, seed=0, normalize=norm or False)
+
+
 def _load_data(root: str | None, download: bool) -> tuple[np.ndarray, ...]:
     try:
         return load_mnist(root, download=download)
@@ -149,12 +186,10 @@ def _restore(path: str) -> tuple[Any, tuple[float, float] | None]:
     """The model saved in checkpoint ``path`` and the input normalisation it was trained with."""
     from models import get_model
 
-    try:
+    with _checkpoint_errors():
         meta = checkpoint.load_metadata(path)
         model = get_model(_model_name(meta))
         checkpoint.load(path, model, restore_rng=False)
-    except (FileNotFoundError, checkpoint.CheckpointError) as exc:
-        raise CLIError(str(exc)) from None
     norm = meta["extra"].get("config", {}).get("normalize", [MNIST_MEAN, MNIST_STD])
     return model.eval(), None if norm is None else tuple(norm)
 
@@ -238,24 +273,12 @@ def plot_confusion(matrix: np.ndarray, path: str | Path) -> Path:
         plt.close(fig)
 
 
-def _training_graph(model: Any, x: Tensor, y: Tensor, rankdir: str = "TB") -> Any:
-    """The graphviz.Digraph of one training step's forward pass and loss on the batch (x, y)."""
-    from tinygrad_cnn.nn.functional import cross_entropy
-    from tinygrad_cnn.viz import draw_graph
-
-    model.train()
-    loss = cross_entropy(model(x), y)
-    return draw_graph(loss, model, rankdir=rankdir)
-
-
 def _write_graph(graph: Any, path: Path) -> Path:
     """``path`` as DOT text (.dot/.gv) or rendered by Graphviz (other suffixes)."""
-    if path.suffix in (".dot", ".gv"):
+    if path.suffix.lower() in (".dot", ".gv"):
         return atomic_write(path, graph.source.encode())
-    from tinygrad_cnn.viz import render
-
     try:
-        return render(graph, path)
+        return viz.render(graph, path)
     except RuntimeError as exc:
         raise CLIError(str(exc)) from None
 
@@ -321,25 +344,15 @@ def to_mnist(image: np.ndarray) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------- commands
-def _epoch_line(epoch: int, total: int, history: History, samples: int) -> str:
-    i = epoch - 1
-    line = (f"epoch {epoch}/{total}  train loss {history.train_loss[i]:.4f} acc {history.train_acc[i]:.2%}")
-    if history.val_loss[i] is not None:
-        line += f"  val loss {history.val_loss[i]:.4f} acc {history.val_acc[i]:.2%}"
-    seconds = history.seconds[i]
-    return line + f"  lr {history.lr[i]:.2e}  {seconds:.1f}s ({samples / seconds:,.0f} img/s)"
-
-
 def _train_config(args: argparse.Namespace) -> dict[str, Any]:
+    """The run's options: from the command line, or those saved in the --resume checkpoint.
+    ``lr`` None stands for the optimizer's default."""
     if args.resume is None:
-        lr = args.lr if args.lr is not None else (1e-3 if args.optimizer == "adam" else 0.05)
-        return {"model": args.model, "batch_size": args.batch_size, "optimizer": args.optimizer, "lr": lr,
+        return {"model": args.model, "batch_size": args.batch_size, "optimizer": args.optimizer, "lr": args.lr,
                 "seed": args.seed, "limit": args.limit, "val_split": args.val_split,
                 "normalize": [MNIST_MEAN, MNIST_STD]}
-    try:
+    with _checkpoint_errors():
         meta = checkpoint.load_metadata(args.resume)
-    except (FileNotFoundError, checkpoint.CheckpointError) as exc:
-        raise CLIError(str(exc)) from None
     config = meta["extra"].get("config")
     if config is None:
         raise CLIError(f"checkpoint {args.resume} was not written by `tinygrad-cnn train`; cannot resume it here")
@@ -354,9 +367,24 @@ def _split(X: np.ndarray, y: np.ndarray, fraction: float, seed: int) -> tuple[np
     return X[train], y[train], X[val], y[val]
 
 
+def _stretch_cosine(scheduler: optim.lr_scheduler.CosineAnnealingLR, T_max: int) -> None:
+    """Make a restored cosine schedule run over ``T_max`` epochs in all: each group's learning rate
+    becomes the curve's value at the current epoch, eta_min + (base_lr - eta_min) * (1 + cos(pi *
+    epoch / T_max)) / 2, from which the scheduler's recursive steps follow the new curve."""
+    scheduler.T_max = T_max
+    cosine = (1 + math.cos(math.pi * scheduler.last_epoch / T_max)) / 2
+    for group, base_lr in zip(scheduler.optimizer.param_groups, scheduler.base_lrs):
+        group["lr"] = scheduler.eta_min + (base_lr - scheduler.eta_min) * cosine
+
+
 def cmd_train(args: argparse.Namespace) -> int:
+    """``tinygrad-cnn train``: train a model on MNIST, or continue the run saved in --resume, up to
+    --epochs; after each epoch write last.npz, best.npz (highest validation accuracy) and
+    history.json to --out, at the end curves.png and the model's graph. Returns the exit status
+    (130 when interrupted with Ctrl-C, after saying how to resume)."""
     from models import get_model
 
+    _require("train", "train", "matplotlib", "graphviz")
     config = _train_config(args)
     out = Path(args.out or Path("runs") / config["model"])
     X_train, y_train, X_test, y_test = _load_data(args.data, args.download)
@@ -371,19 +399,19 @@ def cmd_train(args: argparse.Namespace) -> int:
     manual_seed(config["seed"])
     model = get_model(config["model"])
     train_loader = DataLoader(X_train, y_train, batch_size=config["batch_size"], shuffle=True, normalize=norm)
-    val_loader = DataLoader(X_val, y_val, batch_size=EVAL_BATCH, normalize=norm)
-    if config["optimizer"] == "adam":
-        optimizer: optim.Optimizer = optim.Adam(model.parameters(), lr=config["lr"])
-    else:
-        optimizer = optim.SGD(model.parameters(), lr=config["lr"], momentum=0.9)
+    val_loader = _eval_loader(X_val, y_val, norm)
+    optimizer = make_optimizer(config["optimizer"], model.parameters(), config["lr"])
+    config["lr"] = optimizer.defaults["lr"]  # the rate used, recorded in the checkpoints
     scheduler = optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=args.epochs)
     history = History()
     if args.resume is not None:
-        info = checkpoint.load(args.resume, model, optimizer, scheduler=scheduler, loader=train_loader)
+        with _checkpoint_errors():
+            info = checkpoint.load(args.resume, model, optimizer, scheduler=scheduler, loader=train_loader)
         history = info["history"]
         if history.epochs >= args.epochs:
             raise CLIError(f"checkpoint {args.resume} already has {history.epochs} epochs; pass --epochs above that")
-        scheduler.T_max = args.epochs
+        if scheduler.T_max != args.epochs:
+            _stretch_cosine(scheduler, args.epochs)
         print(f"resuming {config['model']} from {args.resume} after epoch {history.epochs}")
 
     val_name = "validation split" if config["val_split"] else "test set"
@@ -396,7 +424,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     best = {"acc": max((a for a in history.val_acc if a is not None), default=-1.0)}
 
     def after_epoch(epoch: int, hist: History) -> None:
-        print(_epoch_line(epoch, args.epochs, hist, train_loader.num_samples), flush=True)
+        print(epoch_line(epoch, args.epochs, hist, train_loader.num_samples), flush=True)
         state = dict(model=model, optimizer=optimizer, epoch=epoch, history=hist, scheduler=scheduler,
                      loader=train_loader, extra=extra)
         checkpoint.save(out / "last.npz", **state)
@@ -406,7 +434,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         _write_json(out / "history.json", hist.to_dict())
 
     try:
-        fit(model, train_loader, optimizer, _loss_fn(), args.epochs - history.epochs, val_loader=val_loader,
+        fit(model, train_loader, optimizer, cross_entropy, args.epochs - history.epochs, val_loader=val_loader,
             scheduler=scheduler, callbacks=[after_epoch], early_stopping=args.patience, quiet=args.quiet,
             history=history)
     except KeyboardInterrupt:
@@ -416,32 +444,28 @@ def cmd_train(args: argparse.Namespace) -> int:
         return 130
 
     if config["val_split"]:
-        test_loss, test_acc = evaluate(model, DataLoader(X_test, y_test, batch_size=EVAL_BATCH, normalize=norm))
+        test_loss, test_acc = evaluate(model, _eval_loader(X_test, y_test, norm))
     else:
         test_loss, test_acc = history.val_loss[-1], history.val_acc[-1]
     print(f"test loss {test_loss:.4f}  accuracy {test_acc:.2%} ({len(X_test):,} images, final model); "
           f"training took {sum(history.seconds):.1f}s")
     written = [out / "best.npz", out / "last.npz", out / "history.json", plot_history(history, out / "curves.png")]
-    batch = config["batch_size"]
-    x, y = next(iter(DataLoader(X_train[:batch], y_train[:batch], batch_size=batch, seed=0, normalize=norm)))
-    graph = _training_graph(model, x, y)
+    graph = viz.model_graph(model, X_train.shape[1:], batch_size=config["batch_size"])
     written.append(_write_graph(graph, out / ("graph.svg" if shutil.which("dot") else "graph.dot")))
     print("wrote " + ", ".join(str(p) for p in written))
     return 0
 
 
-def _loss_fn() -> Any:
-    from tinygrad_cnn.nn.functional import cross_entropy
-
-    return cross_entropy
-
-
 def cmd_evaluate(args: argparse.Namespace) -> int:
+    """``tinygrad-cnn evaluate``: print a checkpoint's test loss, accuracy and confusion matrix
+    (with each class's recall), and draw the matrix with --plot. Returns the exit status."""
+    if args.plot is not None:
+        _require("evaluate --plot", "train", "matplotlib")
     model, norm = _restore(args.checkpoint)
     _, _, X_test, y_test = _load_data(args.data, args.download)
     if args.limit:
         X_test, y_test = X_test[:args.limit], y_test[:args.limit]
-    loader = DataLoader(X_test, y_test, batch_size=EVAL_BATCH, normalize=norm or False)
+    loader = _eval_loader(X_test, y_test, norm)
     loss, acc = evaluate(model, loader)
     matrix = confusion_matrix(y_test, predict(model, loader))
     print(f"test loss {loss:.4f}  accuracy {acc:.2%}  ({len(y_test):,} images, {args.checkpoint})")
@@ -454,11 +478,12 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
+    """``tinygrad-cnn predict``: print the digit a checkpoint sees in each image file and its
+    probability, one line per image. Returns the exit status."""
+    _require("predict", "train", "PIL")
     model, norm = _restore(args.checkpoint)
     digits = np.stack([to_mnist(load_image(p)) for p in args.images])[:, None]
-    if norm is not None:
-        digits = (digits - np.float32(norm[0])) / np.float32(norm[1])
-    probs = predict_proba(model, digits)
+    probs = predict_proba(model, _eval_loader(digits, np.zeros(len(digits), dtype=np.int64), norm))
     width = max(len(p) for p in args.images)
     for path, p in zip(args.images, probs):
         k = int(p.argmax())
@@ -467,21 +492,24 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 
 def cmd_summary(args: argparse.Namespace) -> int:
+    """``tinygrad-cnn summary``: print a model's layer table for one MNIST image. Returns 0."""
     from models import get_model
 
-    print(get_model(args.model).summary((1, 28, 28)))
+    model = get_model(args.model)
+    print(model.summary(model.input_shape))
     return 0
 
 
 def cmd_graph(args: argparse.Namespace) -> int:
+    """``tinygrad-cnn graph``: draw the training graph (forward pass and loss) of one batch of a
+    freshly initialised model (seed 0) to -o as DOT text or a Graphviz picture. Returns the exit status."""
     from models import get_model
 
+    _require("graph", "viz", "graphviz")
     manual_seed(0)
     model = get_model(args.model)
-    x = Tensor(np.zeros((args.batch_size, 1, 28, 28), dtype=np.float32))
-    y = Tensor(np.zeros(args.batch_size, dtype=np.int64))
-    path = Path(args.output or f"{args.model}.svg")
-    print(f"wrote {_write_graph(_training_graph(model, x, y, args.rankdir), path)}")
+    graph = viz.model_graph(model, model.input_shape, batch_size=args.batch_size, rankdir=args.rankdir)
+    print(f"wrote {_write_graph(graph, Path(args.output or f'{args.model}.svg'))}")
     return 0
 
 

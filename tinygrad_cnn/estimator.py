@@ -12,8 +12,9 @@ print(cross_val_score(clf, X / 16, y, cv=3))
 
 Everything scikit-learn offers around a classifier works with it: Pipeline,
 cross_val_score, GridSearchCV, clone, pickle. Training is ``tinygrad_cnn.train.fit``;
-this module adds input checking, label encoding and the scikit-learn protocol. It is the
-only module of the package that imports scikit-learn.
+this module adds input checking, label encoding and the scikit-learn protocol. It imports
+scikit-learn when it is imported, so the rest of the package does not import it (only
+``data.load_digits`` and ``MNISTDataLoader.load_data`` do, inside those functions).
 """
 
 from __future__ import annotations
@@ -36,12 +37,10 @@ from tinygrad_cnn.autograd import no_grad
 from tinygrad_cnn.data.loader import DataLoader
 from tinygrad_cnn.nn import Conv2d, Flatten, Linear, MaxPool2d, Module, ReLU, Sequential
 from tinygrad_cnn.nn.functional import cross_entropy
-from tinygrad_cnn.optim import SGD, Adam, Optimizer
 from tinygrad_cnn.tensor import Tensor
-from tinygrad_cnn.train import History, evaluate, fit, predict_proba
+from tinygrad_cnn.train import DEFAULT_LR, History, epoch_line, evaluate, fit, make_optimizer, predict_proba
 
 _FLOATS = (np.float32, np.float64)
-_DEFAULT_LR = {"adam": 1e-3, "sgd": 0.05}
 _PREDICT_BATCH = 256
 
 
@@ -58,6 +57,16 @@ def _seeded(seed: int) -> Iterator[None]:
         yield
     finally:
         _random.generator().bit_generator.state = outer
+
+
+def _encode(classes: np.ndarray, y: np.ndarray, what: str = "y") -> np.ndarray:
+    """Labels as indices into ``classes`` (sorted); a label not among them is an error."""
+    index = np.searchsorted(classes, y)
+    known = (index < len(classes)) & (classes[np.minimum(index, len(classes) - 1)] == y)
+    if not known.all():
+        unseen = np.unique(np.asarray(y)[~known])
+        raise ValueError(f"CNNClassifier: {what} has labels not among classes_ {classes.tolist()}: {unseen.tolist()}")
+    return index.astype(np.int64)
 
 
 def small_cnn(input_shape: Sequence[int], num_classes: int) -> Sequential:
@@ -232,7 +241,7 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
             value = getattr(self, name)
             if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"CNNClassifier: {name} must be a positive integer, got {value!r}")
-        if self.optimizer not in _DEFAULT_LR:
+        if self.optimizer not in DEFAULT_LR:
             raise ValueError(f"CNNClassifier: optimizer must be 'adam' or 'sgd', got {self.optimizer!r}")
         if self.lr is not None and not (_is_real(self.lr) and 0 < self.lr < math.inf):
             raise ValueError(f"CNNClassifier: lr must be a positive number or None, got {self.lr!r}")
@@ -266,22 +275,22 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         dtype = next(self.module_.parameters()).dtype
         return X.astype(dtype, copy=False).reshape((len(X),) + self.input_shape_)
 
-    def _encode(self, y: np.ndarray, what: str = "y") -> np.ndarray:
-        """Labels as indices into classes_; a label never seen in fit is an error."""
-        index = np.searchsorted(self.classes_, y)
-        known = (index < len(self.classes_)) & (self.classes_[np.minimum(index, len(self.classes_) - 1)] == y)
-        if not known.all():
-            unseen = np.unique(np.asarray(y)[~known])
-            raise ValueError(f"CNNClassifier: {what} has labels not among classes_ {self.classes_.tolist()}: "
-                             f"{unseen.tolist()}")
-        return index.astype(np.int64)
-
     # ------------------------------------------------------------------ building
-    def _build_optimizer(self) -> Optimizer:
-        lr = _DEFAULT_LR[self.optimizer] if self.lr is None else float(self.lr)
-        if self.optimizer == "adam":
-            return Adam(self.module_.parameters(), lr=lr, weight_decay=float(self.weight_decay))
-        return SGD(self.module_.parameters(), lr=lr, momentum=0.9, weight_decay=float(self.weight_decay))
+    def _staged(self) -> "CNNClassifier":
+        """A shallow copy for fit/partial_fit to work on. scikit-learn's validate_data sets
+        n_features_in_ (and feature_names_in_) on the estimator it checks, and the new fitted
+        state is built on the copy too; ``_commit`` takes it all over only once everything
+        succeeded, so a fit that fails leaves the estimator as it was."""
+        staged = copy.copy(self)
+        if hasattr(self, "_rng"):
+            staged._rng = copy.deepcopy(self._rng)
+        return staged
+
+    def _commit(self, staged: "CNNClassifier") -> "CNNClassifier":
+        """Take over every attribute of ``staged`` (see ``_staged``); returns self."""
+        vars(self).clear()
+        vars(self).update(vars(staged))
+        return self
 
     def _initialize(self, n_features: int, sample_shape: tuple[int, ...] | None, classes: np.ndarray) -> None:
         """Fresh fitted state: input shape, a new network and optimizer, an empty history."""
@@ -293,14 +302,18 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         self.input_shape_ = input_shape
         self.module_ = module
         self._rng = np.random.default_rng(seed)
-        self.optimizer_ = self._build_optimizer()
+        self.optimizer_ = make_optimizer(self.optimizer, module.parameters(), self.lr, self.weight_decay)
         self.history_ = History().to_dict()
 
     # ------------------------------------------------------------------ training
     def _train(self, X: np.ndarray, y_index: np.ndarray, epochs: int,
                validation: tuple[np.ndarray, np.ndarray] | None) -> None:
         history = History.from_dict(self.history_)
-        callbacks = [self._report(history.epochs + epochs)] if self.verbose else []
+        total = history.epochs + epochs
+
+        def report(epoch: int, hist: History) -> None:
+            print(epoch_line(epoch, total, hist, len(X)), flush=True)
+
         with _seeded(int(self._rng.integers(2**63))):
             train_loader = DataLoader(self._images(X), y_index, batch_size=int(self.batch_size), shuffle=True)
             val_loader = None
@@ -308,18 +321,8 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
                 val_loader = DataLoader(self._images(validation[0]), validation[1],
                                         batch_size=max(int(self.batch_size), _PREDICT_BATCH))
             fit(self.module_, train_loader, self.optimizer_, cross_entropy, epochs, val_loader=val_loader,
-                callbacks=callbacks, quiet=not self.verbose, history=history)
+                callbacks=[report] if self.verbose else [], quiet=not self.verbose, history=history)
         self.history_ = history.to_dict()
-
-    @staticmethod
-    def _report(total: int) -> Any:
-        def line(epoch: int, history: History) -> None:
-            text = f"epoch {epoch}/{total}  loss {history.train_loss[-1]:.4f}  acc {history.train_acc[-1]:.2%}"
-            if history.val_loss[-1] is not None:
-                text += f"  val loss {history.val_loss[-1]:.4f}  val acc {history.val_acc[-1]:.2%}"
-            print(text + f"  ({history.seconds[-1]:.1f}s)", flush=True)
-
-        return line
 
     def fit(self, X: Any, y: Any, X_val: Any = None, y_val: Any = None) -> "CNNClassifier":
         """Train on X (N, F), (N, H, W) or (N, C, H, W) with labels y (N,) for ``epochs`` epochs; returns self.
@@ -327,51 +330,60 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         ``X_val``/``y_val`` (labels among y's) are evaluated after every epoch into
         ``history_``; without them, ``validation_fraction`` of X is held out for that.
         With ``warm_start`` and a fitted estimator, training continues where it stopped.
+        Everything is checked before anything changes: a fit that fails on its input leaves
+        the estimator as it was.
         """
         self._check_params()
         if (X_val is None) != (y_val is None):
             raise ValueError("CNNClassifier.fit: pass both X_val and y_val, or neither")
         warm = bool(self.warm_start) and hasattr(self, "module_")
-        X, y, sample_shape = self._validate(X, y, reset=not warm)
+        new = self._staged()
+        X, y, sample_shape = new._validate(X, y, reset=not warm)
         check_classification_targets(y)
         if warm:
-            y_index = self._encode(y)
+            classes, y_index = self.classes_, _encode(self.classes_, y)
         else:
             classes, y_index = np.unique(y, return_inverse=True)
-            self._initialize(X.shape[1], sample_shape, classes)
         validation = None
         if X_val is not None:
-            X_val, y_val, _ = self._validate(X_val, y_val, reset=False)
-            validation = (X_val, self._encode(y_val, "y_val"))
-        elif self.validation_fraction > 0:
+            X_val, y_val, _ = new._validate(X_val, y_val, reset=False)
+            validation = (X_val, _encode(classes, y_val, "y_val"))
+        if not warm:
+            new._initialize(X.shape[1], sample_shape, classes)
+        if validation is None and self.validation_fraction > 0:
             X, X_held, y_index, y_held = train_test_split(
                 X, y_index, test_size=self.validation_fraction, stratify=y_index,
-                random_state=int(self._rng.integers(np.iinfo(np.int32).max)))
+                random_state=int(new._rng.integers(np.iinfo(np.int32).max)))
             validation = (X_held, y_held)
-        self._train(X, y_index, int(self.epochs), validation)
-        return self
+        new._train(X, y_index, int(self.epochs), validation)
+        return self._commit(new)
 
     def partial_fit(self, X: Any, y: Any, classes: Any = None) -> "CNNClassifier":
         """One epoch over (X, y), continuing from the current network; returns self.
 
         ``classes`` (every label that will ever be seen) is required on the first call, as
-        for scikit-learn's other incremental classifiers; later calls may repeat it.
+        for scikit-learn's other incremental classifiers; later calls may repeat it. A call
+        that fails on its input leaves the estimator as it was.
         """
         self._check_params()
         first = not hasattr(self, "module_")
         if first and classes is None:
             raise ValueError("CNNClassifier.partial_fit: classes must be passed on the first call")
-        if classes is not None:
+        if classes is None:
+            classes = self.classes_
+        else:
             classes = np.unique(np.asarray(classes))
             if not first and not np.array_equal(classes, self.classes_):
                 raise ValueError(f"CNNClassifier.partial_fit: classes={classes.tolist()} differs from classes_ "
                                  f"{self.classes_.tolist()} of the earlier calls")
-        X, y, sample_shape = self._validate(X, y, reset=first)
+        new = self._staged()
+        X, y, sample_shape = new._validate(X, y, reset=first)
         check_classification_targets(y)
+        y_index = _encode(classes, y)
         if first:
-            self._initialize(X.shape[1], sample_shape, classes)
-        self._train(X, self._encode(y), 1, None)
-        return self
+            new._initialize(X.shape[1], sample_shape, classes)
+        new._train(X, y_index, 1, None)
+        return self._commit(new)
 
     # ------------------------------------------------------------------ inference
     def predict_proba(self, X: Any) -> np.ndarray:
@@ -389,7 +401,7 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         """Mean cross-entropy loss and accuracy (a fraction) on (X, y), as the seed's ``evaluate``."""
         check_is_fitted(self)
         X, y, _ = self._validate(X, y, reset=False)
-        loader = DataLoader(self._images(X), self._encode(y), batch_size=_PREDICT_BATCH)
+        loader = DataLoader(self._images(X), _encode(self.classes_, y), batch_size=_PREDICT_BATCH, seed=0)
         return evaluate(self.module_, loader, cross_entropy)
 
     def summary(self) -> str:

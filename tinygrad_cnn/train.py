@@ -1,4 +1,4 @@
-"""The training loop: fit, evaluate, predict, History and early stopping.
+"""The training loop: fit, evaluate, predict, History, early stopping, make_optimizer and epoch_line.
 
 ```python
 from tinygrad_cnn import manual_seed, optim
@@ -28,12 +28,31 @@ from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
+from tinygrad_cnn import optim
 from tinygrad_cnn.autograd import no_grad
 from tinygrad_cnn.data.loader import DataLoader
+from tinygrad_cnn.nn.functional import cross_entropy
 from tinygrad_cnn.tensor import Tensor
 
 LossFn = Callable[[Tensor, Tensor], Tensor]
 Callback = Callable[[int, "History"], Any]
+
+DEFAULT_LR = {"adam": 1e-3, "sgd": 0.05}
+
+
+def make_optimizer(name: str, params: Iterable[Tensor], lr: float | None = None,
+                   weight_decay: float = 0.0) -> optim.Optimizer:
+    """The optimizer called ``name``: "adam" (Adam) or "sgd" (SGD with momentum 0.9), over ``params``.
+
+    ``lr`` None means ``DEFAULT_LR[name]`` (1e-3 for Adam, 0.05 for SGD); ``weight_decay`` is
+    the L2 penalty added to the gradient.
+    """
+    if name not in DEFAULT_LR:
+        raise ValueError(f"make_optimizer: unknown optimizer {name!r}; use 'adam' or 'sgd'")
+    lr = DEFAULT_LR[name] if lr is None else float(lr)
+    if name == "adam":
+        return optim.Adam(params, lr=lr, weight_decay=float(weight_decay))
+    return optim.SGD(params, lr=lr, momentum=0.9, weight_decay=float(weight_decay))
 
 
 @dataclass
@@ -75,6 +94,17 @@ class History:
         scored = [(acc, -loss, -i) for i, (acc, loss) in enumerate(zip(self.val_acc, self.val_loss), 1)
                   if acc is not None]
         return -max(scored)[2] if scored else None
+
+
+def epoch_line(epoch: int, total: int, history: History, samples: int) -> str:
+    """One line on epoch ``epoch`` (1-based) of ``total``: train loss and accuracy, validation loss
+    and accuracy when recorded, learning rate, seconds and training images (``samples``) per second."""
+    i = epoch - 1
+    line = f"epoch {epoch}/{total}  train loss {history.train_loss[i]:.4f} acc {history.train_acc[i]:.2%}"
+    if history.val_loss[i] is not None:
+        line += f"  val loss {history.val_loss[i]:.4f} acc {history.val_acc[i]:.2%}"
+    seconds = history.seconds[i]
+    return line + f"  lr {history.lr[i]:.2e}  {seconds:.1f}s ({samples / seconds:,.0f} img/s)"
 
 
 class EarlyStopping:
@@ -132,19 +162,21 @@ def _train_epoch(model: Any, loader: DataLoader, optimizer: Any, loss_fn: LossFn
     for step, (xb, yb) in enumerate(loader, 1):
         out = model(xb)
         loss = loss_fn(out, yb)
+        value = loss.item()
+        if not math.isfinite(value):
+            raise FloatingPointError(
+                f"fit: the training loss became {value} at step {step} (the weights are those before this "
+                "step); lower the learning rate"
+            )
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
         if scheduler is not None and scheduler_interval == "step":
             scheduler.step()
         n = len(yb)
-        total_loss += loss.item() * n
+        total_loss += value * n
         correct += int((out.data.argmax(axis=1) == yb.data).sum())
         seen += n
-        if not math.isfinite(total_loss):
-            raise FloatingPointError(
-                f"fit: the training loss became {loss.item()} at step {step}; lower the learning rate"
-            )
         if bar is not None:
             bar.update(1)
             if step % 10 == 0 or step == len(loader):
@@ -211,8 +243,11 @@ def fit(model: Any, train_loader: DataLoader, optimizer: Any, loss_fn: LossFn, e
 
 
 def _batches(data: Any, batch_size: int) -> Iterable[Tensor]:
+    """The inputs of ``data`` in order, in batches. A DataLoader gives all its rows in order with its
+    normalisation, through an unshuffled copy: its own generator is not touched."""
     if isinstance(data, DataLoader):
-        return (xb for xb, _ in data)
+        ordered = DataLoader(data.X, data.y, batch_size=data.batch_size, seed=0, normalize=data.normalize or False)
+        return (xb for xb, _ in ordered)
     X = data.data if isinstance(data, Tensor) else np.asarray(data)
     return (Tensor(X[i:i + batch_size]) for i in range(0, len(X), batch_size))
 
@@ -224,7 +259,7 @@ def evaluate(model: Any, loader: DataLoader, loss_fn: LossFn | None = None) -> t
     train/eval mode is restored afterwards.
     """
     if loss_fn is None:
-        from tinygrad_cnn.nn.functional import cross_entropy as loss_fn
+        loss_fn = cross_entropy
     was_training = model.training
     model.eval()
     total_loss, correct, seen = 0.0, 0, 0
@@ -247,7 +282,8 @@ def predict_proba(model: Any, data: Any, batch_size: int = 256) -> np.ndarray:
     """Class probabilities (softmax of the outputs), float (N, classes), for ``data``.
 
     ``data`` is an array or Tensor of inputs (N, C, H, W), already preprocessed as in
-    training, or a DataLoader (its normalisation applies, its labels are ignored).
+    training, or a DataLoader: all its rows in their order, with its normalisation and batch
+    size (its labels, shuffling and drop_last are ignored, its generator is left alone).
     Runs in eval mode without grad; the model's mode is restored afterwards.
     """
     was_training = model.training

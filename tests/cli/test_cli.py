@@ -84,6 +84,20 @@ def test_interrupted_run_resumes_to_identical_weights(tmp_path, monkeypatch):
     assert straight["train_loss"] == resumed["train_loss"] and straight["val_acc"] == resumed["val_acc"]
 
 
+def test_resuming_with_more_epochs_stretches_the_cosine_schedule(trained, tmp_path):
+    out, _ = trained
+    status, stdout, stderr = run("train", "--resume", out / "last.npz", "--epochs", 4, "--data", MNIST,
+                                 "--out", tmp_path, "--quiet")
+    assert status == 0, stderr
+    assert "after epoch 2" in stdout and "epoch 3/4" in stdout and "epoch 4/4" in stdout
+    lr = json.loads((tmp_path / "history.json").read_text())["lr"]
+    # the first two epochs ran on a 2-epoch cosine; the rest continue the curve of a 4-epoch one
+    expected = [1e-3, 5e-4, 1e-3 * (1 + np.cos(np.pi * 2 / 4)) / 2, 1e-3 * (1 + np.cos(np.pi * 3 / 4)) / 2]
+    np.testing.assert_allclose(lr, expected, rtol=1e-12)
+    with np.load(out / "last.npz") as before, np.load(tmp_path / "last.npz") as after:
+        assert not np.array_equal(before["model/conv1.weight"], after["model/conv1.weight"])
+
+
 def test_resume_past_the_end_is_refused(trained):
     out, _ = trained
     status, _, stderr = run("train", "--resume", out / "last.npz", "--epochs", 2, "--data", MNIST, "--out", out)
@@ -193,6 +207,7 @@ def test_graph_renders_svg(tmp_path):
     (["train", "--val-split", "1.5"], "--val-split: expected a fraction in [0, 1)"),
     (["predict", "ckpt.npz"], "the following arguments are required: IMAGE"),
     (["fly"], "invalid choice: 'fly'"),
+    (["graph", "-o", "g.txt"], "-o/--output: expected a file ending in .svg, .png, .pdf, .dot or .gv, got g.txt"),
 ])
 def test_bad_arguments_exit_2_with_a_message(argv, message, capsys):
     with pytest.raises(SystemExit) as info:
@@ -209,6 +224,49 @@ def test_missing_data_folder_says_where_it_looked_and_how_to_fix(tmp_path):
     assert not (tmp_path / "run").exists()
 
 
+def test_damaged_checkpoint_is_reported_without_a_traceback(trained, tmp_path):
+    out, _ = trained
+    data = (out / "last.npz").read_bytes()
+    (tmp_path / "cut.npz").write_bytes(data[: len(data) // 2])
+    for argv in (("evaluate", tmp_path / "cut.npz", "--data", MNIST),
+                 ("predict", tmp_path / "cut.npz", tmp_path / "digit.npy"),
+                 ("train", "--resume", tmp_path / "cut.npz", "--epochs", 3, "--data", MNIST, "--out", tmp_path)):
+        status, _, stderr = run(*argv)
+        assert status == 1
+        assert stderr.startswith(f"tinygrad-cnn: error: checkpoint {tmp_path / 'cut.npz'}: ")
+        assert "damaged" in stderr and "Traceback" not in stderr
+    meta = checkpoint.load_metadata(out / "last.npz")
+    model, _ = cli._restore(str(out / "last.npz"))
+    checkpoint.save(tmp_path / "weights.npz", model, extra=meta["extra"])  # no optimizer state to resume
+    status, _, stderr = run("train", "--resume", tmp_path / "weights.npz", "--epochs", 3, "--data", MNIST,
+                            "--out", tmp_path)
+    assert status == 1
+    assert stderr == f"tinygrad-cnn: error: checkpoint {tmp_path / 'weights.npz'} holds no optimizer state to restore\n"
+
+
+@pytest.mark.parametrize("package", ["matplotlib", "graphviz"])
+def test_train_without_the_train_extra_fails_before_training(package, tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, package, None)  # `import package` now raises ImportError
+    status, stdout, stderr = run("train", "--limit", 100, "--epochs", 1, "--data", MNIST, "--out", tmp_path / "run")
+    assert status == 1 and stdout == ""
+    assert f"train needs {package}" in stderr and 'pip install -e ".[train]"' in stderr
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize("command, package, needs, extra", [
+    (["predict", "CKPT", "digit.npy"], "PIL", "predict needs pillow", "train"),
+    (["evaluate", "CKPT", "--plot"], "matplotlib", "evaluate --plot needs matplotlib", "train"),
+    (["graph", "-o", "g.dot"], "graphviz", "graph needs graphviz", "viz"),
+])
+def test_other_commands_say_which_extra_they_need(trained, tmp_path, monkeypatch, command, package, needs, extra):
+    out, _ = trained
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setitem(sys.modules, package, None)
+    status, stdout, stderr = run(*[out / "last.npz" if a == "CKPT" else a for a in command])
+    assert status == 1 and stdout == ""
+    assert needs in stderr and f'pip install -e ".[{extra}]"' in stderr
+
+
 def test_missing_checkpoint_is_reported(tmp_path):
     status, _, stderr = run("evaluate", tmp_path / "none.npz", "--data", MNIST)
     assert status == 1 and "none.npz does not exist" in stderr
@@ -222,3 +280,17 @@ def test_python_dash_m_runs_the_command():
     done = subprocess.run([sys.executable, "-m", "tinygrad_cnn", "train", "--epochs", "x"],
                           capture_output=True, text=True, cwd=REPO, env=env, timeout=120)
     assert done.returncode == 2 and "usage: tinygrad-cnn train" in done.stderr
+
+
+def test_extras_require_the_versions_that_have_the_apis_used():
+    """Pillow 9.1 added Image.Resampling (to_mnist), scikit-learn 1.6 validate_data (the estimator)."""
+    import tomllib
+
+    extras = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    floors = {}
+    for extra, requirements in extras.items():
+        for requirement in requirements:
+            name, _, version = requirement.partition(">=")
+            floors.setdefault(name, {})[extra] = tuple(int(part) for part in version.split(".")) if version else ()
+    assert floors["pillow"] == {"train": (9, 1), "dev": (9, 1)}
+    assert floors["scikit-learn"] == {"sklearn": (1, 6), "dev": (1, 6)}

@@ -109,6 +109,61 @@ def test_fit_leaves_the_package_generator_alone(digits):
     np.testing.assert_array_equal(tg.randn(4).data, expected)
 
 
+def test_evaluate_leaves_the_package_generator_alone(digits):
+    X_train, X_test, y_train, y_test = digits
+    clf = CNNClassifier(epochs=1, random_state=0).fit(X_train[:200], y_train[:200])
+    tg.manual_seed(5)
+    expected = tg.randn(4).data
+    tg.manual_seed(5)
+    clf.evaluate(X_test, y_test)
+    np.testing.assert_array_equal(tg.randn(4).data, expected)
+
+
+def fitted_state(clf):
+    """The fitted attributes, with copies of the network's weights and the optimizer's step counts."""
+    state = {k: v for k, v in vars(clf).items() if k.endswith("_") and k not in ("module_", "optimizer_")}
+    steps = [s["step"] for s in clf.optimizer_.state_dict()["state"].values()]
+    return state, clf.module_, clf.module_.state_dict(), clf.optimizer_, steps, clf._rng.bit_generator.state
+
+
+def assert_same_fit(clf, before):
+    state, module, weights, optimizer, steps, rng = fitted_state(clf)
+    assert state.keys() == before[0].keys()
+    for key, value in before[0].items():
+        assert np.array_equal(state[key], value) if isinstance(value, np.ndarray) else state[key] == value, key
+    assert module is before[1] and optimizer is before[3] and steps == before[4] and rng == before[5]
+    for key, value in before[2].items():
+        np.testing.assert_array_equal(weights[key], value, err_msg=key)
+
+
+@pytest.mark.parametrize("warm_start", [False, True], ids=["cold", "warm"])
+def test_a_failed_fit_leaves_a_fitted_estimator_unchanged(digits, warm_start):
+    X_train, X_test, y_train, y_test = digits
+    clf = CNNClassifier(epochs=1, random_state=0, warm_start=warm_start).fit(X_train, y_train)
+    before = fitted_state(clf)
+    bad_y_val = np.where(y_test == 3, 10, y_test)
+    with pytest.raises(ValueError, match=r"y_val has labels not among classes_.*\[10\]"):
+        clf.fit(X_train, y_train, X_test, bad_y_val)
+    assert_same_fit(clf, before)
+    if not warm_start:  # a new fit on 6x6 images and 9 classes, which fails on y_val
+        with pytest.raises(ValueError, match="y_val has labels not among classes_"):
+            clf.fit(X_train[:, :36], y_train % 9, X_test[:, :36], y_test)
+        assert_same_fit(clf, before)
+    with pytest.raises(ValueError, match=r"y has labels not among classes_.*\[10\]"):
+        clf.partial_fit(X_train, np.where(y_train == 3, 10, y_train))
+    assert_same_fit(clf, before)
+
+
+def test_a_failed_first_partial_fit_leaves_the_estimator_unfitted(digits):
+    X_train, _, y_train, _ = digits
+    clf = CNNClassifier(random_state=0)
+    with pytest.raises(ValueError, match=r"y has labels not among classes_ \[0, 1, 2\]: \[3, 4"):
+        clf.partial_fit(X_train, y_train, classes=[0, 1, 2])
+    assert [k for k in vars(clf) if k.endswith("_") or k.startswith("_")] == []
+    with pytest.raises(NotFittedError):
+        clf.predict(X_train)
+
+
 def test_mnist_layouts_are_interchangeable(mnist):
     X, y, X_test, y_test = mnist
     layouts = [X.reshape(len(X), 784), X[:, 0], X]
@@ -278,7 +333,7 @@ def test_verbose_prints_one_line_per_epoch(digits, capsys):
     CNNClassifier(epochs=2, verbose=1, random_state=0).fit(X_train, y_train, X_test, y_test)
     lines = capsys.readouterr().out.splitlines()
     assert [line.split()[:2] for line in lines] == [["epoch", "1/2"], ["epoch", "2/2"]]
-    assert all("val acc" in line for line in lines)
+    assert all(" val loss " in line and " lr " in line and "img/s" in line for line in lines)
 
 
 @pytest.mark.parametrize("params, message", [

@@ -167,7 +167,7 @@ def test_unreadable_files_raise_clear_errors(tmp_path):
     with pytest.raises(FileNotFoundError, match="does not exist"):
         checkpoint.load(tmp_path / "absent.npz", TinyNet())
     (tmp_path / "junk.npz").write_bytes(b"not a zip file at all")
-    with pytest.raises(CheckpointError, match="junk.npz: not a readable .npz"):
+    with pytest.raises(CheckpointError, match="junk.npz: damaged or not a .npz file"):
         checkpoint.load(tmp_path / "junk.npz", TinyNet())
     np.savez(tmp_path / "other.npz", weights=np.zeros(3))
     with pytest.raises(CheckpointError, match="no 'metadata' entry"):
@@ -202,3 +202,125 @@ def test_history_is_saved(tmp_path):
     history = History(train_loss=[1.0], train_acc=[0.5], val_loss=[None], val_acc=[None], seconds=[1.0], lr=[0.1])
     checkpoint.save(tmp_path / "c.npz", TinyNet(), history=history)
     assert checkpoint.load(tmp_path / "c.npz", TinyNet())["history"] == history
+
+
+def full_checkpoint(digits, path):
+    """A checkpoint of every part after one epoch, and the run it was saved from."""
+    run = make_run(digits, seed=3)
+    history = train(run, 1)
+    model, loader, opt, scheduler = run
+    checkpoint.save(path, model, opt, epoch=1, history=history, scheduler=scheduler, loader=loader)
+    return run
+
+
+def snapshot(run):
+    """Everything loading could change: weights, optimizer, scheduler, loader and package RNG states."""
+    model, loader, opt, scheduler = run
+    return (model.state_dict(), opt.state_dict(), scheduler.state_dict(), loader.state_dict(),
+            tg_random.generator().bit_generator.state)
+
+
+def assert_unchanged(run, before):
+    after = snapshot(run)
+    for key, value in before[0].items():
+        np.testing.assert_array_equal(after[0][key], value, err_msg=key)
+    assert after[1]["param_groups"] == before[1]["param_groups"]
+    assert after[1]["state"].keys() == before[1]["state"].keys()
+    for index, buffers in before[1]["state"].items():
+        for name, value in buffers.items():
+            np.testing.assert_array_equal(after[1]["state"][index][name], value)
+    assert after[2:] == before[2:]
+
+
+def _flip_a_weight_byte(data, path):
+    with np.load(path) as archive:
+        weights = archive["model/fc.weight"].tobytes()
+    at = data.index(weights) + len(weights) // 2
+    return data[:at] + bytes([data[at] ^ 0xFF]) + data[at + 1:]
+
+
+def _edit_metadata(path, edit):
+    with np.load(path) as archive:
+        entries = {name: archive[name] for name in archive.files}
+    meta = json.loads(str(entries["metadata"]))
+    entries["metadata"] = np.array(edit(meta))
+    np.savez(path, **entries)
+
+
+DAMAGE = {
+    "truncated": (lambda data, path: data[: len(data) // 2], "damaged or not a .npz file"),
+    "flipped byte": (_flip_a_weight_byte, "damaged (Bad CRC-32"),
+    "text file": (lambda data, path: b"epoch 1\nweights 0.5\n", "damaged or not a .npz file"),
+}
+
+
+@pytest.mark.parametrize("damage", list(DAMAGE))
+def test_damaged_files_raise_checkpoint_error_and_change_nothing(digits, tmp_path, damage):
+    path = tmp_path / "c.npz"
+    full_checkpoint(digits, path)
+    corrupt, message = DAMAGE[damage]
+    path.write_bytes(corrupt(path.read_bytes(), path))
+    run = make_run(digits, seed=4)
+    before = snapshot(run)
+    for attempt in (lambda: checkpoint.load_metadata(path),
+                    lambda: checkpoint.load(path, run[0], run[2], scheduler=run[3], loader=run[1])):
+        with pytest.raises(CheckpointError) as info:
+            attempt()
+        assert str(info.value).startswith(f"checkpoint {path}: ") and message in str(info.value)
+    assert_unchanged(run, before)
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda meta: "{not json", "metadata is not valid JSON"),
+    (lambda meta: json.dumps([1, 2]), "metadata is not a JSON object"),
+    (lambda meta: json.dumps({k: v for k, v in meta.items() if k not in ("rng", "history")}),
+     "metadata lacks history, rng"),
+    (lambda meta: json.dumps({**meta, "optimizer": {"__array__": "state/999"}}),
+     "metadata refers to a missing array state/999"),
+    (lambda meta: json.dumps({**meta, "history": {"loss": [1.0]}}), "history: History.from_dict: unknown keys"),
+])
+def test_bad_metadata_raises_checkpoint_error_and_changes_nothing(digits, tmp_path, edit, message):
+    path = tmp_path / "c.npz"
+    full_checkpoint(digits, path)
+    _edit_metadata(path, edit)
+    run = make_run(digits, seed=4)
+    before = snapshot(run)
+    with pytest.raises(CheckpointError) as info:
+        checkpoint.load(path, run[0], run[2], scheduler=run[3], loader=run[1])
+    assert str(info.value).startswith(f"checkpoint {path}: ") and message in str(info.value)
+    assert_unchanged(run, before)
+
+
+def test_scheduler_of_another_class_is_refused_before_anything_changes(digits, tmp_path):
+    model, loader, opt, _ = full_checkpoint(digits, tmp_path / "cosine.npz")
+    step = optim.lr_scheduler.StepLR(opt, step_size=1)
+    checkpoint.save(tmp_path / "step.npz", model, opt, scheduler=step, loader=loader)
+    run = make_run(digits, seed=4)
+    before = snapshot(run)
+    with pytest.raises(CheckpointError, match="holds StepLR state, cannot load it into CosineAnnealingLR"):
+        checkpoint.load(tmp_path / "step.npz", run[0], run[2], scheduler=run[3], loader=run[1])
+    assert_unchanged(run, before)
+
+
+def test_loader_state_that_does_not_fit_is_refused_before_anything_changes(digits, tmp_path):
+    model, loader, opt, scheduler = full_checkpoint(digits, tmp_path / "c.npz")
+    loader.generator = np.random.Generator(np.random.MT19937(0))  # another bit generator: other state keys
+    checkpoint.save(tmp_path / "mt.npz", model, opt, scheduler=scheduler, loader=loader)
+    run = make_run(digits, seed=4)
+    before = snapshot(run)
+    with pytest.raises(CheckpointError, match=r"mt\.npz: loader state does not fit: generator: keys"):
+        checkpoint.load(tmp_path / "mt.npz", run[0], run[2], scheduler=run[3], loader=run[1])
+    assert_unchanged(run, before)
+
+
+def test_optimizer_state_that_does_not_fit_is_refused_before_anything_changes(digits, tmp_path):
+    full_checkpoint(digits, tmp_path / "c.npz")
+    run = make_run(digits, seed=4)
+    model, loader, _, scheduler = run
+    two_groups = optim.Adam([{"params": [model.conv.weight]},
+                             {"params": [p for p in model.parameters() if p is not model.conv.weight]}])
+    run = (model, loader, two_groups, scheduler)
+    before = snapshot(run)
+    with pytest.raises(CheckpointError, match="optimizer state does not fit: .*1 parameter group"):
+        checkpoint.load(tmp_path / "c.npz", model, two_groups, scheduler=scheduler, loader=loader)
+    assert_unchanged(run, before)

@@ -10,7 +10,9 @@ import tinygrad_cnn.nn as nn
 import tinygrad_cnn.nn.functional as F
 from tinygrad_cnn import Tensor, manual_seed, optim
 from tinygrad_cnn.data import DataLoader, load_digits, load_mnist
-from tinygrad_cnn.train import EarlyStopping, History, evaluate, fit, predict, predict_proba
+from tinygrad_cnn import random as tg_random
+from tinygrad_cnn.train import (DEFAULT_LR, EarlyStopping, History, epoch_line, evaluate, fit, make_optimizer, predict,
+                                predict_proba)
 
 REPO_MNIST = Path(__file__).resolve().parents[2] / "data" / "mnist"
 
@@ -167,6 +169,59 @@ def test_diverging_loss_raises(digits):
 
     with pytest.raises(FloatingPointError, match="lower the learning rate"):
         fit(model, train, opt, nan_loss, epochs=1, quiet=True)
+
+
+def test_a_non_finite_loss_stops_before_backward_and_step(digits):
+    model, train, _, opt = setup(digits)
+    fit(model, train, opt, F.cross_entropy, epochs=1, quiet=True)
+    batches, before = [], {}
+
+    def inf_on_third_batch(out, target):
+        batches.append(len(target))
+        loss = F.cross_entropy(out, target)
+        if len(batches) < 3:
+            return loss
+        before.update(weights=model.state_dict(), state=opt.state_dict())
+        return loss * np.float32(np.inf)
+
+    with pytest.raises(FloatingPointError, match="became inf at step 3"):
+        fit(model, train, opt, inf_on_third_batch, epochs=1, quiet=True)
+    for key, value in model.state_dict().items():
+        np.testing.assert_array_equal(value, before["weights"][key], err_msg=key)
+    for index, buffers in opt.state_dict()["state"].items():
+        assert buffers["step"] == before["state"]["state"][index]["step"]
+        np.testing.assert_array_equal(buffers["exp_avg"], before["state"]["state"][index]["exp_avg"])
+
+
+def test_predict_through_a_shuffling_loader_keeps_every_row_in_order(digits):
+    model, _, _, opt = setup(digits)
+    X, y = digits[2][:100], digits[3][:100]
+    loader = DataLoader(X, y, batch_size=32, shuffle=True, drop_last=True, normalize=(0.5, 0.25))
+    state, global_state = loader.state_dict(), tg_random.generator().bit_generator.state
+    expected = predict_proba(model, (X - np.float32(0.5)) / np.float32(0.25))
+    np.testing.assert_array_equal(predict_proba(model, loader), expected)
+    np.testing.assert_array_equal(predict(model, loader), expected.argmax(axis=1))
+    assert loader.state_dict() == state and tg_random.generator().bit_generator.state == global_state
+
+
+def test_make_optimizer_builds_adam_or_sgd_with_the_defaults(digits):
+    model = setup(digits)[0]
+    adam = make_optimizer("adam", model.parameters())
+    assert type(adam) is optim.Adam and adam.defaults["lr"] == DEFAULT_LR["adam"] == 1e-3
+    sgd = make_optimizer("sgd", model.parameters(), lr=0.2, weight_decay=1e-4)
+    assert type(sgd) is optim.SGD
+    assert (sgd.defaults["lr"], sgd.defaults["momentum"], sgd.defaults["weight_decay"]) == (0.2, 0.9, 1e-4)
+    assert make_optimizer("sgd", model.parameters()).defaults["lr"] == DEFAULT_LR["sgd"] == 0.05
+    with pytest.raises(ValueError, match="make_optimizer: unknown optimizer 'rmsprop'; use 'adam' or 'sgd'"):
+        make_optimizer("rmsprop", model.parameters())
+
+
+def test_epoch_line_reports_train_validation_lr_and_speed():
+    history = History(train_loss=[0.5, 0.25], train_acc=[0.8, 0.9], val_loss=[None, 0.3], val_acc=[None, 0.875],
+                      seconds=[2.0, 4.0], lr=[1e-3, 5e-4])
+    assert epoch_line(1, 2, history, 1000) == "epoch 1/2  train loss 0.5000 acc 80.00%  lr 1.00e-03  2.0s (500 img/s)"
+    assert epoch_line(2, 2, history, 6000) == ("epoch 2/2  train loss 0.2500 acc 90.00%  val loss 0.3000 acc 87.50%"
+                                               "  lr 5.00e-04  4.0s (1,500 img/s)")
 
 
 def test_evaluate_and_predict_agree_with_a_manual_computation(digits):

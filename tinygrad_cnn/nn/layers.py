@@ -18,13 +18,17 @@ from tinygrad_cnn.ops.conv import IntPair, Padding, padding_arg, positive_pair
 from tinygrad_cnn.tensor import Tensor
 
 
-def _default_init(weight: Parameter, bias: Parameter | None) -> None:
-    """PyTorch's Linear/Conv init: weight ~ U(+-1/sqrt(fan_in)) via kaiming_uniform_(a=sqrt(5)), bias likewise."""
-    init.kaiming_uniform_(weight, a=math.sqrt(5))
-    if bias is not None:
-        fan_in, _ = init.calculate_fan_in_and_fan_out(weight)
-        bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0.0
-        init.uniform_(bias, -bound, bound)
+def _add_weight_and_bias(module: Module, weight_shape: tuple[int, ...], bias: bool) -> None:
+    """Give ``module`` float32 ``weight`` (weight_shape) and ``bias`` (weight_shape[0],) or None,
+    initialised as PyTorch's Linear/Conv: kaiming_uniform_(a=sqrt(5)), bias ~ U(+-1/sqrt(fan_in))."""
+    module.weight = Parameter(np.empty(weight_shape, dtype=np.float32))
+    init.kaiming_uniform_(module.weight, a=math.sqrt(5))
+    if not bias:
+        module.register_parameter("bias", None)
+        return
+    module.bias = Parameter(np.empty(weight_shape[0], dtype=np.float32))
+    fan_in, _ = init.calculate_fan_in_and_fan_out(module.weight)
+    init.uniform_(module.bias, -1 / math.sqrt(fan_in), 1 / math.sqrt(fan_in))
 
 
 def _positive_int(layer: str, name: str, value: Any) -> int:
@@ -59,13 +63,7 @@ class Conv2d(Module):
         self.dilation = positive_pair(dilation, "dilation", "Conv2d")
         self.padding: Padding = padding_arg(padding, self.stride, "Conv2d")
         self.padding_mode = padding_mode
-        shape = (out_channels, in_channels // groups) + self.kernel_size
-        self.weight = Parameter(np.empty(shape, dtype=np.float32))
-        if bias:
-            self.bias = Parameter(np.empty(out_channels, dtype=np.float32))
-        else:
-            self.register_parameter("bias", None)
-        _default_init(self.weight, self.bias)
+        _add_weight_and_bias(self, (out_channels, in_channels // groups) + self.kernel_size, bias)
 
     def forward(self, input: Tensor) -> Tensor:
         return F.conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
@@ -147,12 +145,7 @@ class Linear(Module):
         super().__init__()
         self.in_features = _positive_int("Linear", "in_features", in_features)
         self.out_features = _positive_int("Linear", "out_features", out_features)
-        self.weight = Parameter(np.empty((out_features, in_features), dtype=np.float32))
-        if bias:
-            self.bias = Parameter(np.empty(out_features, dtype=np.float32))
-        else:
-            self.register_parameter("bias", None)
-        _default_init(self.weight, self.bias)
+        _add_weight_and_bias(self, (out_features, in_features), bias)
 
     def forward(self, input: Tensor) -> Tensor:
         return F.linear(input, self.weight, self.bias)

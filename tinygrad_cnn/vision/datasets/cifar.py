@@ -18,8 +18,10 @@ import numpy as np
 from tinygrad_cnn.fileio import atomic_write
 from tinygrad_cnn.vision.datasets.vision import VisionDataset
 
-# Everything a CIFAR batch (a dict of str, bytes, lists and uint8 arrays) needs to be rebuilt.
+# Everything a CIFAR batch (a dict of str, bytes, lists and uint8 arrays) needs to be rebuilt;
+# _codecs.encode is how protocol-2 pickles written by Python 3 spell bytes.
 _ALLOWED_GLOBALS = {
+    ("_codecs", "encode"): ("_codecs", "encode"),
     ("numpy.core.multiarray", "_reconstruct"): ("numpy._core.multiarray", "_reconstruct"),
     ("numpy._core.multiarray", "_reconstruct"): ("numpy._core.multiarray", "_reconstruct"),
     ("numpy.core.numeric", "_frombuffer"): ("numpy._core.numeric", "_frombuffer"),
@@ -30,7 +32,7 @@ _ALLOWED_GLOBALS = {
 
 
 class _ArrayUnpickler(pickle.Unpickler):
-    """An unpickler that can build NumPy arrays and plain containers, and nothing else."""
+    """An unpickler that can build NumPy arrays, bytes and plain containers, and nothing else."""
 
     def find_class(self, module: str, name: str) -> Any:
         target = _ALLOWED_GLOBALS.get((module, name))

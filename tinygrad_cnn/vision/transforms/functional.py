@@ -6,6 +6,7 @@ reads ndarrays as (H, W, C)); each function returns the kind it was given.
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Sequence
 
 import numpy as np
@@ -29,9 +30,10 @@ def to_tensor(pic: Any) -> Tensor:
     other dtypes kept (PIL 'I' -> int32, 'I;16' -> int16, 'F' -> float32, '1' -> 0/1 as float32)."""
     if is_pil(pic):
         dtypes = {"I": np.int32, "I;16": np.int16, "F": np.float32}
-        array = np.array(pic, dtype=dtypes.get(pic.mode, np.uint8))
         if pic.mode == "1":
-            array = array * np.uint8(255)
+            array = np.array(pic, dtype=np.uint8) * np.uint8(255)
+        else:  # the raw bytes are the pixels in the mode's native layout: no per-pixel conversion
+            array = np.frombuffer(pic.tobytes(), dtype=dtypes.get(pic.mode, np.uint8))
         array = array.reshape(pic.height, pic.width, len(pic.getbands()))
     elif isinstance(pic, np.ndarray):
         if pic.ndim not in (2, 3):
@@ -42,7 +44,7 @@ def to_tensor(pic: Any) -> Tensor:
     chw = np.ascontiguousarray(array.transpose(2, 0, 1))
     if chw.dtype == np.uint8:
         return Tensor(np.divide(chw, np.float32(255), dtype=np.float32))
-    return Tensor(chw, dtype=chw.dtype)
+    return Tensor(np.array(chw), dtype=chw.dtype)
 
 
 def pil_to_tensor(pic: Any) -> Tensor:
@@ -81,6 +83,17 @@ def convert_image_dtype(image: Tensor, dtype: Any = np.float32) -> Tensor:
     return Tensor(out, dtype=out.dtype)
 
 
+@functools.lru_cache(maxsize=64)
+def _channel_stats(mean: tuple, std: tuple, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
+    """mean and std as read-only (C, 1, 1) arrays of ``dtype`` (cached: Normalize runs once per sample)."""
+    mean_a = np.asarray(mean, dtype=dtype).reshape(-1, 1, 1)
+    std_a = np.asarray(std, dtype=dtype).reshape(-1, 1, 1)
+    if (std_a == 0).any():
+        raise ValueError(f"std evaluated to zero after conversion to {dtype}, leading to division by zero.")
+    mean_a.flags.writeable = std_a.flags.writeable = False
+    return mean_a, std_a
+
+
 def normalize(tensor: Any, mean: Sequence[float], std: Sequence[float], inplace: bool = False) -> Any:
     """``(tensor - mean[c]) / std[c]`` per channel of a float (..., C, H, W) Tensor or ndarray."""
     if not isinstance(tensor, (Tensor, np.ndarray)):
@@ -90,10 +103,7 @@ def normalize(tensor: Any, mean: Sequence[float], std: Sequence[float], inplace:
         raise TypeError(f"Input tensor should be a float tensor. Got {array.dtype}.")
     if array.ndim < 3:
         raise ValueError(f"Expected tensor to be a tensor image of size (..., C, H, W). Got tensor.size() = {array.shape}")
-    mean_a = np.asarray(mean, dtype=array.dtype).reshape(-1, 1, 1)
-    std_a = np.asarray(std, dtype=array.dtype).reshape(-1, 1, 1)
-    if (std_a == 0).any():
-        raise ValueError(f"std evaluated to zero after conversion to {array.dtype}, leading to division by zero.")
+    mean_a, std_a = _channel_stats(tuple(np.ravel(mean)), tuple(np.ravel(std)), array.dtype)
     if mean_a.shape[0] not in (1, array.shape[-3]) or std_a.shape[0] not in (1, array.shape[-3]):
         raise ValueError(f"normalize: mean {list(mean)} and std {list(std)} must have 1 or "
                          f"{array.shape[-3]} values (the image's channels)")

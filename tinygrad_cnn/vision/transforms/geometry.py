@@ -134,6 +134,11 @@ def pad(img: Any, padding: int | Sequence[int], fill: Any = 0, padding_mode: str
         from PIL import Image
 
         fills = pil_fill(fill, img)
+        if padding_mode == "constant" and img.mode != "P":
+            left, top, right, bottom = ltrb
+            out = Image.new(img.mode, (img.width + left + right, img.height + top + bottom), fills)
+            out.paste(img, (left, top))
+            return out
         fills = list(fills) if isinstance(fills, tuple) else [fills]
         hwc = np.array(img).reshape(img.height, img.width, -1).transpose(2, 0, 1)
         out = np.ascontiguousarray(_pad_array(hwc, ltrb, fills, padding_mode).transpose(1, 2, 0))

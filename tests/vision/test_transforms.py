@@ -3,6 +3,8 @@
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from PIL import Image
 
 from tinygrad_cnn import Tensor
@@ -176,3 +178,18 @@ def test_reprs_are_torchvisions():
     assert repr(T.RandomErasing()) == "RandomErasing(p=0.5, scale=(0.02, 0.33), ratio=(0.3, 3.3), value=0, inplace=False)"
     assert [repr(t) for t in (T.ToTensor(), T.PILToTensor(), T.Lambda(abs))] == ["ToTensor()", "PILToTensor()", "Lambda()"]
     assert F.InterpolationMode.BICUBIC.value == "bicubic" and T.Resize(2, interpolation=3).interpolation.value == "bicubic"
+
+
+@given(h=st.integers(1, 9), w=st.integers(1, 9), ltrb=st.tuples(*[st.integers(0, 4)] * 4),
+       mode=st.sampled_from(["constant", "edge", "reflect", "symmetric"]), crop=st.tuples(st.integers(1, 12), st.integers(1, 12)),
+       seed=st.integers(0, 2**16))
+def test_pil_and_array_paths_agree(h, w, ltrb, mode, crop, seed):
+    """The same pixels as a PIL 'L' image and as a (1, H, W) uint8 array give the same result."""
+    img = np.random.default_rng(seed).integers(0, 256, (h, w), dtype=np.uint8)
+    pil, arr = grey(img), img[None]
+    # (Resize is left out: at exact half-pixel ties PIL's nearest and torch's nearest-exact round apart,
+    # and torchvision itself sends PIL images to PIL and tensors to torch; see the oracle test above.)
+    ops = [T.Pad(list(ltrb), fill=7, padding_mode=mode), T.CenterCrop(crop), F.hflip, F.vflip,
+           lambda x: F.crop(x, -1, 2, *crop), lambda x: F.rotate(x, 90.0 * (seed % 4), expand=True)]
+    for op in ops:
+        np.testing.assert_array_equal(np.asarray(op(pil)), op(arr)[0])

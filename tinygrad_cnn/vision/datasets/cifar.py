@@ -103,7 +103,7 @@ class CIFAR10(VisionDataset):
 
     @property
     def _folder(self) -> Path:
-        return self.root_path / self.base_folder
+        return self._root_dir / self.base_folder
 
     def _check_integrity(self) -> bool:
         files = self.train_list + self.test_list + [[self.meta["filename"], self.meta["md5"]]]
@@ -114,7 +114,7 @@ class CIFAR10(VisionDataset):
         if self._check_integrity():
             print("Files already downloaded and verified", file=sys.stderr)
             return
-        archive = self.root_path / self.filename
+        archive = self._root_dir / self.filename
         if not archive.is_file() or _md5(archive) != self.tgz_md5:
             print(f"tinygrad_cnn: downloading {self.url}", file=sys.stderr)
             request = urllib.request.Request(self.url, headers={"User-Agent": "tinygrad_cnn"})
@@ -125,7 +125,7 @@ class CIFAR10(VisionDataset):
                 raise RuntimeError(f"CIFAR10: {self.url} has MD5 {digest}, expected {self.tgz_md5}")
             atomic_write(archive, data)
         # unpack beside the target and rename, so a failed extraction leaves no half folder
-        with tempfile.TemporaryDirectory(dir=self.root_path) as tmp:
+        with tempfile.TemporaryDirectory(dir=self._root_dir) as tmp:
             with tarfile.open(archive, "r:gz") as tar:
                 tar.extractall(tmp, filter="data")
             shutil.rmtree(self._folder, ignore_errors=True)

@@ -58,7 +58,7 @@ class MNIST(VisionDataset):
         return {name: i for i, name in enumerate(self.classes)}
 
     def _find_folder(self, needed: Mapping[str, idx.MNISTFile]) -> Path | None:
-        root = self.root_path
+        root = self._root_dir
         candidates = [Path(self.raw_folder).expanduser()]
         if self.project_folder is not None:
             candidates.append(root / self.project_folder)

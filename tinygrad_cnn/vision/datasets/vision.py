@@ -28,7 +28,7 @@ class VisionDataset:
         self.target_transform = target_transform
 
     @property
-    def root_path(self) -> Path:
+    def _root_dir(self) -> Path:
         """``root`` as a Path."""
         return Path(self.root).expanduser()
 

@@ -8,6 +8,7 @@ import os
 import pickle
 import tarfile
 import threading
+import warnings
 
 import numpy as np
 import pytest
@@ -91,6 +92,19 @@ def test_missing_or_corrupted_files_raise_torchvisions_error(fake_cifar):
 class _Evil:
     def __reduce__(self):
         return (os.system, ("echo pwned",))
+
+
+def test_batches_pickled_by_old_numpy_load_without_warnings(tmp_path):
+    """The real batches name numpy.core.multiarray._reconstruct (NumPy 1's path); it maps to NumPy 2's."""
+    blob, data, labels = _batch(4, 7, protocol=2)
+    old = blob.replace(b"cnumpy._core.multiarray\n_reconstruct", b"cnumpy.core.multiarray\n_reconstruct")
+    assert old != blob
+    (tmp_path / "batch").write_bytes(old)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        entry = load_batch(tmp_path / "batch")
+    np.testing.assert_array_equal(entry["data"], data)
+    assert entry["labels"] == labels
 
 
 def test_restricted_unpickler_refuses_foreign_globals(tmp_path, monkeypatch):

@@ -151,6 +151,20 @@ def test_resize_on_tensors_matches_torch_interpolate(size, mode, antialias):
     np.testing.assert_allclose(ours, expected, rtol=0, atol=2e-6)
 
 
+@pytest.mark.oracle
+def test_nearest_rounding_and_float64_bilinear_match_torch_on_every_size():
+    torch = pytest.importorskip("torch", reason="torch is the optional oracle (pip install -e .[oracle])")
+    for n_in in (3, 5, 7, 13, 17):
+        x = np.random.default_rng(n_in).random((1, 1, 2, n_in))
+        for n_out in range(1, 60):
+            for mode, antialias in (("nearest", False), ("nearest-exact", False), ("bilinear", False)):
+                ours = T.Resize((2, n_out), interpolation=T.InterpolationMode(mode), antialias=antialias)(x)
+                extra = {} if mode.startswith("nearest") else {"align_corners": False}
+                expected = torch.nn.functional.interpolate(torch.from_numpy(x), size=(2, n_out), mode=mode, **extra)
+                assert ours.dtype == np.float64
+                np.testing.assert_allclose(ours, expected.numpy(), rtol=1e-6, atol=1e-12, err_msg=f"{mode} {n_in}->{n_out}")
+
+
 def test_compose_lambda_and_the_batch_fast_path():
     images = np.random.default_rng(1).integers(0, 256, (3, 4, 5, 2), dtype=np.uint8)
     pipeline = T.Compose([T.ToTensor(), T.Normalize((0.5, 0.1), (0.2, 0.3))])

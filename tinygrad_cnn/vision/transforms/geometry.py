@@ -20,7 +20,6 @@ from tinygrad_cnn.vision.transforms.image import (
 )
 
 
-# ---------------------------------------------------------------------------- geometry
 def resized_output_size(height: int, width: int, size: int | Sequence[int],
                         max_size: int | None = None) -> tuple[int, int]:
     """torchvision's (new_height, new_width) for ``resize``: an int (or 1-sequence) ``size`` sets the
@@ -42,12 +41,23 @@ def resized_output_size(height: int, width: int, size: int | Sequence[int],
     return (new_long, new_short) if width <= height else (new_short, new_long)
 
 
-def _linear_axis(n_in: int, n_out: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _nearest_axis(n_in: int, n_out: int, exact: bool) -> np.ndarray:
+    """Source indices of a nearest resample, rounded as torch's kernel: a float32 scale, and
+    ``floor(i * scale)`` in float32 (nearest) or ``floor(float32((i + 0.5) * scale))`` (nearest-exact)."""
+    scale = np.float32(n_in) / np.float32(n_out)
+    if exact:
+        src = ((np.arange(n_out) + 0.5) * np.float64(scale)).astype(np.float32)
+    else:
+        src = np.arange(n_out, dtype=np.float32) * scale
+    return np.minimum(np.floor(src).astype(np.int64), n_in - 1)
+
+
+def _linear_axis(n_in: int, n_out: int, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Source indices and weights of a half-pixel linear resample (torch's align_corners=False)."""
     src = np.maximum((np.arange(n_out) + 0.5) * (n_in / n_out) - 0.5, 0.0)
     i0 = np.minimum(src.astype(np.int64), n_in - 1)
     i1 = np.minimum(i0 + 1, n_in - 1)
-    return i0, i1, (src - i0).astype(np.float32)
+    return i0, i1, (src - i0).astype(dtype)
 
 
 def resize(img: Any, size: int | Sequence[int], interpolation: InterpolationMode = InterpolationMode.BILINEAR,
@@ -55,25 +65,24 @@ def resize(img: Any, size: int | Sequence[int], interpolation: InterpolationMode
     """``img`` resized to ``size`` ((h, w), or the smaller edge for an int) with ``interpolation``.
 
     Arrays: NEAREST picks ``floor(i * in / out)`` and NEAREST_EXACT ``floor((i + 0.5) * in / out)``
-    (torch's interpolate), BILINEAR without antialias is torch's half-pixel bilinear; other
-    modes (and antialiased bilinear) resample each plane with PIL, which antialiases as
-    torchvision's ``antialias=True`` does.
+    (torch's interpolate, its float32 rounding included), BILINEAR without antialias is torch's
+    half-pixel bilinear; other modes (and antialiased bilinear) resample each plane with PIL in
+    float32, which antialiases as torchvision's ``antialias=True`` does.
     """
     interpolation = interpolation_mode(interpolation)
-    channels, height, width = get_dimensions(img)
+    _, height, width = get_dimensions(img)
     new_h, new_w = resized_output_size(height, width, size, max_size)
     if is_pil(img):
         return img if (new_h, new_w) == (height, width) else img.resize((new_w, new_h), PIL_CODES[interpolation])
     array = as_array(img, "resize")
     if interpolation in (InterpolationMode.NEAREST, InterpolationMode.NEAREST_EXACT):
-        offset = 0.5 if interpolation is InterpolationMode.NEAREST_EXACT else 0.0
-        rows = np.minimum(((np.arange(new_h) + offset) * (height / new_h)).astype(np.int64), height - 1)
-        cols = np.minimum(((np.arange(new_w) + offset) * (width / new_w)).astype(np.int64), width - 1)
+        exact = interpolation is InterpolationMode.NEAREST_EXACT
+        rows, cols = _nearest_axis(height, new_h, exact), _nearest_axis(width, new_w, exact)
         return like(array[..., rows[:, None], cols[None, :]], img)
     if interpolation is InterpolationMode.BILINEAR and not antialias:
-        r0, r1, fr = _linear_axis(height, new_h)
-        c0, c1, fc = _linear_axis(width, new_w)
-        x = array.astype(np.float32)
+        x = array if array.dtype.kind == "f" else array.astype(np.float32)
+        r0, r1, fr = _linear_axis(height, new_h, x.dtype)
+        c0, c1, fc = _linear_axis(width, new_w, x.dtype)
         rows = x[..., r0, :] * (1 - fr[:, None]) + x[..., r1, :] * fr[:, None]
         out = rows[..., c0] * (1 - fc) + rows[..., c1] * fc
         if array.dtype.kind in "iu":

@@ -69,6 +69,10 @@ def test_rotation_expand_fill_and_pil_array_agreement():
     np.testing.assert_array_equal(from_pil, from_array)
     with pytest.raises(ValueError, match="must be positive"):
         T.RandomRotation(-3)
+    rgb = T.RandomRotation((45, 45), fill=(1, 2, 3))(np.zeros((2, 3, 8, 8), np.float32))
+    assert rgb.shape == (2, 3, 8, 8) and rgb[1, :, 0, 0].tolist() == [1, 2, 3]
+    with pytest.raises(ValueError, match=r"fill.*\(3 != 1\)"):
+        T.RandomRotation(5, fill=(1, 2, 3))(IMG)
 
 
 def test_random_affine_whole_pixel_translation_and_identity():

@@ -82,17 +82,17 @@ def planes_via_pil(array: np.ndarray, fn: Callable, fills: Sequence[float] | Non
 
     lead, (h, w) = array.shape[:-2], array.shape[-2:]
     channels = array.shape[-3] if array.ndim >= 3 else 1
+    fills = [0.0] if fills is None else list(fills)
+    if len(fills) not in (1, channels):
+        raise ValueError(f"The number of elements in 'fill' does not match the number of channels of the "
+                         f"image ({len(fills)} != {channels})")
     planes = array.reshape(-1, h, w).astype(np.float32)
-    out = []
-    for k, plane in enumerate(planes):
-        fill = 0.0 if fills is None else float(fills[k % channels] if len(fills) > 1 else fills[0])
-        out.append(np.asarray(fn(Image.fromarray(plane), fill), dtype=np.float32))
+    out = [np.asarray(fn(Image.fromarray(plane), float(fills[k % len(fills)])), dtype=np.float32)
+           for k, plane in enumerate(planes)]
     result = np.stack(out).reshape(*lead, *out[0].shape)
-    if array.dtype.kind in "iub":
-        info = np.iinfo(array.dtype) if array.dtype.kind != "b" else None
-        result = np.round(result)
-        if info is not None:
-            result = np.clip(result, info.min, info.max)
+    if array.dtype.kind in "iu":
+        info = np.iinfo(array.dtype)
+        result = np.clip(np.round(result), info.min, info.max)
     return result.astype(array.dtype)
 
 

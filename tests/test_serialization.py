@@ -238,6 +238,24 @@ def test_a_pickle_calling_other_globals_is_refused_and_never_runs(tmp_path, prot
     assert not marker.exists()
 
 
+def test_weights_only_false_trusts_the_file_and_true_names_what_it_refuses():
+    from fractions import Fraction
+
+    blob = saved({"w": Tensor(np.ones(2)), "f": Fraction(1, 3)})
+    with pytest.raises(pickle.UnpicklingError, match="GLOBAL fractions.Fraction is not an allowed global"):
+        load(io.BytesIO(blob))
+    back = load(io.BytesIO(blob), weights_only=False)
+    assert back["f"] == Fraction(1, 3) and back["w"].shape == (2,)
+
+
+def test_a_dtype_numpy_lacks_is_refused_by_name():
+    blob = saved(Tensor(np.ones(2, np.float32)))
+    pkl = zipfile.ZipFile(io.BytesIO(blob)).read("archive/data.pkl")
+    bf16 = rezip(blob, data_pkl=pkl.replace(b"ctorch\nFloatStorage\n", b"ctorch\nBFloat16Storage\n"))
+    with pytest.raises(RuntimeError, match="torch.BFloat16Storage, a dtype NumPy does not have"):
+        load(io.BytesIO(bf16))
+
+
 def test_damaged_files_raise_naming_the_file(tmp_path):
     blob = saved({"w": Tensor(np.arange(4.0))})
     cases = {

@@ -17,7 +17,6 @@ import hashlib
 import io
 import os
 import pickle
-import secrets
 import struct
 import zipfile
 import zlib
@@ -27,11 +26,10 @@ from typing import IO, Any
 
 import numpy as np
 
-from tinygrad_cnn import tensor as _tensor_module
 from tinygrad_cnn.fileio import atomic_write
 from tinygrad_cnn.tensor import Tensor
 from tinygrad_cnn.torch_globals import (ALLOWED_GLOBALS, STORAGE_NAMES, UNTYPED_DTYPES, Storage, StorageType,
-                                        TorchName, parameter_class, torch_dtype_name)
+                                        TorchName, parameter_class, size_class, torch_dtype_name)
 from tinygrad_cnn.weights_unpickler import WeightsUnpickler
 
 FileLike = str | os.PathLike | IO[bytes]
@@ -63,6 +61,7 @@ class _Pickler(pickle._Pickler):  # the Python pickler: only it lets a GLOBAL be
         super().__init__(file, protocol)
         self.storages: dict[int, Storage] = {}
         self._arrays: list[np.ndarray] = []  # keeps each id(array) in ``storages`` from being reused
+        self._size_class = size_class()
 
     def _save_torch_name(self, obj: TorchName) -> None:
         self.write(pickle.GLOBAL + f"{obj.module}\n{obj.name}\n".encode())
@@ -83,7 +82,7 @@ class _Pickler(pickle._Pickler):  # the Python pickler: only it lets a GLOBAL be
             obj = obj.item()
         elif isinstance(obj, np.dtype):
             obj = TorchName("torch", torch_dtype_name(obj))
-        elif type(obj) is getattr(_tensor_module, "Size", None):
+        elif self._size_class is not None and type(obj) is self._size_class:
             obj = _SizeProxy(obj)
         super().save(obj, save_persistent_id)
 
@@ -158,8 +157,10 @@ def save(obj: Any, f: FileLike, pickle_module: Any = pickle, pickle_protocol: in
     pickler = _Pickler(pkl, pickle_protocol)
     pickler.dump(obj)
     data_pkl = pkl.getvalue()
-    serialization_id = (f"{int.from_bytes(hashlib.sha256(data_pkl).digest()[:8], 'little'):020d}"
-                        f"{secrets.randbits(64):020d}")
+    digest = hashlib.sha256(data_pkl)
+    for storage in pickler.storages.values():
+        digest.update(storage.raw)
+    serialization_id = "".join(f"{int.from_bytes(digest.digest()[i:i + 8], 'little'):020d}" for i in (0, 8))
     records: list[tuple[str, Any]] = [
         ("data.pkl", data_pkl), (".format_version", b"1"),
         (".storage_alignment", str(_RECORD_ALIGNMENT).encode()), ("byteorder", b"little"),

@@ -88,6 +88,13 @@ def torch_dtype_name(dtype: np.dtype) -> str:
     return name
 
 
+def size_class() -> type | None:
+    """tinygrad_cnn's Size (the tuple subclass Tensor.size() returns, as torch.Size), if there is one."""
+    import tinygrad_cnn
+
+    return getattr(tinygrad_cnn, "Size", None) or getattr(_tensor_module, "Size", None)
+
+
 def parameter_class() -> type:
     """tinygrad_cnn.nn.Parameter, imported when first needed (nn sits above tensor)."""
     from tinygrad_cnn.nn.module import Parameter
@@ -188,7 +195,7 @@ def _bytearray(data: Any = b"") -> bytearray:
 
 def _size(shape: Any) -> tuple:
     """torch.Size: tinygrad_cnn's Size when it has one, else a tuple."""
-    return getattr(_tensor_module, "Size", tuple)(_ints(shape, "torch.Size"))
+    return (size_class() or tuple)(_ints(shape, "torch.Size"))
 
 
 ALLOWED_GLOBALS: dict[str, Any] = {

@@ -274,7 +274,8 @@ def test_a_dtype_numpy_lacks_is_refused_by_name():
 
 
 def test_damaged_files_raise_naming_the_file(tmp_path):
-    blob = saved({"w": Tensor(np.arange(4.0))})
+    blob, ints = saved(Tensor(np.arange(4.0))), saved(Tensor(np.arange(4)))
+    pkl, int_pkl = (zipfile.ZipFile(io.BytesIO(b)).read("archive/data.pkl") for b in (blob, ints))
     cases = {
         "truncated.pt": (blob[: len(blob) // 2], RuntimeError, "damaged PyTorch file, the zip archive"),
         "garbage.pt": (rezip(blob, data_pkl=b"\x80\x02}q\x00(X\x01"), pickle.UnpicklingError, "truncated"),
@@ -282,6 +283,9 @@ def test_damaged_files_raise_naming_the_file(tmp_path):
                          "it has no record 'archive/data/0'"),
         "short.pt": (rezip(blob, data_0=b"\x00" * 8), RuntimeError, "holds 8 bytes, its tensor needs 32"),
         "text.pt": (b"hello world", pickle.UnpicklingError, "not a PyTorch file"),
+        "pastend.pt": (rezip(blob, data_pkl=pkl.replace(b"K\x00K\x04\x85", b"K\x00K\x09\x85")), RuntimeError,
+                       r"size \(9,\), stride \(1,\) and offset 0 reaches past the end of storage 0"),
+        "intgrad.pt": (rezip(ints, data_pkl=int_pkl.replace(b"\x89", b"\x88")), RuntimeError, "grad"),
         "legacy.pt": (b"\x80\x02\x8a\x0a" + (0x1950A86A20F9469CFC6C).to_bytes(10, "little"), RuntimeError, "legacy"),
     }
     for file, (data, error, message) in cases.items():
@@ -289,6 +293,26 @@ def test_damaged_files_raise_naming_the_file(tmp_path):
         with pytest.raises(error, match=message) as raised:
             load(tmp_path / file)
         assert file in str(raised.value)
+
+
+_SAMPLE = saved({"w": Tensor(np.arange(6.0).reshape(2, 3)), "o": OrderedDict(a=[1, 2.5, (None, True)]), "b": b"xy"})
+
+
+@given(st.lists(st.tuples(st.floats(0, 1), st.integers(0, 10 ** 6), st.integers(0, 255)), min_size=1, max_size=4))
+def test_a_mutated_pickle_loads_or_raises_a_clear_error(edits):
+    pkl = bytearray(zipfile.ZipFile(io.BytesIO(_SAMPLE)).read("archive/data.pkl"))
+    for kind, where, byte in edits:
+        where %= len(pkl)
+        if kind < 0.5:
+            pkl[where] = byte
+        elif kind < 0.75:
+            del pkl[where]
+        else:
+            pkl.insert(where, byte)
+    try:
+        load(io.BytesIO(rezip(_SAMPLE, data_pkl=bytes(pkl))))
+    except (pickle.UnpicklingError, RuntimeError) as error:
+        assert str(error).startswith("<BytesIO>: ")
 
 
 # ----------------------------------------------------------------------- against real torch

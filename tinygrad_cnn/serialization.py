@@ -336,3 +336,7 @@ def load(f: FileLike, map_location: Any = None, pickle_module: Any = None, *, we
                                          else f"{name}: {exc}") from None
         except EOFError as exc:
             raise pickle.UnpicklingError(f"{name}: damaged data.pkl, it ends early ({exc})") from None
+        except RuntimeError as exc:
+            if str(exc).startswith(f"{name}: "):
+                raise
+            raise RuntimeError(f"{name}: {exc}") from None

@@ -157,11 +157,14 @@ def test_round_trip_keeps_values_dtype_shape_and_requires_grad(array, how, grad)
     assert back["t"].requires_grad == grad and not back["a"].requires_grad
 
 
-def test_round_trip_of_parameters_numbers_and_containers():
+@pytest.mark.parametrize("protocol", [2, 3, 4, 5])
+def test_round_trip_of_parameters_numbers_and_containers(protocol):
     weight = Parameter(np.ones((2, 2), np.float32))
     obj = OrderedDict(w=weight, again=weight, step=np.int64(3), lr=np.float32(0.5), dims=(1, [2, None]),
                       flags={"on": True}, text="x", raw=b"\x01", dtype=np.dtype(np.float64))
-    back = load(io.BytesIO(saved(obj)))
+    buffer = io.BytesIO()
+    save(obj, buffer, pickle_protocol=protocol)
+    back = load(io.BytesIO(buffer.getvalue()))
     assert isinstance(back["w"], Parameter) and back["w"].requires_grad and back["again"] is back["w"]
     assert (back["step"], back["lr"], back["dims"], back["flags"], back["text"], back["raw"]) == \
         (3, 0.5, (1, [2, None]), {"on": True}, "x", b"\x01")
@@ -214,6 +217,13 @@ def test_bad_arguments_raise_before_anything_is_written(tmp_path):
         load(io.BytesIO(saved(1)), mmap=True)
     with pytest.raises(RuntimeError, match="pickle_module"):
         load(io.BytesIO(saved(1)), pickle_module=pickle)
+
+    class Stream(io.RawIOBase):
+        def seek(self, *args: Any) -> int:
+            raise io.UnsupportedOperation("seek")
+
+    with pytest.raises(io.UnsupportedOperation, match="<Stream>: seek. You can only torch.load from a file that"):
+        load(Stream())
     assert list(tmp_path.iterdir()) == []
 
 
@@ -331,9 +341,10 @@ def test_torch_loads_what_we_save(array, how, grad):
 def test_we_load_what_torch_saves(array, how):
     torch = pytest.importorskip("torch", reason="compares with PyTorch")
     base = torch.from_numpy(array.copy())
+    protocol = 2 + how  # torch.save's pickle_protocol 2, 3 and 4 all load here
     view = base.permute(tuple(reversed(range(base.ndim)))) if how == 1 else base[1:] if how == 2 and base.ndim else base
     buffer = io.BytesIO()
-    torch.save({"base": base, "view": view, "p": torch.nn.Parameter(torch.ones(2))}, buffer)
+    torch.save({"base": base, "view": view, "p": torch.nn.Parameter(torch.ones(2))}, buffer, pickle_protocol=protocol)
     ours = load(io.BytesIO(buffer.getvalue()))
     for key in ("base", "view"):
         assert ours[key].shape == tuple(view.shape if key == "view" else base.shape)

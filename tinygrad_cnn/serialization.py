@@ -142,7 +142,8 @@ def save(obj: Any, f: FileLike, pickle_module: Any = pickle, pickle_protocol: in
     zip format, readable by ``torch.load(f, weights_only=True)``. Each tensor is stored contiguous
     with its dtype, shape and requires_grad; Parameters stay Parameters; ndarrays are saved as
     tensors and NumPy scalars as Python numbers; tensors holding the same array share one
-    storage. Nothing is written when ``obj`` cannot be saved."""
+    storage. ``pickle_protocol`` 2 (the default) is the one torch's weights-only loader reads;
+    ``load`` here reads 2 to 5. Nothing is written when ``obj`` cannot be saved."""
     if not isinstance(f, (str, os.PathLike)) and not callable(getattr(f, "write", None)):
         raise AttributeError("torch.save: expected 'f' to be a string, path, or a file-like object "
                              f"with a 'write' attribute, got {type(f).__name__}")

@@ -222,12 +222,20 @@ class ModuleDict(Module):
             del self[key]
 
 
-def _describe_tensor(key: Any, value: Any) -> str:
+_TYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
+               "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+
+
+def _describe_tensor(key: Any, value: Any, type_name: bool) -> str:
+    """One line of a parameter container's repr, as torch's: the dtype ("torch.float32") in
+    ParameterList's, the type name ("torch.FloatTensor") in ParameterDict's."""
     if not isinstance(value, Tensor):
         return f"({key}): Object of type: {type(value).__name__}"
     kind = "Parameter" if isinstance(value, Parameter) else "Tensor"
     size = "x".join(str(n) for n in value.shape)
-    return f"({key}): {kind} containing: [torch.{value.dtype.name} of size {size}]"
+    name = value.dtype.name
+    described = f"torch.{_TYPE_NAMES.get(name, name)}Tensor" if type_name else f"torch.{name}"
+    return f"({key}): {kind} containing: [{described} of size {size}]"
 
 
 def _as_parameter(value: Any) -> Any:
@@ -275,7 +283,7 @@ class ParameterList(Module):
         return self.extend(values)
 
     def extra_repr(self) -> str:
-        return "\n".join("  " + _describe_tensor(i, p) for i, p in enumerate(self))
+        return "\n".join("  " + _describe_tensor(i, p, False) for i, p in enumerate(self))
 
     def __dir__(self) -> list[str]:
         return [key for key in super().__dir__() if not key.isdigit()]
@@ -349,4 +357,4 @@ class ParameterDict(Module):
             del self[key]
 
     def extra_repr(self) -> str:
-        return "\n".join("  " + _describe_tensor(k, p) for k, p in self.items())
+        return "\n".join("  " + _describe_tensor(k, p, True) for k, p in self.items())

@@ -63,10 +63,12 @@ class Module(StateMixin):
         object.__setattr__(self, "training", True)
 
     # ---------------------------------------------------------------- registration
-    def _unregister(self, name: str) -> None:
-        """Forget ``name`` in every registry (before it is registered again as another kind)."""
+    def _unregister(self, name: str, keep: str = "") -> None:
+        """Forget ``name`` in every registry but ``keep`` (where a reassignment keeps its place),
+        before it is registered again."""
         for registry in ("_parameters", "_buffers", "_modules"):
-            self.__dict__[registry].pop(name, None)
+            if registry != keep:
+                self.__dict__[registry].pop(name, None)
         self._non_persistent_buffers_set.discard(name)
 
     def __setattr__(self, name: str, value: Any) -> None:
@@ -77,12 +79,12 @@ class Module(StateMixin):
                 "Module.__init__() is called; call super().__init__() first in __init__"
             )
         if isinstance(value, Parameter):
-            self._unregister(name)
+            self._unregister(name, keep="_parameters")
             self.__dict__.pop(name, None)
             self.register_parameter(name, value)
             return
         if isinstance(value, Module):
-            self._unregister(name)
+            self._unregister(name, keep="_modules")
             self._modules[name] = value
             if value._name is None:
                 object.__setattr__(value, "_name", name)

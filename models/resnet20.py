@@ -3,7 +3,7 @@
 A 3x3 conv to 16 channels + BatchNorm + ReLU, three stages of three BasicBlocks at 16, 32
 and 64 channels (28x28, 14x14, 7x7; the first block of stages 2 and 3 has stride 2 and a 1x1
 conv + BatchNorm shortcut), global average pooling and a Linear to the classes: 19 conv
-layers + 1 linear, 272,778 parameters for 10 classes. Initialised as torchvision's ResNets.
+layers + 1 linear, 272,186 parameters for 10 classes. Initialised as torchvision's ResNets.
 """
 
 from __future__ import annotations

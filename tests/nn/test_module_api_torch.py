@@ -238,3 +238,29 @@ def test_forward_hooks_prepend_and_context_handle():
         layer(tg.ones(1))
     layer(tg.ones(1))
     assert order == ["first", "last", "last"]
+
+
+def test_old_checkpoints_without_a_later_key_load_as_torch_loads_them():
+    torch_bn, net = torch.nn.BatchNorm2d(3), build(nn, tg)
+
+    class Counter(nn.Module):
+        _version = 2
+        _added_in_version = {"count": 2}
+
+        def __init__(self):
+            super().__init__()
+            self.weight = nn.Parameter(tg.ones(2))
+            self.register_buffer("count", tg.full((), 7.0))
+
+    old = {"weight": np.zeros(2)}  # no _metadata: saved before versions, as torch's BatchNorm treats it
+    model = Counter()
+    assert model.load_state_dict(old).missing_keys == [] and model.count.item() == 7.0
+    versioned = OrderedDict(old)
+    versioned._metadata = {"": {"version": 2}}
+    with pytest.raises(RuntimeError, match='Missing key.*"count"'):
+        model.load_state_dict(versioned)
+    # torch's BatchNorm2d does the same for num_batches_tracked (added in its version 2)
+    state = OrderedDict((k, v) for k, v in torch_bn.state_dict().items() if k != "num_batches_tracked")
+    assert torch_bn.load_state_dict(state).missing_keys == []
+    assert model.state_dict()._metadata[""] == {"version": 2} and net.state_dict()._metadata["blocks.0"] == {
+        "version": 1}

@@ -75,8 +75,15 @@ def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator: np.rando
 
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0,
             generator: np.random.Generator | None = None) -> Tensor:
-    """Fill ``tensor`` with values drawn from N(mean, std**2)."""
-    tensor.numpy()[...] = _rng(generator).normal(mean, std, tensor.shape)
+    """Fill ``tensor`` with values drawn from N(mean, std**2) (float32 and float64 tensors are
+    drawn in their own dtype, in place, as torch does: no float64 temporary)."""
+    array = tensor.numpy()
+    if array.dtype in (np.float32, np.float64) and array.flags.c_contiguous:
+        _rng(generator).standard_normal(dtype=array.dtype, out=array)
+        array *= std
+        array += mean
+    else:
+        array[...] = _rng(generator).normal(mean, std, tensor.shape)
     return tensor
 
 

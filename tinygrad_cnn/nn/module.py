@@ -51,7 +51,6 @@ class Module(StateMixin):
     """
 
     training: bool
-    _version: int = 1
 
     def __init__(self) -> None:
         for name in ("_parameters", "_buffers", "_modules"):

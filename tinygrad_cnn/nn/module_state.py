@@ -107,6 +107,9 @@ class StateMixin:
     back, and converted to another dtype. Module supplies ``named_modules``/``modules`` and
     the ``_parameters``/``_buffers``/``_non_persistent_buffers_set`` registries."""
 
+    _version: int = 1
+    _added_in_version: dict[str, int] = {}
+
     def _state_items(self, prefix: str = "") -> Iterator[tuple[str, Any, str, Tensor]]:
         """(key, owner, attribute, tensor) for what state_dict holds, in torch's order: per
         module (shared ones repeated), its parameters then its persistent buffers."""
@@ -145,10 +148,22 @@ class StateMixin:
         Everything is checked before anything changes: missing and unexpected keys (errors
         when ``strict``) and shape mismatches (always errors) are listed together in one
         RuntimeError, and the model is left unchanged. Returns (missing_keys, unexpected_keys).
+        A key that a module's ``_added_in_version`` says its version N introduced (BatchNorm's
+        num_batches_tracked, version 2) may be absent when the checkpoint's ``_metadata`` gives
+        that module an older version, or none: it keeps its value, as torch's loading does.
         """
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"load_state_dict: expected state_dict to be dict-like, got {type(state_dict).__name__}")
-        own = {key: (owner, name, tensor) for key, owner, name, tensor in self._state_items()}
+        metadata = getattr(state_dict, "_metadata", None) or {}
+
+        def predates(key: str, owner: Any, name: str) -> bool:
+            """True for a key absent from a checkpoint saved before its module's version added it."""
+            added = owner._added_in_version.get(name)
+            version = metadata.get(key[: -len(name) - 1], {}).get("version")
+            return added is not None and key not in state_dict and (version is None or version < added)
+
+        own = {key: (owner, name, tensor) for key, owner, name, tensor in self._state_items()
+               if not predates(key, owner, name)}
         missing, unexpected, arrays = check_state(
             type(self).__name__, {key: t.shape for key, (_, _, t) in own.items()}, state_dict, strict)
         for key, array in arrays.items():

@@ -40,9 +40,10 @@ def cmd_predict(args: argparse.Namespace) -> int:
     require("predict", "train", "PIL")
     model, norm = restore(args.checkpoint)
     try:
-        digits = np.stack([to_mnist(load_image(p)) for p in args.images])[:, None]
-    except (OSError, ValueError) as exc:
+        images = [load_image(p) for p in args.images]
+    except (OSError, ValueError) as exc:  # a missing or unreadable file: one line, no traceback
         raise CLIError(str(exc)) from None
+    digits = np.stack([to_mnist(image) for image in images])[:, None]
     probs = predict_proba(model, eval_loader(digits, np.zeros(len(digits), dtype=np.int64), norm))
     width = max(len(p) for p in args.images)
     for path, p in zip(args.images, probs):

@@ -131,7 +131,7 @@ def _draw(roots: list[Tensor], names: dict[int, str], modules: dict[str, Any], *
     if hidden:
         graph.node("more", f"... {hidden:,} more", **STYLE["more"])
     for k, r in enumerate(unique_roots):
-        text = f"output {shape_text(r.shape)}" + (f"\\n= {float(r.data.reshape(-1)[0]):.4g}" if r.size == 1 else "")
+        text = f"output {shape_text(r.shape)}" + (f"\\n= {float(r.numpy().reshape(-1)[0]):.4g}" if r.numel() == 1 else "")
         graph.node(f"out{k}", text, **STYLE["output"])
 
     more_linked: set[int] = set()

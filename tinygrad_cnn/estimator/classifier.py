@@ -15,6 +15,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from tinygrad_cnn import random as _random
+from tinygrad_cnn.argcheck import positive_int
 from tinygrad_cnn.data.loader import DataLoader
 from tinygrad_cnn.estimator.networks import build_module
 from tinygrad_cnn.estimator.validation import encode_labels, infer_input_shape, is_real
@@ -103,9 +104,7 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
     # ------------------------------------------------------------------ checks
     def _check_params(self) -> None:
         for name in ("epochs", "batch_size"):
-            value = getattr(self, name)
-            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"CNNClassifier: {name} must be a positive integer, got {value!r}")
+            positive_int(getattr(self, name), name, "CNNClassifier")
         if self.optimizer not in DEFAULT_LR:
             raise ValueError(f"CNNClassifier: optimizer must be 'adam' or 'sgd', got {self.optimizer!r}")
         if self.lr is not None and not (is_real(self.lr) and 0 < self.lr < math.inf):

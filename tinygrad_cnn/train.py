@@ -257,7 +257,7 @@ def evaluate(model: Any, loader: DataLoader, loss_fn: LossFn | None = None) -> t
     """Mean loss and accuracy (a fraction) of ``model`` over ``loader``, in eval mode without grad.
 
     ``loss_fn`` defaults to cross-entropy; it must return the batch mean. Every submodule's
-    train/eval mode is restored afterwards (``nn.eval_mode``).
+    train/eval mode is restored afterwards (``nn.modes.eval_mode``).
     """
     if loss_fn is None:
         loss_fn = cross_entropy

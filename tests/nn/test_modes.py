@@ -1,10 +1,11 @@
-"""nn.eval_mode: eval mode for a block, then each submodule's own training flag back."""
+"""tinygrad_cnn.nn.modes.eval_mode: eval mode for a block, then each submodule's own training flag back."""
 
 import numpy as np
 import pytest
 
 import tinygrad_cnn as tg
 import tinygrad_cnn.nn as nn
+from tinygrad_cnn.nn.modes import eval_mode
 
 
 def _net():
@@ -16,7 +17,7 @@ def test_eval_mode_switches_everything_off_and_restores_each_flag_exactly():
     model[2].eval()  # the user froze one branch (e.g. to keep its dropout off)
     before = [m.training for m in model.modules()]
     assert before == [True, True, True, False, False, False]
-    with nn.eval_mode(model) as inside:
+    with eval_mode(model) as inside:
         assert inside is model
         assert not any(m.training for m in model.modules())
         x = tg.ones(8, 4)
@@ -29,6 +30,6 @@ def test_eval_mode_restores_the_flags_when_the_block_raises():
     model[1].eval()
     before = [m.training for m in model.modules()]
     with pytest.raises(ZeroDivisionError):
-        with nn.eval_mode(model):
+        with eval_mode(model):
             1 / 0
     assert [m.training for m in model.modules()] == before

@@ -8,7 +8,8 @@ from typing import Any, Sequence
 import numpy as np
 
 from tinygrad_cnn.autograd import no_grad
-from tinygrad_cnn.nn import Conv2d, Flatten, Linear, MaxPool2d, Module, ReLU, Sequential, eval_mode
+from tinygrad_cnn.nn import Conv2d, Flatten, Linear, MaxPool2d, Module, ReLU, Sequential
+from tinygrad_cnn.nn.modes import eval_mode
 from tinygrad_cnn.tensor import Tensor
 
 

@@ -20,7 +20,6 @@ from tinygrad_cnn.nn.layers import (
     Tanh,
 )
 from tinygrad_cnn.nn.losses import CrossEntropyLoss, MSELoss, NLLLoss
-from tinygrad_cnn.nn.modes import eval_mode
 from tinygrad_cnn.nn.module import Module, Parameter, RemovableHandle, Sequential
 
 MaxPool2D = MaxPool2d
@@ -31,5 +30,5 @@ SoftmaxCrossEntropyLoss = CrossEntropyLoss
 __all__ = [
     "AveragePool2D", "AvgPool2d", "Conv2d", "CrossEntropyLoss", "Dropout", "Flatten", "FullyConnected", "Identity",
     "Linear", "MSELoss", "MaxPool2D", "MaxPool2d", "Module", "NLLLoss", "Parameter", "ReLU", "RemovableHandle",
-    "Sequential", "Sigmoid", "SoftmaxCrossEntropyLoss", "Tanh", "eval_mode", "functional", "init",
+    "Sequential", "Sigmoid", "SoftmaxCrossEntropyLoss", "Tanh", "functional", "init",
 ]

@@ -1,4 +1,7 @@
-"""eval_mode: run a block with a module in evaluation mode, then give every submodule its own mode back."""
+"""eval_mode: run a block with a module in evaluation mode, then give every submodule its own mode back.
+
+Not in ``tinygrad_cnn.nn``'s namespace, which mirrors torch.nn: import it from here.
+"""
 
 from __future__ import annotations
 

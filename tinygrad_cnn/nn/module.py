@@ -6,13 +6,15 @@ assignment order; ``named_parameters()`` then yields PyTorch's dotted names
 persistent buffers, then its children's). Registered objects live both in the ordered
 registries (``_parameters``, ``_buffers``, ``_modules``) and as plain attributes, so reading
 ``self.conv1`` costs nothing. Calling a module runs ``forward`` inside
-``autograd.scope(name)``, where ``name`` is the attribute name the module was registered
-under in its parent, so that every op in the graph knows which layer produced it (a root
-module pushes nothing).
+``autograd.scope(name)``, where ``name`` is the attribute name under which the calling
+module holds it (else the name of its first registration), so that every op in the graph
+knows which layer produced it, also for a module shared by two parents (a root module
+pushes nothing).
 """
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from contextlib import nullcontext
 from typing import Any, Callable, Iterable, Iterator
@@ -27,6 +29,16 @@ from tinygrad_cnn.nn.summary import summary as _summary
 from tinygrad_cnn.tensor import Tensor
 
 __all__ = ["IncompatibleKeys", "Module", "Parameter", "RemovableHandle"]
+
+_state = threading.local()
+
+
+def _calling() -> list["Module"]:
+    """The modules whose forward is running in this thread, outermost first."""
+    stack = getattr(_state, "calling", None)
+    if stack is None:
+        stack = _state.calling = []
+    return stack
 
 
 def _check_name(name: Any, kind: str, owner: "Module", registry: dict) -> None:
@@ -294,24 +306,37 @@ class Module(StateMixin):
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if self._forward_pre_hooks or self._forward_hooks:
-            return self._call_with_hooks(args, kwargs)
-        if self._name is None:
-            return self.forward(*args, **kwargs)
-        with scope(self._name):
-            return self.forward(*args, **kwargs)
+        calling = _calling()
+        name = self._scope_name(calling[-1] if calling else None)
+        calling.append(self)
+        try:
+            with scope(name) if name is not None else nullcontext():
+                if self._forward_pre_hooks or self._forward_hooks:
+                    return self._call_with_hooks(args, kwargs)
+                return self.forward(*args, **kwargs)
+        finally:
+            calling.pop()
+
+    def _scope_name(self, caller: "Module | None") -> str | None:
+        """The scope this call runs in: the name under which the calling module holds this one (so a
+        module shared by two parents is named after the parent that called it), else the name of
+        its first registration; None for a root."""
+        if caller is not None:
+            for name, module in caller._modules.items():
+                if module is self:
+                    return name
+        return self._name
 
     def _call_with_hooks(self, args: tuple, kwargs: dict) -> Any:
-        with scope(self._name) if self._name is not None else nullcontext():
-            for hook in list(self._forward_pre_hooks.values()):
-                result = hook(self, args)
-                if result is not None:
-                    args = result if isinstance(result, tuple) else (result,)
-            out = self.forward(*args, **kwargs)
-            for hook in list(self._forward_hooks.values()):
-                result = hook(self, args, out)
-                if result is not None:
-                    out = result
+        for hook in list(self._forward_pre_hooks.values()):
+            result = hook(self, args)
+            if result is not None:
+                args = result if isinstance(result, tuple) else (result,)
+        out = self.forward(*args, **kwargs)
+        for hook in list(self._forward_hooks.values()):
+            result = hook(self, args, out)
+            if result is not None:
+                out = result
         return out
 
     def register_forward_pre_hook(self, hook: Callable[["Module", tuple], Any], *,

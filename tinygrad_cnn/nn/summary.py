@@ -12,6 +12,7 @@ from typing import Any, Iterable
 import numpy as np
 
 from tinygrad_cnn.autograd import no_grad
+from tinygrad_cnn.nn.modes import eval_mode
 from tinygrad_cnn.tensor import Tensor
 
 
@@ -52,20 +53,16 @@ def summary(model: Any, input_shape: Iterable[int] | None = None, batch_size: in
         pending.pop()[2] = describe_shape(out)
 
     dtype = next((p.dtype for p in model.parameters()), np.dtype(np.float32))
-    modes = {id(m): m.training for m in model.modules()}
     handles = []
     for name, module in model.named_modules():
         if name:
             handles += [module.register_forward_pre_hook(before), module.register_forward_hook(after)]
     try:
-        model.eval()
-        with no_grad():
+        with eval_mode(model), no_grad():
             out = model(Tensor(np.zeros((batch_size,) + input_shape, dtype=dtype)))
     finally:
         for handle in handles:
             handle.remove()
-        for module in model.modules():
-            object.__setattr__(module, "training", modes[id(module)])
     header = ["Layer", "Type", "Output Shape", "Param #"]
     widths = [max(len(r[i]) for r in rows + [header]) for i in range(4)]
 

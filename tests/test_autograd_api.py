@@ -174,3 +174,8 @@ def test_backward_keywords_and_errors():
         x.sum().backward()
     with pytest.raises(RuntimeError, match=r"Mismatch in shape"):
         (x @ w).backward(tg.ones(3))
+
+
+def test_variable_is_torchs_old_wrapper():
+    t = tg.ones(2)
+    assert autograd.Variable(t, requires_grad=True) is t and t.requires_grad

@@ -8,7 +8,7 @@ import importlib
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import tinygrad_cnn as tg
@@ -337,8 +337,9 @@ def test_fills_draw_from_their_distribution():
     assert tg.zeros(3).uniform_(**{"from": 5, "to": 6}).numpy().min() >= 5
 
 
-@given(st.lists(st.integers(1, 4), min_size=1, max_size=3), st.data())
-def test_setitem_without_grad_writes_like_numpy(shape, data):
+@settings(max_examples=10)
+@given(st.lists(st.integers(1, 4), min_size=1, max_size=3))
+def test_setitem_without_grad_writes_like_numpy(shape):
     rng = np.random.default_rng(len(shape))
     array = rng.normal(size=shape)
     mask = rng.random(shape) > 0.5
@@ -350,6 +351,7 @@ def test_setitem_without_grad_writes_like_numpy(shape, data):
     assert t._version == 1
 
 
+@settings(max_examples=8)
 @given(st.integers(2, 5), st.integers(2, 5), st.integers(0, 3))
 def test_copy_slices_gradcheck(rows, cols, seed):
     rng = np.random.default_rng(seed)

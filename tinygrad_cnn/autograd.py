@@ -9,7 +9,8 @@ is accumulated. Hooks registered with ``Tensor.register_hook`` rewrite the gradi
 reaches their tensor; ``retain_grad()`` tensors accumulate theirs.
 
 The engine imports no tensor class: it works against the ``Variable`` protocol of
-``tinygrad_cnn.function``.
+``tinygrad_cnn.function`` (exported here as ``VariableLike``: ``autograd.Variable`` is PyTorch's
+old wrapper function).
 """
 
 from __future__ import annotations
@@ -19,13 +20,14 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
-from tinygrad_cnn.function import (AccumulateGrad, Context, Function, Variable, VersionCounter,
+from tinygrad_cnn.function import (AccumulateGrad, Context, Function, VersionCounter,
                                    register_variable_type, unbroadcast, variable_type)
+from tinygrad_cnn.function import Variable as VariableLike
 from tinygrad_cnn.grad_mode import (current_scope, enable_grad, is_grad_enabled, no_grad, scope,
                                     set_grad_enabled)
 
 __all__ = [
-    "AccumulateGrad", "Context", "Function", "Variable", "VersionCounter", "backward", "current_scope",
+    "AccumulateGrad", "Context", "Function", "Variable", "VariableLike", "VersionCounter", "backward", "current_scope",
     "enable_grad", "grad", "is_grad_enabled", "no_grad", "register_variable_type", "run_backward", "scope",
     "set_grad_enabled", "unbroadcast",
 ]
@@ -35,7 +37,7 @@ _TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "
                "bool": "BoolTensor"}
 
 
-def _vertex(t: Variable) -> Any:
+def _vertex(t: VariableLike) -> Any:
     """Where the gradient of ``t`` goes: its grad_fn, or the tensor itself for a leaf."""
     return t.grad_fn if t.grad_fn is not None else t
 
@@ -109,8 +111,8 @@ def _run_hooks(hooks: dict, grad: np.ndarray, dtype: np.dtype) -> np.ndarray:
     return grad
 
 
-def run_backward(roots: Sequence[Variable], grads: Sequence[np.ndarray], retain_graph: bool,
-                 targets: Iterable[Variable] | None = None) -> dict[int, np.ndarray] | None:
+def run_backward(roots: Sequence[VariableLike], grads: Sequence[np.ndarray], retain_graph: bool,
+                 targets: Iterable[VariableLike] | None = None) -> dict[int, np.ndarray] | None:
     """Propagate ``grads`` (d root / d root, one array per root) through the graph.
 
     With ``targets`` None, accumulate into ``.grad`` of every leaf that requires grad (and of
@@ -211,8 +213,8 @@ def _no_create_graph(caller: str, create_graph: bool) -> None:
                                   "gradients) is not implemented: tinygrad_cnn computes first-order gradients only")
 
 
-def backward(tensors: Variable | Sequence[Variable], grad_tensors: Any = None, retain_graph: bool | None = None,
-             create_graph: bool = False, inputs: Variable | Sequence[Variable] | None = None) -> None:
+def backward(tensors: VariableLike | Sequence[VariableLike], grad_tensors: Any = None,
+             retain_graph: bool | None = None, create_graph: bool = False, inputs: VariableLike | Sequence[VariableLike] | None = None) -> None:
     """As ``torch.autograd.backward``: accumulate d(sum of tensors * grad_tensors)/d(leaf) into
     ``leaf.grad`` for every leaf that requires grad, or only into ``inputs`` when given.
 
@@ -238,9 +240,10 @@ def backward(tensors: Variable | Sequence[Variable], grad_tensors: Any = None, r
             t.accumulate_grad(captured[id(t)])
 
 
-def grad(outputs: Variable | Sequence[Variable], inputs: Variable | Sequence[Variable], grad_outputs: Any = None,
+def grad(outputs: VariableLike | Sequence[VariableLike], inputs: VariableLike | Sequence[VariableLike],
+         grad_outputs: Any = None,
          retain_graph: bool | None = None, create_graph: bool = False, allow_unused: bool | None = None,
-         is_grads_batched: bool = False, materialize_grads: bool = False) -> tuple[Variable | None, ...]:
+         is_grads_batched: bool = False, materialize_grads: bool = False) -> tuple[VariableLike | None, ...]:
     """As ``torch.autograd.grad``: the gradients of sum(outputs * grad_outputs) with respect to
     each of ``inputs`` (one Tensor per input, its shape), accumulating into no ``.grad``.
 
@@ -274,3 +277,13 @@ def grad(outputs: Variable | Sequence[Variable], inputs: Variable | Sequence[Var
             continue
         result.append(wrap(np.array(g, dtype=t.dtype), None))
     return tuple(result)
+
+
+def Variable(data: VariableLike, requires_grad: bool = False, volatile: bool = False) -> VariableLike:
+    """PyTorch's deprecated ``torch.autograd.Variable(tensor, requires_grad=False)``, kept for old
+    code: returns the tensor itself, with ``requires_grad`` set when asked (as torch does)."""
+    if not isinstance(data, variable_type()):
+        raise TypeError(f"Variable: data must be a Tensor, got {type(data).__name__}")
+    if requires_grad:
+        data.requires_grad_(True)
+    return data

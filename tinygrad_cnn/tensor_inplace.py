@@ -260,7 +260,8 @@ class InplaceMixin:
         self._check_inplace("neg_", record)
         if record:
             return self._commit("neg_", E.Neg.apply(self._snapshot()))
-        self._check_result("neg_", self.shape, np.result_type(self._array, -1) if self.dtype.kind == "b" else self.dtype)
+        if self.dtype.kind == "b":
+            raise RuntimeError("neg_: Negation, the `-` operator, on a bool tensor is not supported.")
         np.negative(self._array, out=self._array)
         self._bump()
         return self

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 import tinygrad_cnn as tg
 from tinygrad_cnn.optim import SGD, Adam
-from tinygrad_cnn.ops.inplace import CopySlices
+from tinygrad_cnn.ops.inplace import Copy, CopySlices
 from tinygrad_cnn.testing import gradcheck
 
 
@@ -362,3 +362,4 @@ def test_copy_slices_gradcheck(rows, cols, seed):
     gradcheck(lambda b, v: CopySlices.apply(b, v, index=(rows - 1,)) * b, [base, value])
     gradcheck(lambda b, v: CopySlices.apply(b, v[:1], chain=((Permute, {"dims": (1, 0)}),),
                                             index=(slice(None), 0)), [base, value])
+    gradcheck(lambda b, v: Copy.apply(b, v) * b, [base, value])

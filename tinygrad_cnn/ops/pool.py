@@ -13,7 +13,7 @@ from functools import partial
 
 import numpy as np
 
-from tinygrad_cnn.autograd import Context, Function
+from tinygrad_cnn.autograd import Context, Function, is_grad_enabled
 from tinygrad_cnn.ops import parallel
 from tinygrad_cnn.ops.conv import IntPair, nonnegative_pair, positive_pair, window
 from tinygrad_cnn.tensor import Tensor
@@ -117,25 +117,29 @@ def _plane_blocks(p: int, q: int, geo: _Geometry) -> list[slice]:
     return parallel.split(p, parallel.get_num_threads() if windows >= PARALLEL_WINDOWS else 1)
 
 
-def _window_max(geo: _Geometry, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Max of each window of the (P, H, W, Q) view ``v`` (-inf padded) and the kernel offset
-    k = i*KW + j of each window's first maximum in row-major window order."""
+def _window_max(geo: _Geometry, v: np.ndarray, with_arg: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
+    """Max of each window of the (P, H, W, Q) view ``v`` (-inf padded) and (``with_arg``, else
+    None) the kernel offset k = i*KW + j of each window's first maximum in row-major window order."""
     vp = geo.padded(v, -np.inf)
     best = np.empty((v.shape[0],) + geo.out + (v.shape[3],), dtype=v.dtype)
     index_type = np.uint8 if geo.kernel[0] * geo.kernel[1] <= 256 else np.int32
-    arg = np.zeros(best.shape, dtype=index_type)
-    parallel.run([partial(_window_max_into, geo, vp[block], best[block], arg[block])
+    arg = np.zeros(best.shape, dtype=index_type) if with_arg else None
+    parallel.run([partial(_window_max_into, geo, vp[block], best[block], None if arg is None else arg[block])
                   for block in _plane_blocks(v.shape[0], v.shape[3], geo)])
     return best, arg
 
 
-def _window_max_into(geo: _Geometry, vp: np.ndarray, best: np.ndarray, arg: np.ndarray) -> None:
-    """Fill ``best`` and ``arg`` (zeros) for the padded planes ``vp``, as ``_window_max``."""
-    step, better = np.empty(best.shape, dtype=arg.dtype), np.empty(best.shape, dtype=bool)
+def _window_max_into(geo: _Geometry, vp: np.ndarray, best: np.ndarray, arg: np.ndarray | None) -> None:
+    """Fill ``best`` and ``arg`` (zeros, or None) for the padded planes ``vp``, as ``_window_max``."""
+    if arg is not None:
+        step, better = np.empty(best.shape, dtype=arg.dtype), np.empty(best.shape, dtype=bool)
     for k, rows, cols in geo.offsets():
         candidate = vp[:, rows, cols]
         if k == 0:
             np.copyto(best, candidate)
+            continue
+        if arg is None:
+            np.maximum(best, candidate, out=best)
             continue
         np.greater(candidate, best, out=better)
         np.maximum(best, candidate, out=best)
@@ -159,7 +163,8 @@ class MaxPool2d(Function):
                 padding: tuple[int, int], dilation: tuple[int, int], ceil_mode: bool) -> np.ndarray:
         geo = _Geometry("max_pool2d", x.shape, kernel_size, stride, padding, dilation, ceil_mode)
         v, nchw = _work_view(x)
-        best, arg = _window_max(geo, v)
+        # without a backward to come (no_grad, or an input that needs no gradient), only the maxima
+        best, arg = _window_max(geo, v, with_arg=is_grad_enabled() and ctx.needs_input_grad[0])
         ctx.geo, ctx.nchw, ctx.arg = geo, nchw, arg
         return _from_work(best, x.shape[0], x.shape[1], nchw)
 

@@ -10,8 +10,10 @@ with the our/torch ratio of each and the target it is held to (issue 15).
 
 Each measurement runs in its own child process with OMP/OpenBLAS/MKL thread counts set
 before NumPy or torch is imported (in one process the idle worker pools of torch's OpenMP
-and NumPy's OpenBLAS stall each other on a small machine); ours also gets
-``set_num_threads(threads)``. Ours and torch's take turns on every case for ``--rounds``
+and NumPy's OpenBLAS stall each other on a small machine). Torch gets
+``torch.set_num_threads(threads)`` (default: the cores available); ours runs with its
+default thread policy unless ``--threads`` is given, which it then gets through
+``set_num_threads``. Ours and torch's take turns on every case for ``--rounds``
 rounds, so that a busy spell on a shared machine hits both alike, and the table shows the
 medians. Both sides standardise each batch as it is drawn. The final training loss (or, for
 inference, the share of test images on which the two predict the same class) is printed as
@@ -83,7 +85,7 @@ def _load_ours(model_name: str, init: str):
     return model
 
 
-def worker_ours(work: str, model_name: str, batch: int, limit: int, init: str, threads: int,
+def worker_ours(work: str, model_name: str, batch: int, limit: int, init: str, threads: int | None,
                 profile: bool) -> dict:
     """One measurement of ours: an epoch (seconds, loss), inference (seconds, predictions) or
     the peak memory of MEMORY_STEPS training steps (MiB)."""
@@ -95,7 +97,8 @@ def worker_ours(work: str, model_name: str, batch: int, limit: int, init: str, t
     from tinygrad_cnn.ops.parallel import set_num_threads
     from tinygrad_cnn.train import fit
 
-    set_num_threads(threads)
+    if threads is not None:
+        set_num_threads(threads)
     model = _load_ours(model_name, init)
     if work == "inference":
         X, _ = _data(limit, test=True)
@@ -225,11 +228,14 @@ def worker_torch(work: str, model_name: str, batch: int, limit: int, init: str, 
 
 
 def _run_worker(kind: str, work: str, model: str, batch: int, args: argparse.Namespace, init: str) -> dict:
+    threads = args.threads or len(os.sched_getaffinity(0))
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        env[var] = str(args.threads)
+        env[var] = str(threads)
     cmd = [sys.executable, __file__, "--worker", kind, "--only", work, "--models", model, "--batches", str(batch),
-           "--threads", str(args.threads), "--limit", str(args.limit), "--init", init]
+           "--limit", str(args.limit), "--init", init]
+    if args.threads or kind == "torch":
+        cmd += ["--threads", str(threads)]
     if args.profile and work == "epoch":
         cmd.append("--profile")
     done = subprocess.run(cmd, capture_output=True, text=True, env=env)
@@ -266,7 +272,7 @@ def main() -> None:
     parser.add_argument("--batches", nargs="+", type=int, default=[64, 256])
     parser.add_argument("--only", nargs="+", default=["epoch", "inference", "memory"],
                         choices=["epoch", "inference", "memory"], help="which measurements to run")
-    parser.add_argument("--threads", type=int, default=len(os.sched_getaffinity(0)))
+    parser.add_argument("--threads", type=int, help="threads for both (default: torch the cores, ours its default)")
     parser.add_argument("--limit", type=int, default=60000, help="training images per epoch (default: all)")
     parser.add_argument("--rounds", type=int, default=3,
                         help="alternate ours and torch's this many times per row; the table shows medians")
@@ -281,7 +287,7 @@ def main() -> None:
         if args.worker == "ours":
             result = worker_ours(work, model, batch, args.limit, args.init, args.threads, args.profile)
         else:
-            result = worker_torch(work, model, batch, args.limit, args.init, args.threads)
+            result = worker_torch(work, model, batch, args.limit, args.init, args.threads or 1)
         print(json.dumps(result))
         return
 
@@ -293,7 +299,7 @@ def main() -> None:
     use_torch = not args.no_torch and importlib.util.find_spec("torch") is not None
     print(f"epoch: {args.limit:,} MNIST images, Adam {LR:g} (cosine over {EPOCHS} epochs); inference: 10,000 "
           f"test images at batch {INFER_BATCH}; memory: peak RSS of {MEMORY_STEPS} LeNet steps at batch "
-          f"{MEMORY_BATCH}. {args.threads} thread(s), medians of {args.rounds} interleaved round(s)"
+          f"{MEMORY_BATCH}. {args.threads or 'default'} thread(s), medians of {args.rounds} interleaved round(s)"
           + ("" if use_torch else "; torch not run"))
     print(f"{'work':<10}{'model':<11}{'batch':>6}{'ours':>10}{'torch':>10}{'ratio':>7}{'target':>8}  check")
     with tempfile.TemporaryDirectory() as tmp:

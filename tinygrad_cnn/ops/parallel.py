@@ -8,6 +8,10 @@ the process's BLAS pools to 1 thread through threadpoolctl, so that T Python thr
 meet T BLAS threads each (on 2 cores, 2x2 threads made training up to 10x slower, since
 OpenBLAS's idle threads spin). An op's result must not depend on the thread count: ops split
 their work the same way whatever the count, and ``run`` only chooses who computes each part.
+
+Unless ``set_num_threads`` was called, ``run`` also goes serial while the machine is busy
+(a load average above the cores plus one): each run waits for its slowest part, and a
+thread that other processes keep off its core made an op up to 5x slower than one thread.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from __future__ import annotations
 import os
 import queue
 import threading
+import time
 from typing import Callable, Sequence, TypeVar
 
 T = TypeVar("T")
@@ -24,14 +29,40 @@ _inside = threading.local()  # set in pool workers and while a run is under way:
 _num_threads: int | None = None  # None until set or first used: then the default
 _workers: list["_Worker"] = []
 _blas_limited = False
+_cores: int | None = None
+BUSY_CHECK_SECONDS = 1.0
+_busy = [False, float("-inf")]  # the last verdict of _machine_busy and when it was reached
 
 
 def _default_threads() -> int:
     """The cores this process may run on (its affinity mask where the OS has one)."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # macOS, Windows
-        return max(1, os.cpu_count() or 1)
+    global _cores
+    if _cores is None:
+        try:
+            _cores = max(1, len(os.sched_getaffinity(0)))
+        except AttributeError:  # macOS, Windows
+            _cores = max(1, os.cpu_count() or 1)
+    return _cores
+
+
+def _machine_busy() -> bool:
+    """Whether the 1-minute load average exceeds the cores by more than one (checked at most
+    once every BUSY_CHECK_SECONDS; False where the OS has no load average)."""
+    now = time.monotonic()
+    if now - _busy[1] >= BUSY_CHECK_SECONDS:
+        try:
+            _busy[0] = os.getloadavg()[0] > os.cpu_count() + 1
+        except (AttributeError, OSError):
+            _busy[0] = False
+        _busy[1] = now
+    return _busy[0]
+
+
+def _threads_now() -> int:
+    """The threads a run uses now: the count set, else the cores (one while the machine is busy)."""
+    if _num_threads is not None:
+        return _num_threads
+    return 1 if _machine_busy() else _default_threads()
 
 
 def _limit_blas() -> None:
@@ -136,17 +167,17 @@ if hasattr(os, "register_at_fork"):
 def run(tasks: Sequence[Callable[[], T]]) -> list[T]:
     """Call every task of ``tasks`` (independent of each other) and return their results in
     order, spreading them over ``get_num_threads()`` threads (each thread takes the next task
-    left when it is free). Runs them one after the other with one thread, inside a task, or
-    while another thread's run is under way. When tasks raise, the exception of the first
+    left when it is free). Runs them one after the other with one thread, on a busy machine
+    (unless the count was set), inside a task, or while another thread's run is under way. When tasks raise, the exception of the first
     such task (in list order) is raised once all tasks have finished."""
-    if len(tasks) < 2 or getattr(_inside, "active", False) or get_num_threads() < 2 \
-            or not _lock.acquire(blocking=False):
+    _limit_blas()
+    threads = _threads_now()
+    if len(tasks) < 2 or threads < 2 or getattr(_inside, "active", False) or not _lock.acquire(blocking=False):
         return [task() for task in tasks]
     try:
         _inside.active = True
-        _limit_blas()
-        if len(_workers) != get_num_threads() - 1:
-            _resize(get_num_threads() - 1)
+        if len(_workers) != threads - 1:
+            _resize(threads - 1)
         job = _Job(tasks)
         for worker in _workers[:len(tasks) - 1]:
             worker.jobs.put(job)

@@ -136,11 +136,14 @@ class _Worker(threading.Thread):
             if job is None:
                 return
             with job.lock:
-                if not job.open:
-                    continue
-                job.running += 1
-            job.work()
-            job.done.put(None)
+                joined = job.open
+                job.running += joined
+            if joined:
+                job.work()
+                job.done.put(None)
+            # drop the job before waiting for the next: its tasks hold the op's arrays (kept
+            # until then, each conv2d's columns outlived the call and glibc faulted in new ones)
+            del job
 
 
 def _resize(count: int) -> None:
@@ -187,9 +190,11 @@ def run(tasks: Sequence[Callable[[], T]]) -> list[T]:
             running = job.running
         for _ in range(running):
             job.done.get()
-        if job.errors:
-            raise min(job.errors, key=lambda e: e[0])[1]
-        return job.results
+        results, errors = job.results, job.errors
+        job.tasks = job.results = job.errors = ()  # a worker that wakes late must not keep them
+        if errors:
+            raise min(errors, key=lambda e: e[0])[1]
+        return results
     finally:
         _inside.active = False
         _lock.release()

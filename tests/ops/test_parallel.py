@@ -207,3 +207,18 @@ def test_the_default_goes_serial_on_a_busy_machine_and_a_set_count_does_not(monk
     threads(2)
     barrier = threading.Barrier(2, timeout=10)
     assert len(set(parallel.run([lambda: (barrier.wait(), threading.get_ident())[1]] * 2))) == 2
+
+
+def test_run_keeps_nothing_of_its_tasks_once_it_returns(threads):
+    import weakref
+
+    threads(2)
+
+    class Payload:
+        pass
+
+    payload = Payload()
+    alive = weakref.ref(payload)
+    parallel.run([lambda p=payload: p, lambda p=payload: None] * 3)
+    del payload
+    assert alive() is None  # a worker holding the job kept every conv2d's columns into the next call

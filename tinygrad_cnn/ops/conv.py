@@ -199,9 +199,13 @@ SMALL_PATCH = 64
 COLUMN_BLOCK = 4096
 
 
-def _row_blocks(rows: int, bytes_per_row: int, at_least: int = 1) -> list[slice]:
-    """``rows`` output rows cut into at least ``at_least`` blocks of at most about BLOCK_BYTES."""
-    return parallel.split(rows, max(at_least, -(-rows * bytes_per_row // BLOCK_BYTES)))
+def _row_blocks(rows: int, bytes_per_row: int, multiple: int = 1) -> list[slice]:
+    """``rows`` output rows cut into equal blocks of about BLOCK_BYTES, their count a multiple
+    of ``multiple`` (so that that many threads get equal shares) and, where possible, a
+    divisor of ``rows``."""
+    count = multiple * max(1, round(rows * bytes_per_row / (multiple * BLOCK_BYTES)))
+    dividing = next((c for c in range(count, rows + 1, multiple) if rows % c == 0), count)
+    return parallel.split(rows, dividing)
 
 
 def _parts(columns: int) -> int:

@@ -195,20 +195,6 @@ def test_max_pool2d_under_no_grad_gives_the_same_maxima(batch):
     np.testing.assert_array_equal(without.numpy(), with_graph.numpy())
 
 
-def test_the_default_goes_serial_on_a_busy_machine_and_a_set_count_does_not(monkeypatch, threads):
-    def idents():
-        return set(parallel.run([threading.get_ident] * 8))
-
-    monkeypatch.setattr(parallel, "_busy", [False, float("-inf")])
-    monkeypatch.setattr(parallel, "_num_threads", None)  # the default: cores, unless busy
-    monkeypatch.setattr(parallel, "_cores", 2)
-    monkeypatch.setattr(parallel.os, "getloadavg", lambda: (parallel.os.cpu_count() + 5.0, 0.0, 0.0))
-    assert idents() == {threading.get_ident()}
-    threads(2)
-    barrier = threading.Barrier(2, timeout=10)
-    assert len(set(parallel.run([lambda: (barrier.wait(), threading.get_ident())[1]] * 2))) == 2
-
-
 def test_run_keeps_nothing_of_its_tasks_once_it_returns(threads):
     import weakref
 

@@ -141,7 +141,8 @@ def _check(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, stride: t
 
 # Forward cuts the output rows into blocks of at most about BLOCK_BYTES of im2col columns,
 # each copied and multiplied while still in cache, and backward's scatter cuts the input
-# channels in PARTS: these are the tasks ``parallel.run`` spreads over the threads. A layer
+# channels in 2 * PARTS (the weight gradient being one more task, halves would leave one
+# thread with twice the work): these are the tasks ``parallel.run`` spreads over the threads. A layer
 # with fewer than PARALLEL_COLUMNS columns runs as one block (tiny work gains nothing from
 # threads, and BLAS's small-matrix kernels round differently from its large ones). The cuts
 # never depend on the thread count, so neither do the results.
@@ -269,7 +270,7 @@ class Conv2d(Function):
             w5 = w3.reshape(groups, -1, kh, kw, group_channels)
             geometry = (kh, kw, oh, ow, n, ctx.params["stride"], ctx.params["dilation"])
             tasks += [partial(_scatter_channels, w5[..., part], g3, dxp[:, part], geometry)
-                      for part in parallel.split(group_channels, _parts(oh * ow * n))]
+                      for part in parallel.split(group_channels, 2 * _parts(oh * ow * n))]
         results = parallel.run(tasks)
         grad_x = grad_w = grad_b = None
         if weight_tasks:
@@ -298,7 +299,7 @@ def _scatter_channels(w5: np.ndarray, g3: np.ndarray, dxp: np.ndarray, geometry:
     element receives its terms in kernel-offset order, as from one unblocked scatter."""
     kh, kw, oh, ow, n, stride, dilation = geometry
     groups, channels = dxp.shape[:2]
-    wt = np.ascontiguousarray(w5.reshape(groups, w5.shape[1], -1).transpose(0, 2, 1))
+    wt = w5.reshape(groups, w5.shape[1], -1).transpose(0, 2, 1)  # a transposed view, as BLAS got it unsplit
     for rows in reversed(_row_blocks(oh, wt.shape[1] * ow * n * dxp.itemsize)):
         count = rows.stop - rows.start
         span = slice(rows.start * ow * n, rows.stop * ow * n)

@@ -140,9 +140,9 @@ def _check(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, stride: t
 
 
 # Forward cuts the output rows into blocks of at most about BLOCK_BYTES of im2col columns,
-# each copied and multiplied while still in cache, and backward's scatter cuts the input
-# channels in 2 * PARTS (the weight gradient being one more task, halves would leave one
-# thread with twice the work): these are the tasks ``parallel.run`` spreads over the threads. A layer
+# each copied and multiplied while still in cache; backward's scatter cuts the input channels
+# in 2 * PARTS (the weight gradient is one more task: halves would leave one thread with
+# twice the work). These are the tasks ``parallel.run`` spreads over the threads. A layer
 # with fewer than PARALLEL_COLUMNS columns runs as one block (tiny work gains nothing from
 # threads, and BLAS's small-matrix kernels round differently from its large ones). The cuts
 # never depend on the thread count, so neither do the results.

@@ -5,7 +5,7 @@ initial weights, the same sample order and the same thread count, and print our/
 Each measurement runs in its own child process with OMP/OpenBLAS/MKL thread counts set
 before NumPy or torch is imported: in one process the idle worker pools of torch's OpenMP
 and NumPy's OpenBLAS stall each other on a small machine. Our epoch is ``train.fit`` with a
-shuffling ``DataLoader`` (seeded so its order is the one torch gets); torch's is the plain
+shuffling ``DataLoader`` over a ``TensorDataset`` (its generator seeded so its order is the one torch gets); torch's is the plain
 loop over a pre-standardised tensor. The final-epoch training loss of both is printed as a
 check that the two ran the same computation.
 
@@ -50,14 +50,17 @@ def worker_ours(model_name: str, batch: int, limit: int, init: str, profile: boo
     import tinygrad_cnn.nn.functional as F
     from models import get_model
     from tinygrad_cnn import optim
-    from tinygrad_cnn.data import DataLoader
+    from tinygrad_cnn import Tensor
+    from tinygrad_cnn.data import standardize
     from tinygrad_cnn.train import fit
+    from tinygrad_cnn.utils.data import DataLoader, TensorDataset
 
     X, y = _data(limit)
     model = get_model(model_name)
     with np.load(init) as weights:
         model.load_state_dict({k: weights[k] for k in weights.files})
-    loader = DataLoader(X, y, batch_size=batch, shuffle=True, seed=SEED, normalize=True)
+    loader = DataLoader(TensorDataset(Tensor(standardize(X)), Tensor(y)), batch_size=batch, shuffle=True,
+                        generator=np.random.default_rng(SEED))
     opt = optim.Adam(model.parameters(), lr=LR)
     scheduler = optim.lr_scheduler.CosineAnnealingLR(opt, T_max=EPOCHS)
 

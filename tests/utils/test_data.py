@@ -308,3 +308,14 @@ def test_mnist_fast_path_equals_sample_by_sample():
         assert xa.shape[1:] == (1, 28, 28) and xa.dtype == np.float32
         np.testing.assert_array_equal(xa.numpy(), xb.numpy())
         np.testing.assert_array_equal(ya.numpy(), yb.numpy())
+
+
+def test_unseeded_shuffle_is_the_same_with_or_without_workers_and_plain_iteration_draws_nothing():
+    def order(workers):
+        tg.manual_seed(11)
+        return [yb.numpy().tolist() for _, yb in DataLoader(toy(30), batch_size=4, shuffle=True, num_workers=workers)]
+
+    assert order(0) == order(2)
+    before = tg.random.generator().bit_generator.state
+    list(DataLoader(toy(30), batch_size=4))
+    assert tg.random.generator().bit_generator.state == before

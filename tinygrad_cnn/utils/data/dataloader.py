@@ -4,8 +4,10 @@ Workers are threads, not processes. NumPy's array operations and PIL's image ope
 release the GIL, so threads overlap the heavy part of fetching with training; they need
 no pickling of the dataset or of lambdas in transforms, start in microseconds and share
 the dataset's arrays without copies. Batch ``k`` goes to worker ``k % num_workers``, each
-worker draws its random numbers from its own generator seeded ``base_seed + worker_id``,
-and batches come back in sampler order: a run is reproducible whatever the thread timing.
+worker draws its random numbers from its own generator seeded ``base_seed + worker_id``
+(``base_seed`` drawn from the package's generator when the workers start), and batches come
+back in sampler order: a run is reproducible whatever the thread timing, and gives the same
+batches as ``num_workers=0``.
 """
 
 from __future__ import annotations
@@ -198,49 +200,47 @@ class DataLoader:
         return iter(self.batch_sampler if self.batch_sampler is not None else self.sampler)
 
     def __iter__(self) -> Iterator[Any]:
-        # every epoch draws the workers' base seed, with or without workers, so that the worker
-        # count never changes the package's random stream (torch draws it from ``generator``;
-        # here that would shift the shuffling order between num_workers=0 and > 0)
-        base_seed = int(_random.generator().integers(2**63))
         if self.num_workers == 0:
             if self._iterable:
                 return self._stream()
             return (self._fetch(task) for task in self._tasks())
-        return self._threaded(base_seed)
+        return self._threaded()
 
     # ------------------------------------------------------------------ workers
-    def _threaded(self, base_seed: int) -> Iterator[Any]:
+    def _threaded(self) -> Iterator[Any]:
+        tasks = None if self._iterable else self._tasks()
+        # the first batches are drawn before the workers' base seed, so a sampler seeded from the
+        # package's generator shuffles as it does without workers; without workers nothing draws
+        # a base seed, so iterating (evaluate, predict) leaves the package's generator alone
+        first = [] if tasks is None else list(itertools.islice(tasks, max(1, self.prefetch_factor) * self.num_workers))
         workers = self._workers
         if workers is None:
+            base_seed = int(_random.generator().integers(2**63))
             workers = [_Worker(self, w, base_seed) for w in range(self.num_workers)]
             if self.persistent_workers:
                 self._workers = workers
-        depth = max(1, self.prefetch_factor) * len(workers)
         try:
-            if self._iterable:
-                yield from self._round_robin(workers, depth)
-            else:
-                tasks = self._tasks()
-                sent = 0
-                for task in itertools.islice(tasks, depth):
+            if tasks is None:
+                yield from self._round_robin(workers, max(1, self.prefetch_factor) * len(workers))
+                return
+            for sent, task in enumerate(first):
+                workers[sent % len(workers)].send(task)
+            sent = len(first)
+            for k in itertools.count():
+                if k == sent:
+                    return
+                result = workers[k % len(workers)].receive(self.timeout)
+                task = next(tasks, _EXHAUSTED)
+                if task is not _EXHAUSTED:
                     workers[sent % len(workers)].send(task)
                     sent += 1
-                for k in itertools.count():
-                    if k == sent:
-                        return
-                    result = workers[k % len(workers)].receive(self.timeout)
-                    task = next(tasks, _EXHAUSTED)
-                    if task is not _EXHAUSTED:
-                        workers[sent % len(workers)].send(task)
-                        sent += 1
-                    yield result
+                yield result
         finally:
-            if workers is not self._workers:
-                for worker in workers:
-                    worker.stop()
-            else:
-                for worker in workers:
+            for worker in workers:
+                if workers is self._workers:
                     worker.drain()
+                else:
+                    worker.stop()
 
     def _round_robin(self, workers: list["_Worker"], depth: int) -> Iterator[Any]:
         for worker in workers:

@@ -24,11 +24,14 @@ from typing import Any, Iterator, Sequence
 import numpy as np
 
 from tinygrad_cnn import checkpoint, optim, viz
-from tinygrad_cnn.data import MNIST_MEAN, MNIST_STD, DataLoader, MNISTDownloadError, MNISTError, load_mnist
+from tinygrad_cnn.data import (MNIST_MEAN, MNIST_STD, MNISTDownloadError, MNISTError, load_mnist, shuffle_generator,
+                               standardize)
 from tinygrad_cnn.fileio import atomic_write
 from tinygrad_cnn.nn.functional import cross_entropy
 from tinygrad_cnn.random import manual_seed
+from tinygrad_cnn.tensor import Tensor
 from tinygrad_cnn.train import DEFAULT_LR, History, epoch_line, evaluate, fit, make_optimizer, predict, predict_proba
+from tinygrad_cnn.utils.data import DataLoader, TensorDataset
 
 EVAL_BATCH = 1000
 GRAPH_SUFFIXES = (".svg", ".png", ".pdf", ".dot", ".gv")
@@ -157,9 +160,14 @@ def _checkpoint_errors() -> Iterator[None]:
         raise CLIError(str(exc)) from None
 
 
+def _dataset(X: np.ndarray, y: np.ndarray, norm: tuple[float, float] | None) -> TensorDataset:
+    """(image, label) pairs, the images standardised once by ``norm`` (mean, std) unless None."""
+    return TensorDataset(Tensor(standardize(X, *norm) if norm else X), Tensor(y))
+
+
 def _eval_loader(X: np.ndarray, y: np.ndarray, norm: tuple[float, float] | None) -> DataLoader:
     """Batches of EVAL_BATCH in order, normalised by ``norm`` (mean, std) unless None."""
-    return DataLoader(X, y, batch_size=EVAL_BATCH, seed=0, normalize=norm or False)
+    return DataLoader(_dataset(X, y, norm), batch_size=EVAL_BATCH)
 
 
 def _load_data(root: str | None, download: bool) -> tuple[np.ndarray, ...]:
@@ -398,7 +406,8 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     manual_seed(config["seed"])
     model = get_model(config["model"])
-    train_loader = DataLoader(X_train, y_train, batch_size=config["batch_size"], shuffle=True, normalize=norm)
+    train_loader = DataLoader(_dataset(X_train, y_train, norm), batch_size=config["batch_size"], shuffle=True,
+                              generator=shuffle_generator())
     val_loader = _eval_loader(X_val, y_val, norm)
     optimizer = make_optimizer(config["optimizer"], model.parameters(), config["lr"])
     config["lr"] = optimizer.defaults["lr"]  # the rate used, recorded in the checkpoints
@@ -424,7 +433,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     best = {"acc": max((a for a in history.val_acc if a is not None), default=-1.0)}
 
     def after_epoch(epoch: int, hist: History) -> None:
-        print(epoch_line(epoch, args.epochs, hist, train_loader.num_samples), flush=True)
+        print(epoch_line(epoch, args.epochs, hist, len(train_loader.dataset)), flush=True)
         state = dict(model=model, optimizer=optimizer, epoch=epoch, history=hist, scheduler=scheduler,
                      loader=train_loader, extra=extra)
         checkpoint.save(out / "last.npz", **state)

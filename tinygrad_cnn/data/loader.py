@@ -1,4 +1,5 @@
-"""Arrays for training: standardize, the notebook-style MNISTDataLoader, and load_digits. Batches
+"""Arrays for training: standardize, shuffle_generator, the notebook-style MNISTDataLoader, and
+load_digits. Batches
 come from ``utils.data.DataLoader(TensorDataset(Tensor(X), Tensor(y)), ...)``."""
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_cnn import random as _random
 from tinygrad_cnn.data.mnist import load_mnist
 from tinygrad_cnn.tensor import Tensor
 
@@ -24,6 +26,13 @@ def standardize(X: Any, mean: float = MNIST_MEAN, std: float = MNIST_STD) -> np.
         raise ValueError(f"standardize: std must be positive, got {std!r}")
     dtype = X.dtype if np.issubdtype(X.dtype, np.floating) else np.dtype(np.float32)
     return (X.astype(dtype, copy=False) - dtype.type(mean)) / dtype.type(std)
+
+
+def shuffle_generator() -> np.random.Generator:
+    """A numpy Generator seeded by one draw from the package's generator, for a loader's
+    ``generator=``: its shuffling is then reproducible under ``manual_seed`` and saved by
+    ``loader.state_dict()`` (resumable checkpoints), apart from the package's own stream."""
+    return np.random.default_rng(int(_random.generator().integers(2**63)))
 
 
 def load_digits() -> tuple[np.ndarray, np.ndarray]:

@@ -26,6 +26,7 @@ import numpy as np
 from tinygrad_cnn import checkpoint, optim, viz
 from tinygrad_cnn.data import (MNIST_MEAN, MNIST_STD, MNISTDownloadError, MNISTError, load_mnist, shuffle_generator,
                                standardize)
+from tinygrad_cnn.data.augment import RandomShifts
 from tinygrad_cnn.fileio import atomic_write
 from tinygrad_cnn.nn.functional import cross_entropy
 from tinygrad_cnn.random import manual_seed
@@ -108,6 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
                             "test set is evaluated after each epoch and picks the best checkpoint")
     train.add_argument("--patience", type=_positive_int, metavar="N",
                        help="stop early after N epochs without a lower validation loss")
+    train.add_argument("--shift", type=_non_negative_int, default=0, metavar="PIXELS",
+                       help="augment: move each training image by up to PIXELS whole pixels each way, a fresh "
+                            "draw every epoch (default: 0, off)")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
 
     evaluate_p = sub.add_parser("evaluate", help="test loss, accuracy and confusion matrix of a checkpoint")
@@ -358,7 +362,7 @@ def _train_config(args: argparse.Namespace) -> dict[str, Any]:
     if args.resume is None:
         return {"model": args.model, "batch_size": args.batch_size, "optimizer": args.optimizer, "lr": args.lr,
                 "seed": args.seed, "limit": args.limit, "val_split": args.val_split,
-                "normalize": [MNIST_MEAN, MNIST_STD]}
+                "normalize": [MNIST_MEAN, MNIST_STD], "shift": args.shift}
     with _checkpoint_errors():
         meta = checkpoint.load_metadata(args.resume)
     config = meta["extra"].get("config")
@@ -406,8 +410,11 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     manual_seed(config["seed"])
     model = get_model(config["model"])
-    train_loader = DataLoader(_dataset(X_train, y_train, norm), batch_size=config["batch_size"], shuffle=True,
-                              generator=shuffle_generator())
+    train_set = _dataset(X_train, y_train, norm)
+    if config.get("shift"):  # shifted-in pixels take the background: a black pixel, standardised
+        background = float(standardize(np.zeros(1, np.float32), *norm)[0]) if norm else 0.0
+        train_set = RandomShifts(train_set, config["shift"], fill=background)
+    train_loader = DataLoader(train_set, batch_size=config["batch_size"], shuffle=True, generator=shuffle_generator())
     val_loader = _eval_loader(X_val, y_val, norm)
     optimizer = make_optimizer(config["optimizer"], model.parameters(), config["lr"])
     config["lr"] = optimizer.defaults["lr"]  # the rate used, recorded in the checkpoints

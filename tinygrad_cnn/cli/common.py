@@ -11,7 +11,7 @@ from typing import Any, Iterator
 import numpy as np
 
 from tinygrad_cnn import checkpoint, viz
-from tinygrad_cnn.data import MNISTDownloadError, MNISTError, load_mnist, standardize
+from tinygrad_cnn.data import MNIST_MEAN, MNIST_STD, MNISTDownloadError, MNISTError, load_mnist, standardize
 from tinygrad_cnn.fileio import atomic_write
 from tinygrad_cnn.tensor import Tensor
 from tinygrad_cnn.utils.data import DataLoader, TensorDataset

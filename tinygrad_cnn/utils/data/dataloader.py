@@ -22,7 +22,7 @@ import numpy as np
 
 from tinygrad_cnn import random as _random
 from tinygrad_cnn.utils.data._utils.collate import default_collate, default_convert
-from tinygrad_cnn.utils.data.dataset import Dataset, IterableDataset
+from tinygrad_cnn.utils.data.dataset import IterableDataset
 from tinygrad_cnn.utils.data.sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler
 
 _FIXED = ("batch_size", "batch_sampler", "sampler", "drop_last", "dataset", "persistent_workers")

@@ -11,7 +11,8 @@ from typing import Any, Iterator
 import numpy as np
 
 from tinygrad_cnn import checkpoint, viz
-from tinygrad_cnn.data import MNIST_MEAN, MNIST_STD, MNISTDownloadError, MNISTError, load_mnist, standardize
+from tinygrad_cnn.data import MNIST_MEAN, MNIST_STD, MNISTDownloadError, MNISTError, load_mnist
+from tinygrad_cnn.data.augment import Standardize
 from tinygrad_cnn.fileio import atomic_write
 from tinygrad_cnn.tensor import Tensor
 from tinygrad_cnn.utils.data import DataLoader, TensorDataset
@@ -48,9 +49,10 @@ def checkpoint_errors() -> Iterator[None]:
         raise CLIError(str(exc)) from None
 
 
-def dataset(X: np.ndarray, y: np.ndarray, norm: tuple[float, float] | None) -> TensorDataset:
-    """(image, label) pairs, the images standardised once by ``norm`` (mean, std) unless None."""
-    return TensorDataset(Tensor(standardize(X, *norm) if norm else X), Tensor(y))
+def dataset(X: np.ndarray, y: np.ndarray, norm: tuple[float, float] | None) -> TensorDataset | Standardize:
+    """(image, label) pairs, the images standardised batch by batch by ``norm`` (mean, std) unless None."""
+    pairs = TensorDataset(Tensor(X), Tensor(y))
+    return Standardize(pairs, *norm) if norm else pairs
 
 
 def eval_loader(X: np.ndarray, y: np.ndarray, norm: tuple[float, float] | None) -> DataLoader:

@@ -24,6 +24,12 @@ SPECIAL = {
     "torchvision.models": "tinygrad_cnn.models",
 }
 
+# PyTorch names served by a differently named object here: torch's Function sees Tensors,
+# tinygrad_cnn.autograd.Function (the array-level op of docs/custom_ops.md) sees arrays
+RENAMED = {
+    "torch.autograd.Function": "TensorFunction",
+}
+
 SUPPORT_NOTE = "is not supported by tinygrad_cnn"
 
 
@@ -49,11 +55,15 @@ def target_of(torch_name: str) -> str | None:
     return ROOTS[root] + ("." + rest if rest else "")
 
 
-def _module_exists(name: str) -> bool:
+def module_exists(name: str) -> bool:
+    """True when the module ``name`` can be imported (found on the path)."""
     try:
         return importlib.util.find_spec(name) is not None
     except ModuleNotFoundError:
         return False
+
+
+_MISSING = object()
 
 
 class AliasModule(types.ModuleType):
@@ -69,15 +79,15 @@ class AliasModule(types.ModuleType):
         if name.startswith("__") and name.endswith("__"):
             return getattr(target, name)
         qualified = f"{self.__name__}.{name}"
+        if qualified in RENAMED:
+            return getattr(target, RENAMED[qualified])
         home = target_of(qualified)
-        if home is not None and qualified not in sys.modules and _module_exists(home):
-            return importlib.import_module(qualified)
-        try:
-            value = getattr(target, name)
-        except AttributeError:
-            raise UnsupportedAPI(f"{qualified} {SUPPORT_NOTE}") from None
-        if isinstance(value, types.ModuleType) and home is not None and value.__name__ == home:
-            return importlib.import_module(qualified)
+        value = getattr(target, name, _MISSING)
+        if value is _MISSING or isinstance(value, types.ModuleType):
+            if home is not None and module_exists(home):
+                return importlib.import_module(qualified)
+        if value is _MISSING:
+            raise UnsupportedAPI(f"{qualified} {SUPPORT_NOTE}")
         return value
 
     def __setattr__(self, name: str, value: Any) -> None:
@@ -106,7 +116,7 @@ class AliasFinder(importlib.abc.MetaPathFinder):
         home = target_of(fullname)
         if home is None:
             return None
-        if not _module_exists(home):
+        if not module_exists(home):
             raise UnsupportedModule(f"{fullname} {SUPPORT_NOTE}", name=fullname)
         is_package = importlib.util.find_spec(home).submodule_search_locations is not None
         return importlib.machinery.ModuleSpec(fullname, _AliasLoader(home), is_package=is_package)

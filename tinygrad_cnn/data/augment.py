@@ -1,5 +1,6 @@
-"""Batch-level augmentation for the training recipe: RandomShifts moves each image by a few
-whole pixels, a whole batch in one array operation (vision's transforms work image by image)."""
+"""Batch-level transforms for the training recipe, a whole batch in one array operation (vision's
+transforms work image by image): Standardize (each batch as it is drawn, no standardised copy of
+the whole training set) and RandomShifts (each image moved by a few whole pixels)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from tinygrad_cnn import random as _random
+from tinygrad_cnn.data.loader import standardize
 from tinygrad_cnn.tensor import Tensor
 
 
@@ -47,6 +49,32 @@ class RandomShifts:
         images, *rest = self.dataset.batch(indices)
         shifted = random_shifts(images.numpy(), self.max_shift, self.fill, _random.generator())
         return [Tensor(shifted), *rest]
+
+    def __getitem__(self, index: int) -> tuple[Tensor, ...]:
+        return tuple(t[0] for t in self.batch([index]))
+
+
+class Standardize:
+    """A dataset of ``(image, label)`` pairs with ``batch(indices)`` (TensorDataset-like) whose
+    images come out as ``standardize(images, mean, std)``: bit-equal to standardising the whole
+    array once, without holding that copy."""
+
+    def __init__(self, dataset: Any, mean: float, std: float) -> None:
+        if not callable(getattr(dataset, "batch", None)):
+            raise TypeError(f"Standardize: the dataset must have batch(indices), {type(dataset).__name__} has not")
+        if not std > 0:
+            raise ValueError(f"Standardize: std must be positive, got {std!r}")
+        self.dataset = dataset
+        self.mean = float(mean)
+        self.std = float(std)
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    def batch(self, indices: Sequence[int]) -> list[Tensor]:
+        """``[standardised images, labels]`` of the samples at ``indices``."""
+        images, *rest = self.dataset.batch(indices)
+        return [Tensor(standardize(images.numpy(), self.mean, self.std)), *rest]
 
     def __getitem__(self, index: int) -> tuple[Tensor, ...]:
         return tuple(t[0] for t in self.batch([index]))

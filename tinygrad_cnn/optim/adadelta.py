@@ -48,4 +48,4 @@ class Adadelta(Optimizer):
             delta = np.sqrt(acc_delta + eps) / np.sqrt(square_avg + eps) * grad
             acc_delta *= rho
             acc_delta += (1 - rho) * delta * delta
-            param -= lr * delta
+            p.sub_(lr * delta)

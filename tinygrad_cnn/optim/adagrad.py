@@ -51,4 +51,4 @@ class Adagrad(Optimizer):
                 grad = grad + weight_decay * param
             clr = lr / (1 + (state["step"] - 1) * lr_decay)
             state["sum"] += grad * grad
-            param -= clr * (grad / (np.sqrt(state["sum"]) + eps))
+            p.sub_(clr * (grad / (np.sqrt(state["sum"]) + eps)))

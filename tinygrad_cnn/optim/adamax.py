@@ -44,4 +44,4 @@ class Adamax(Optimizer):
             exp_avg += (1 - beta1) * (grad - exp_avg)
             exp_inf *= beta2
             np.maximum(exp_inf, np.abs(grad) + eps, out=exp_inf)
-            param -= lr / (1 - beta1 ** state["step"]) * (exp_avg / exp_inf)
+            p.sub_(lr / (1 - beta1 ** state["step"]) * (exp_avg / exp_inf))

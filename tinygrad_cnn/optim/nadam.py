@@ -50,7 +50,7 @@ class NAdam(Optimizer):
             step = state["step"]
             if weight_decay != 0:
                 if group["decoupled_weight_decay"]:
-                    param *= 1 - lr * weight_decay
+                    p.mul_(1 - lr * weight_decay)
                 else:
                     grad = grad + weight_decay * param
             mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * momentum_decay))
@@ -61,5 +61,5 @@ class NAdam(Optimizer):
             exp_avg_sq *= beta2
             exp_avg_sq += (1 - beta2) * grad * grad
             denom = np.sqrt(exp_avg_sq / (1 - beta2 ** step)) + eps
-            param += (-lr * (1.0 - mu) / (1.0 - float(mu_product))) * (grad / denom)
-            param += (-lr * mu_next / (1.0 - float(mu_product) * mu_next)) * (exp_avg / denom)
+            p.add_((-lr * (1.0 - mu) / (1.0 - float(mu_product))) * (grad / denom))
+            p.add_((-lr * mu_next / (1.0 - float(mu_product) * mu_next)) * (exp_avg / denom))

@@ -44,7 +44,7 @@ class RAdam(Optimizer):
             step = state["step"]
             if weight_decay != 0:
                 if group["decoupled_weight_decay"]:
-                    param *= 1 - lr * weight_decay
+                    p.mul_(1 - lr * weight_decay)
                 else:
                     grad = grad + weight_decay * param
             exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
@@ -58,6 +58,6 @@ class RAdam(Optimizer):
             if rho_t > 5.0:
                 rect = ((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
                 adaptive = bias_correction2 ** 0.5 / (np.sqrt(exp_avg_sq) + eps)
-                param -= corrected * lr * adaptive * rect
+                p.sub_(corrected * lr * adaptive * rect)
             else:
-                param -= corrected * lr
+                p.sub_(corrected * lr)

@@ -63,6 +63,6 @@ class RMSprop(Optimizer):
                 buf = state["momentum_buffer"]
                 buf *= momentum
                 buf += grad / avg
-                param -= lr * buf
+                p.sub_(lr * buf)
             else:
-                param -= lr * (grad / avg)
+                p.sub_(lr * (grad / avg))

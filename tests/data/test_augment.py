@@ -37,3 +37,16 @@ def test_random_shifts_dataset_draws_from_manual_seed_and_keeps_labels():
         RandomShifts(shifted.dataset, max_shift=-1)
     with pytest.raises(TypeError, match="batch"):
         RandomShifts([1, 2], max_shift=1)
+
+
+def test_standardize_per_batch_equals_standardizing_the_array_once():
+    from tinygrad_cnn.data import standardize
+    from tinygrad_cnn.data.augment import Standardize
+
+    X = np.random.default_rng(1).random((10, 1, 3, 3), dtype=np.float32)
+    data = Standardize(TensorDataset(Tensor(X), Tensor(np.arange(10))), 0.1307, 0.3081)
+    xb, yb = next(iter(DataLoader(data, batch_size=4, sampler=[9, 0, 3, 5])))
+    np.testing.assert_array_equal(xb.numpy(), standardize(X)[[9, 0, 3, 5]])
+    assert yb.numpy().tolist() == [9, 0, 3, 5] and len(data) == 10
+    with pytest.raises(ValueError, match="std must be positive"):
+        Standardize(data.dataset, 0.0, 0.0)

@@ -104,9 +104,16 @@ def _window_pads(geo: _Geometry, before: tuple[int, int]) -> list[int]:
 
 @converts("max_pool2d")
 def _max_pool2d(b: GraphBuilder, ctx: Context, inputs: list, out: str | None, tensor: Tensor) -> str:
+    """onnxruntime wants pads below the kernel size; larger ones (dilated ceil_mode windows) are
+    an explicit -inf Pad first."""
     geo = _geometry(ctx, "max_pool2d")
-    return b.node("MaxPool", inputs, out, kernel_shape=list(geo.kernel), strides=list(geo.stride),
-                  pads=_window_pads(geo, geo.padding), dilations=list(geo.dilation))
+    x, pads = inputs[0], _window_pads(geo, geo.padding)
+    if any(p >= k for p, k in zip(pads, geo.kernel + geo.kernel)):
+        fill = b.constant(-np.inf, f"{b._hint}.value", dtype=tensor.dtype)
+        x = b.node("Pad", [x, b.ints([0, 0, pads[0], pads[1], 0, 0, pads[2], pads[3]], "pads"), fill])
+        pads = [0, 0, 0, 0]
+    return b.node("MaxPool", [x], out, kernel_shape=list(geo.kernel), strides=list(geo.stride), pads=pads,
+                  dilations=list(geo.dilation))
 
 
 @converts("avg_pool2d")

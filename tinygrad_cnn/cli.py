@@ -1,4 +1,5 @@
-"""The ``tinygrad-cnn`` command (also ``python -m tinygrad_cnn``): train, evaluate, predict, summary, graph.
+"""The ``tinygrad-cnn`` command (also ``python -m tinygrad_cnn``): train, evaluate, predict, summary, graph,
+export, sweep.
 
     tinygrad-cnn train                       # LeNet, 5 epochs, Adam 1e-3 + cosine schedule
     tinygrad-cnn train --epochs 1 --limit 5000 --out runs/quick
@@ -6,6 +7,8 @@
     tinygrad-cnn predict runs/lenet/best.npz digit.png scan.npy
     tinygrad-cnn summary --model lenet
     tinygrad-cnn graph --model lenet -o lenet.svg
+    tinygrad-cnn export runs/lenet/best.npz -o lenet.onnx
+    tinygrad-cnn sweep --model lenet --param lr=1e-3,3e-3 --param batch_size=32,64 --epochs 2
 """
 
 from __future__ import annotations
@@ -128,6 +131,28 @@ def build_parser() -> argparse.ArgumentParser:
                        help="output file: .svg/.png/.pdf (needs Graphviz's dot) or .dot/.gv (default: MODEL.svg)")
     graph.add_argument("--batch-size", type=_positive_int, default=64, help="batch size drawn (default: 64)")
     graph.add_argument("--rankdir", choices=viz.RANKDIRS, default="TB", help="layout direction")
+
+    export_p = sub.add_parser("export", help="write a checkpoint's model as an ONNX file (batch size free)")
+    export_p.add_argument("checkpoint", metavar="CKPT", help="a .npz checkpoint written by train")
+    export_p.add_argument("-o", "--output", metavar="FILE", help="the .onnx file (default: next to CKPT)")
+    export_p.add_argument("--opset", type=_positive_int, help="ONNX opset version (default: 20)")
+
+    sweep_p = sub.add_parser("sweep", help="train every combination of some train options, in parallel",
+                             description="Train one `tinygrad-cnn train` run per combination of the --param "
+                                         "values; write results.csv and results.md (best validation accuracy "
+                                         "first) and each run's folder to --out.")
+    sweep_p.add_argument("--model", choices=models, default="lenet", help="model to train (default: lenet)")
+    sweep_p.add_argument("--param", action="append", required=True, metavar="NAME=V1,V2",
+                         help="a train option and its values, e.g. lr=1e-3,3e-3 or batch_size=32,64 (repeatable)")
+    sweep_p.add_argument("--epochs", type=_positive_int, default=5, help="epochs per run (default: 5)")
+    sweep_p.add_argument("--limit", type=_positive_int, metavar="N", help="as train's --limit")
+    sweep_p.add_argument("--val-split", type=_fraction, default=0.0, metavar="FRACTION", help="as train's --val-split")
+    data_options(sweep_p)
+    sweep_p.add_argument("--out", metavar="DIR", default="runs/sweep", help="output folder (default: runs/sweep)")
+    where = sweep_p.add_mutually_exclusive_group()
+    where.add_argument("--scheduler", metavar="ADDRESS", help="run on this Dask scheduler's workers (tcp://HOST:8786)")
+    where.add_argument("--workers", type=_positive_int, metavar="K",
+                       help="local worker processes (default: one per core; 1 runs the grid one by one)")
     return parser
 
 
@@ -513,8 +538,44 @@ def cmd_graph(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    """``tinygrad-cnn export``: the checkpoint's model as an ONNX file (tinygrad_cnn.onnx.export_checkpoint)."""
+    from tinygrad_cnn.onnx import ExportError, export_checkpoint
+
+    _require("export", "onnx", "onnx")
+    output = args.output or Path(args.checkpoint).with_suffix(".onnx")
+    with _checkpoint_errors():
+        try:
+            print(f"wrote {export_checkpoint(args.checkpoint, output, opset_version=args.opset)}")
+        except ExportError as exc:
+            raise CLIError(str(exc)) from None
+    return 0
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    """``tinygrad-cnn sweep``: every combination of the --param values trained (tinygrad_cnn.sweep),
+    a line per finished run, then the results table. Returns the exit status."""
+    from tinygrad_cnn.sweep import SweepError, parse_params, sweep, write_results
+
+    _require("sweep", "train", "matplotlib", "graphviz")
+    if args.scheduler:
+        _require("sweep --scheduler", "dask", "distributed")
+    options = ["--epochs", str(args.epochs), "--val-split", str(args.val_split)]
+    options += (["--limit", str(args.limit)] if args.limit else []) + (["--data", args.data] if args.data else [])
+    options += ["--download"] if args.download else []
+    try:
+        rows = sweep(args.model, parse_params(args.param), args.out, options=options, scheduler=args.scheduler,
+                     workers=args.workers)
+    except SweepError as exc:
+        raise CLIError(str(exc)) from None
+    csv_path, md_path = write_results(rows, args.out)
+    print(md_path.read_text(), end="")
+    print(f"wrote {csv_path}, {md_path}")
+    return 0
+
+
 COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict, "summary": cmd_summary,
-            "graph": cmd_graph}
+            "graph": cmd_graph, "export": cmd_export, "sweep": cmd_sweep}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -92,7 +92,7 @@ def _conv2d(b: GraphBuilder, ctx: Context, inputs: list, out: str | None, tensor
 
 def _geometry(ctx: Context, op: str) -> _Geometry:
     p = ctx.params
-    return _Geometry(op, ctx.inputs[0].shape, p["kernel_size"], p["stride"], p["padding"], p.get("dilation", 1),
+    return _Geometry(op, ctx.inputs[0].shape, p["kernel_size"], p["stride"], p["padding"], p.get("dilation", (1, 1)),
                      p["ceil_mode"])
 
 

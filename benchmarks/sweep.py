@@ -53,7 +53,8 @@ def main() -> None:
             gs_serial = grid_search(1)
             gs_serial_s = time.perf_counter() - start
         start = time.perf_counter()
-        with LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=":0") as cluster, Client(cluster) as client:
+        with LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=":0") as cluster, \
+                Client(cluster) as client:
             startup_s = time.perf_counter() - start
             start = time.perf_counter()
             dask = sweep("lenet", params, Path(out) / "dask", options=options, scheduler=cluster.scheduler_address,

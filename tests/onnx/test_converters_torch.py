@@ -48,7 +48,8 @@ def stand_in(reference: "torch.nn.Module") -> nn.Module:
 
 T = torch.nn
 CASES = [
-    (lambda: T.BatchNorm2d(3), (3, 4, 4)), (lambda: T.BatchNorm2d(3, affine=False, track_running_stats=False), (3, 4, 4)),
+    (lambda: T.BatchNorm2d(3), (3, 4, 4)),
+    (lambda: T.BatchNorm2d(3, affine=False, track_running_stats=False), (3, 4, 4)),
     (lambda: T.BatchNorm1d(5), (5,)), (lambda: T.BatchNorm1d(3, eps=1e-3), (3, 6)),
     (lambda: T.LayerNorm((3, 4)), (2, 3, 4)), (lambda: T.LayerNorm(4, elementwise_affine=False), (3, 4)),
     (lambda: T.LayerNorm(4, bias=False), (3, 4)),

@@ -93,8 +93,9 @@ def to_onnx(model: "Module", args: Any, input_names: Sequence[str] | None = None
     from tinygrad_cnn.onnx.ops import OP_CONVERTERS
 
     opset = DEFAULT_OPSET if opset_version is None else int(opset_version)
-    if not MIN_OPSET <= opset <= onnx.defs.onnx_opset_version():
-        raise ValueError(f"export: opset_version must be in [{MIN_OPSET}, {onnx.defs.onnx_opset_version()}], got {opset}")
+    highest = onnx.defs.onnx_opset_version()
+    if not MIN_OPSET <= opset <= highest:
+        raise ValueError(f"export: opset_version must be in [{MIN_OPSET}, {highest}], got {opset}")
     examples = _as_tensors(args)
     inputs = [Tensor(np.array(t.numpy()), requires_grad=np.issubdtype(t.dtype, np.floating)) for t in examples]
     in_names = _names(input_names, len(inputs), "input", "input_names")

@@ -121,7 +121,8 @@ def _adaptive_pool(b: GraphBuilder, module: Any, inputs: list, out: str | None, 
         for j in range(ow):
             starts = [i * h // oh, j * w // ow]
             ends = [-(-(i + 1) * h // oh), -(-(j + 1) * w // ow)]
-            window = b.node("Slice", [inputs[0], b.ints(starts, "starts"), b.ints(ends, "ends"), b.ints([2, 3], "axes")])
+            window = b.node("Slice", [inputs[0], b.ints(starts, "starts"), b.ints(ends, "ends"),
+                                      b.ints([2, 3], "axes")])
             cells.append(reduce_node(b, reduce, window, (2, 3), True, None))
         rows.append(b.node("Concat", cells, axis=3))
     return b.node("Concat", rows, out, axis=2)

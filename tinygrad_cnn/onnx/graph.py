@@ -28,14 +28,17 @@ class ExportError(ValueError):
 
 
 class GraphBuilder:
-    """Collects ONNX nodes and initializers with unique value names for one export."""
+    """Collects ONNX nodes and initializers with unique value names for one export.
+
+    ``prefix`` (set by ``naming``) starts the names of what is added next: the module path
+    and op being converted, e.g. ``conv1.conv2d``."""
 
     def __init__(self, opset: int) -> None:
         self.opset = opset
         self.nodes: list[Any] = []
         self.initializers: list[Any] = []
         self._used: set[str] = set()
-        self._hint = "node"
+        self.prefix = "node"
 
     def fresh(self, hint: str) -> str:
         """A value or node name starting with ``hint`` that no other value or node has."""
@@ -56,24 +59,24 @@ class GraphBuilder:
 
     def ints(self, values: Iterable[int], hint: str = "shape") -> str:
         """An int64 1-D initializer (shapes, axes, pads, as ONNX wants them); its name."""
-        return self.constant(np.array(list(values), dtype=np.int64), f"{self._hint}.{hint}")
+        return self.constant(np.array(list(values), dtype=np.int64), f"{self.prefix}.{hint}")
 
     def node(self, op_type: str, inputs: Sequence[str], output: str | None = None, **attrs: Any) -> str:
         """Append one ONNX node ``op_type`` on ``inputs`` (``""`` for an omitted optional input)
         writing ``output`` (a fresh name when None); returns the output name."""
         from onnx import helper
 
-        out = output or self.fresh(f"{self._hint}.{op_type}")
-        self.nodes.append(helper.make_node(op_type, list(inputs), [out], name=self.fresh(f"{self._hint}/{op_type}"),
+        out = output or self.fresh(f"{self.prefix}.{op_type}")
+        self.nodes.append(helper.make_node(op_type, list(inputs), [out], name=self.fresh(f"{self.prefix}/{op_type}"),
                                            **attrs))
         return out
 
     def naming(self, hint: str) -> None:
         """Name the nodes and values that follow after ``hint`` (the module path and op)."""
-        self._hint = hint
+        self.prefix = hint
 
 
-Converter = Callable[..., None]
+Converter = Callable[..., str]
 
 
 def _records(model: "Module", layer_converters: dict[str, Converter]) -> tuple[dict[int, tuple], list]:

@@ -38,7 +38,7 @@ def _array(value: Any) -> np.ndarray:
 def _param(b: GraphBuilder, value: Any, fill: float, size: int, dtype: Any, hint: str) -> str:
     """A layer's parameter or buffer as an initializer (``fill`` repeated when it is None)."""
     array = np.full(size, fill, dtype=dtype) if value is None else _array(value).astype(dtype, copy=False)
-    return b.constant(array, f"{b._hint}.{hint}")
+    return b.constant(array, f"{b.prefix}.{hint}")
 
 
 def _channel_view(b: GraphBuilder, name: str, rank: int) -> str:
@@ -61,7 +61,7 @@ def _batch_norm(b: GraphBuilder, module: Any, inputs: list, out: str | None, arg
     axes = (0,) + tuple(range(2, rank))
     centred = b.node("Sub", [x, reduce_node(b, "ReduceMean", x, axes, True, None)])
     var = reduce_node(b, "ReduceMean", b.node("Mul", [centred, centred]), axes, True, None)
-    std = b.node("Sqrt", [b.node("Add", [var, b.constant(module.eps, f"{b._hint}.eps", dtype=dtype)])])
+    std = b.node("Sqrt", [b.node("Add", [var, b.constant(module.eps, f"{b.prefix}.eps", dtype=dtype)])])
     normed = b.node("Div", [centred, std])
     scaled = b.node("Mul", [normed, _channel_view(b, scale, rank)])
     return b.node("Add", [scaled, _channel_view(b, bias, rank)], out)
@@ -73,8 +73,8 @@ def _layer_norm(b: GraphBuilder, module: Any, inputs: list, out: str | None, arg
     dtype = args[0].dtype
     weight = getattr(module, "weight", None)
     bias = getattr(module, "bias", None)
-    scale = b.constant(np.ones(shape, dtype) if weight is None else _array(weight).astype(dtype), f"{b._hint}.weight")
-    names = [inputs[0], scale] + ([] if bias is None else [b.constant(_array(bias).astype(dtype), f"{b._hint}.bias")])
+    scale = b.constant(np.ones(shape, dtype) if weight is None else _array(weight).astype(dtype), f"{b.prefix}.weight")
+    names = [inputs[0], scale] + ([] if bias is None else [b.constant(_array(bias).astype(dtype), f"{b.prefix}.bias")])
     return b.node("LayerNormalization", names, out, axis=-len(shape), epsilon=float(module.eps))
 
 
@@ -84,8 +84,8 @@ def _group_norm(b: GraphBuilder, module: Any, inputs: list, out: str | None, arg
     the per-channel affine transform."""
     x, dtype, rank, groups = inputs[0], args[0].dtype, args[0].ndim, module.num_groups
     grouped = b.node("Reshape", [x, b.ints([0, groups, -1])])
-    ones = b.constant(np.ones(groups, dtype), f"{b._hint}.ones")
-    zeros = b.constant(np.zeros(groups, dtype), f"{b._hint}.zeros")
+    ones = b.constant(np.ones(groups, dtype), f"{b.prefix}.ones")
+    zeros = b.constant(np.zeros(groups, dtype), f"{b.prefix}.zeros")
     normed = b.node("InstanceNormalization", [grouped, ones, zeros], epsilon=float(module.eps))
     restored = b.node("Reshape", [normed, b.node("Shape", [x])])
     if module.weight is None:
@@ -106,7 +106,7 @@ def _adaptive_pool(b: GraphBuilder, module: Any, inputs: list, out: str | None, 
     sizes are sliced window by window."""
     average = type(module).__name__.startswith("AdaptiveAvg")
     if getattr(module, "return_indices", False):
-        raise ExportError(f"export: {type(module).__name__} at {b._hint} with return_indices=True does not export")
+        raise ExportError(f"export: {type(module).__name__} at {b.prefix} with return_indices=True does not export")
     h, w = args[0].shape[2:]
     oh, ow = (n if o is None else o for o, n in zip(_pair_or_none(module.output_size), (h, w)))
     if (oh, ow) == (1, 1):
@@ -146,7 +146,7 @@ def _gelu(b: GraphBuilder, module: Any, inputs: list, out: str | None, args: tup
     if b.opset >= 20:
         return b.node("Gelu", inputs, out, approximate=approximate)
     x, dtype = inputs[0], args[0].dtype
-    c = lambda v, hint: b.constant(v, f"{b._hint}.{hint}", dtype=dtype)  # noqa: E731
+    c = lambda v, hint: b.constant(v, f"{b.prefix}.{hint}", dtype=dtype)  # noqa: E731
     if approximate == "tanh":
         cube = b.node("Mul", [b.node("Mul", [x, x]), x])
         inner = b.node("Mul", [b.node("Add", [x, b.node("Mul", [cube, c(0.044715, "k")])]),
@@ -166,18 +166,18 @@ def _silu(b: GraphBuilder, module: Any, inputs: list, out: str | None, args: tup
 def _hardtanh(b: GraphBuilder, module: Any, inputs: list, out: str | None, args: tuple, tensor: Any) -> str:
     low, high = (0.0, 6.0) if type(module).__name__ == "ReLU6" else (module.min_val, module.max_val)
     dtype = args[0].dtype
-    return b.node("Clip", [inputs[0], b.constant(low, f"{b._hint}.min", dtype=dtype),
-                           b.constant(high, f"{b._hint}.max", dtype=dtype)], out)
+    return b.node("Clip", [inputs[0], b.constant(low, f"{b.prefix}.min", dtype=dtype),
+                           b.constant(high, f"{b.prefix}.max", dtype=dtype)], out)
 
 
 @converts_layer("Softplus")
 def _softplus(b: GraphBuilder, module: Any, inputs: list, out: str | None, args: tuple, tensor: Any) -> str:
     """log(1 + exp(beta x)) / beta, and x itself where beta x > threshold, as torch's."""
     dtype = args[0].dtype
-    beta = b.constant(module.beta, f"{b._hint}.beta", dtype=dtype)
+    beta = b.constant(module.beta, f"{b.prefix}.beta", dtype=dtype)
     scaled = b.node("Mul", [inputs[0], beta])
     soft = b.node("Div", [b.node("Softplus", [scaled]), beta])
-    linear = b.node("Greater", [scaled, b.constant(module.threshold, f"{b._hint}.threshold", dtype=dtype)])
+    linear = b.node("Greater", [scaled, b.constant(module.threshold, f"{b.prefix}.threshold", dtype=dtype)])
     return b.node("Where", [linear, inputs[0], soft], out)
 
 
@@ -185,7 +185,7 @@ def _softplus(b: GraphBuilder, module: Any, inputs: list, out: str | None, args:
 def _softmax(b: GraphBuilder, module: Any, inputs: list, out: str | None, args: tuple, tensor: Any) -> str:
     dim = module.dim
     if dim is None:
-        raise ExportError(f"export: {type(module).__name__} at {b._hint} needs an explicit dim")
+        raise ExportError(f"export: {type(module).__name__} at {b.prefix} needs an explicit dim")
     return b.node(type(module).__name__, inputs, out, axis=int(dim))
 
 
@@ -209,9 +209,9 @@ def _unflatten(b: GraphBuilder, module: Any, inputs: list, out: str | None, args
 def _conv_transpose2d(b: GraphBuilder, module: Any, inputs: list, out: str | None, args: tuple, tensor: Any) -> str:
     """ConvTranspose: torch's weight (in, out/groups, KH, KW) is ONNX's layout already."""
     dtype = args[0].dtype
-    names = [inputs[0], b.constant(_array(module.weight).astype(dtype), f"{b._hint}.weight")]
+    names = [inputs[0], b.constant(_array(module.weight).astype(dtype), f"{b.prefix}.weight")]
     if module.bias is not None:
-        names.append(b.constant(_array(module.bias).astype(dtype), f"{b._hint}.bias"))
+        names.append(b.constant(_array(module.bias).astype(dtype), f"{b.prefix}.bias"))
     ph, pw = _pair_or_none(module.padding)
     return b.node("ConvTranspose", names, out, kernel_shape=list(_pair_or_none(module.kernel_size)),
                   strides=list(_pair_or_none(module.stride)), pads=[ph, pw, ph, pw],

@@ -47,20 +47,20 @@ def _elementwise(b: GraphBuilder, ctx: Context, inputs: list, out: str | None, t
 def _pow(b: GraphBuilder, ctx: Context, inputs: list, out: str | None, tensor: Tensor) -> str:
     if len(inputs) == 2:
         return b.node("Pow", inputs, out)
-    exponent = b.constant(ctx.params["exponent"], f"{b._hint}.exponent", dtype=tensor.dtype)
+    exponent = b.constant(ctx.params["exponent"], f"{b.prefix}.exponent", dtype=tensor.dtype)
     return b.node("Pow", [inputs[0], exponent], out)
 
 
 @converts("clamp")
 def _clamp(b: GraphBuilder, ctx: Context, inputs: list, out: str | None, tensor: Tensor) -> str:
-    bounds = [b.constant(v, f"{b._hint}.{k}", dtype=tensor.dtype) if v is not None else ""
+    bounds = [b.constant(v, f"{b.prefix}.{k}", dtype=tensor.dtype) if v is not None else ""
               for k, v in (("min", ctx.params.get("min")), ("max", ctx.params.get("max")))]
     return b.node("Clip", [inputs[0]] + bounds, out)
 
 
 @converts("where")
 def _where(b: GraphBuilder, ctx: Context, inputs: list, out: str | None, tensor: Tensor) -> str:
-    condition = b.constant(np.asarray(ctx.params["condition"], dtype=bool), f"{b._hint}.condition")
+    condition = b.constant(np.asarray(ctx.params["condition"], dtype=bool), f"{b.prefix}.condition")
     return b.node("Where", [condition] + inputs, out)
 
 
@@ -109,7 +109,7 @@ def _max_pool2d(b: GraphBuilder, ctx: Context, inputs: list, out: str | None, te
     geo = _geometry(ctx, "max_pool2d")
     x, pads = inputs[0], _window_pads(geo, geo.padding)
     if any(p >= k for p, k in zip(pads, geo.kernel + geo.kernel)):
-        fill = b.constant(-np.inf, f"{b._hint}.value", dtype=tensor.dtype)
+        fill = b.constant(-np.inf, f"{b.prefix}.value", dtype=tensor.dtype)
         x = b.node("Pad", [x, b.ints([0, 0, pads[0], pads[1], 0, 0, pads[2], pads[3]], "pads"), fill])
         pads = [0, 0, 0, 0]
     return b.node("MaxPool", [x], out, kernel_shape=list(geo.kernel), strides=list(geo.stride), pads=pads,
@@ -161,7 +161,7 @@ def _var(b: GraphBuilder, ctx: Context, inputs: list, out: str | None, tensor: T
     centred = b.node("Sub", [inputs[0], reduce_node(b, "ReduceMean", inputs[0], axes, True, None)])
     total = reduce_node(b, "ReduceSum", b.node("Mul", [centred, centred]), axes, keepdims, None)
     denominator = max(count - ctx.params.get("correction", 1), 0)
-    return b.node("Div", [total, b.constant(denominator, f"{b._hint}.count", dtype=tensor.dtype)], out)
+    return b.node("Div", [total, b.constant(denominator, f"{b.prefix}.count", dtype=tensor.dtype)], out)
 
 
 @converts("softmax", "log_softmax")
@@ -201,7 +201,7 @@ def _expand(b: GraphBuilder, ctx: Context, inputs: list, out: str | None, tensor
 def _pad(b: GraphBuilder, ctx: Context, inputs: list, out: str | None, tensor: Tensor) -> str:
     widths = ctx.params["pad_width"]
     pads = [w[0] for w in widths] + [w[1] for w in widths]
-    value = b.constant(ctx.params.get("value", 0.0), f"{b._hint}.value", dtype=tensor.dtype)
+    value = b.constant(ctx.params.get("value", 0.0), f"{b.prefix}.value", dtype=tensor.dtype)
     return b.node("Pad", [inputs[0], b.ints(pads, "pads"), value], out, mode="constant")
 
 
@@ -222,7 +222,7 @@ def _getitem(b: GraphBuilder, ctx: Context, inputs: list, out: str | None, tenso
     index = ctx.params["index"]
     index = index if isinstance(index, tuple) else (index,)
     if not all(isinstance(i, (int, np.integer, slice)) and not isinstance(i, bool) for i in index):
-        raise ExportError(f"export: op 'getitem' at {b._hint}: only ints and slices export, got index {index!r}")
+        raise ExportError(f"export: op 'getitem' at {b.prefix}: only ints and slices export, got index {index!r}")
     shape = ctx.inputs[0].shape
     starts, ends, axes, steps, dropped = [], [], [], [], []
     for axis, i in enumerate(index):

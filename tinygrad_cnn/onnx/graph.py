@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
 import numpy as np
 
-from tinygrad_cnn.autograd import Context
+from tinygrad_cnn.autograd import Context, enable_grad
 from tinygrad_cnn.tensor import Tensor
 
 if TYPE_CHECKING:
@@ -81,7 +81,8 @@ Converter = Callable[..., str]
 
 def _records(model: "Module", layer_converters: dict[str, Converter]) -> tuple[dict[int, tuple], list]:
     """Forward hooks on every module with a layer converter: they map id(output) to
-    (qualified name, module, input tensors). Returns the map and the hook handles."""
+    (qualified name, module, input tensors, output), the output kept so that its id stays
+    unique while the map lives. Returns the map and the hook handles."""
     seen: dict[int, tuple] = {}
     handles = []
     for name, module in model.named_modules():
@@ -108,8 +109,6 @@ def layer_converter(module: "Module", layer_converters: dict[str, Converter]) ->
 def trace(model: "Module", inputs: Sequence[Tensor], layer_converters: dict[str, Converter]) -> tuple[Any, dict]:
     """Run ``model(*inputs)`` recording the graph (inputs must require grad); returns the
     output (a Tensor or tuple of Tensors) and the layer records of ``_records``."""
-    from tinygrad_cnn.autograd import enable_grad
-
     records, handles = _records(model, layer_converters)
     try:
         with enable_grad():

@@ -80,8 +80,8 @@ def case_arrays(batch: int, shape: tuple[int, ...], params: dict, seed: int) -> 
 def ours(op: str, x: np.ndarray, w: np.ndarray, params: dict, grad_layout: str, input_grad: bool):
     """(forward, forward+backward) closures for our op."""
     from tinygrad_cnn import Tensor
-    from tinygrad_cnn.ops.conv import conv2d
-    from tinygrad_cnn.ops.pool import avg_pool2d, max_pool2d
+    from tinygrad_cnn.nn.functional import conv2d
+    from tinygrad_cnn.nn.functional import avg_pool2d, max_pool2d
 
     if op == "conv2d":
         weight = Tensor(w, requires_grad=True)

@@ -12,7 +12,7 @@ def test_gradients_accumulate_across_backward_calls():
     x = tg.Tensor([1.0, 2.0, 3.0], requires_grad=True)
     (x * x).sum().backward()
     (x * 3.0).sum().backward()
-    np.testing.assert_allclose(x.grad, 2 * x.data + 3.0)
+    np.testing.assert_allclose(x.grad, 2 * x.numpy() + 3.0)
     x.zero_grad()
     assert x.grad is None
 
@@ -21,7 +21,7 @@ def test_retain_graph_allows_a_second_backward():
     x = tg.Tensor([0.5, -1.0], requires_grad=True)
     y = (x.exp() * x).sum()
     y.backward(retain_graph=True)
-    first = x.grad.copy()
+    first = x.grad.numpy().copy()
     y.backward()
     np.testing.assert_allclose(x.grad, 2 * first)
 
@@ -108,7 +108,7 @@ def test_detach_cuts_the_graph_and_shares_data():
     assert d.grad_fn is None and not d.requires_grad
     y = (d * x).sum()
     y.backward()
-    np.testing.assert_allclose(x.grad, d.data)
+    np.testing.assert_allclose(x.grad, d.numpy())
 
 
 def test_tensor_used_twice_receives_both_gradients():
@@ -153,7 +153,7 @@ def test_retain_grad_keeps_an_intermediate_gradient():
     h = x * 3.0
     h.retain_grad()
     (h * h).sum().backward()
-    np.testing.assert_allclose(h.grad, 2 * h.data)
+    np.testing.assert_allclose(h.grad, 2 * h.numpy())
 
 
 def test_node_records_op_params_and_scope():
@@ -190,7 +190,7 @@ def test_broadcast_gradient_is_reduced_to_input_shape_and_dtype():
     bias = tg.Tensor(np.zeros((1, 3), dtype=np.float32), requires_grad=True)
     x = tg.Tensor(np.ones((4, 3), dtype=np.float64))
     (x + bias).sum().backward()
-    assert bias.grad.shape == (1, 3) and bias.grad.dtype == np.float32
+    assert bias.grad.numpy().shape == (1, 3) and bias.grad.numpy().dtype == np.float32
     np.testing.assert_allclose(bias.grad, [[4.0, 4.0, 4.0]])
 
 

@@ -17,15 +17,15 @@ def test_lists_and_numbers_default_to_float32_arrays_keep_their_dtype():
 def test_tensor_from_tensor_copies_data():
     a = tg.Tensor([1.0, 2.0])
     b = tg.Tensor(a)
-    b.data[0] = 9.0
-    assert a.data[0] == 1.0
+    b.numpy()[0] = 9.0
+    assert a.numpy()[0] == 1.0
 
 
 def test_attributes():
     t = tg.Tensor(np.arange(6, dtype=np.float32).reshape(2, 3), requires_grad=True)
-    assert t.shape == (2, 3) and t.ndim == 2 and t.size == 6 and t.numel() == 6 and len(t) == 2
+    assert t.shape == (2, 3) and t.ndim == 2 and t.size() == (2, 3) and t.size(1) == 3 and t.numel() == 6 and len(t) == 2
     assert t.T.shape == (3, 2) and t.is_leaf
-    assert t.numpy() is t.data
+    assert t.numpy() is t.numpy()
     assert t[1, 2].item() == 5.0
     assert t.tolist() == [[0, 1, 2], [3, 4, 5]]
     with pytest.raises(ValueError, match="one-element"):
@@ -40,26 +40,26 @@ def test_repr_shows_data_shape_and_grad_fn():
 
 
 def test_factories_shapes_dtypes_and_requires_grad():
-    assert tg.zeros(2, 3).shape == (2, 3) and tg.zeros((2, 3)).data.sum() == 0
+    assert tg.zeros(2, 3).shape == (2, 3) and tg.zeros((2, 3)).numpy().sum() == 0
     assert tg.ones(4, dtype=np.float64).dtype == np.float64
-    assert tg.full((2, 2), 7.0).data.tolist() == [[7.0, 7.0], [7.0, 7.0]]
-    assert tg.eye(3).data.trace() == 3.0 and tg.eye(2, 3).shape == (2, 3)
+    assert tg.full((2, 2), 7.0).numpy().tolist() == [[7.0, 7.0], [7.0, 7.0]]
+    assert tg.eye(3).numpy().trace() == 3.0 and tg.eye(2, 3).shape == (2, 3)
     assert tg.arange(5).dtype == np.int64 and tg.arange(0.0, 1.0, 0.25).shape == (4,)
     assert tg.arange(5).tolist() == [0, 1, 2, 3, 4]
     assert tg.randn(3, 4, requires_grad=True).requires_grad
     base = tg.Tensor(np.ones((2, 5), dtype=np.float64))
     assert tg.zeros_like(base).dtype == np.float64 and tg.ones_like(base).shape == (2, 5)
     r = tg.rand(1000)
-    assert 0.0 <= r.data.min() and r.data.max() < 1.0
+    assert 0.0 <= r.numpy().min() and r.numpy().max() < 1.0
 
 
 def test_manual_seed_makes_randomness_reproducible():
     tg.manual_seed(123)
-    a = tg.randn(5).data.copy()
+    a = tg.randn(5).numpy().copy()
     tg.manual_seed(123)
-    b = tg.randn(5).data
+    b = tg.randn(5).numpy()
     np.testing.assert_array_equal(a, b)
-    assert not np.array_equal(a, tg.randn(5).data)
+    assert not np.array_equal(a, tg.randn(5).numpy())
     with pytest.raises(ValueError, match="seed"):
         tg.manual_seed(-1)
 
@@ -103,10 +103,10 @@ def test_tensor_infers_dtypes_as_torch_tensor():
 
 
 def test_pow_of_integer_tensors_and_at_zero():
-    np.testing.assert_allclose((tg.Tensor(np.array([4, 9])) ** 0.5).data, [2.0, 3.0])
+    np.testing.assert_allclose((tg.Tensor(np.array([4, 9])) ** 0.5).numpy(), [2.0, 3.0])
     a = tg.Tensor([0.0, 2.0], requires_grad=True)
     (a ** 0).sum().backward()
-    assert a.grad.tolist() == [0.0, 0.0]
+    assert a.grad.numpy().tolist() == [0.0, 0.0]
     a = tg.Tensor([0.0, 2.0], requires_grad=True)
     b = tg.Tensor([2.0, 3.0], requires_grad=True)
     (a ** b).sum().backward()
@@ -119,10 +119,10 @@ def test_max_over_one_dim_sends_the_gradient_to_the_returned_index_on_ties():
     values, indices = x.max(1)
     values.sum().backward()
     assert indices.tolist() == [0, 0]
-    assert x.grad.tolist() == [[1.0, 0.0], [1.0, 0.0]]
+    assert x.grad.numpy().tolist() == [[1.0, 0.0], [1.0, 0.0]]
     y = tg.Tensor([[1.0, 1.0]], requires_grad=True)
     y.amax(1).sum().backward()
-    assert y.grad.tolist() == [[0.5, 0.5]]
+    assert y.grad.numpy().tolist() == [[0.5, 0.5]]
 
 
 def test_ops_refuse_non_tensor_inputs_by_name():
@@ -153,9 +153,9 @@ def test_reshape_and_axis_errors_are_clear():
 def test_softmax_family_is_finite_for_huge_inputs():
     x = tg.Tensor([[1e4, 0.0, -1e4], [-1e4, -1e4, -1e4]], requires_grad=True)
     for out in (x.softmax(1), x.log_softmax(1), x.logsumexp(1)):
-        assert np.isfinite(out.data).all()
-    np.testing.assert_allclose(x.softmax(1).data[0], [1.0, 0.0, 0.0])
-    np.testing.assert_allclose(x.logsumexp(1).data, [1e4, -1e4 + np.log(3.0)], rtol=1e-6)
+        assert np.isfinite(out.numpy()).all()
+    np.testing.assert_allclose(x.softmax(1).numpy()[0], [1.0, 0.0, 0.0])
+    np.testing.assert_allclose(x.logsumexp(1).numpy(), [1e4, -1e4 + np.log(3.0)], rtol=1e-6)
     x.log_softmax(1).sum().backward()
     assert np.isfinite(x.grad).all()
 
@@ -176,4 +176,4 @@ def test_split_and_casts():
     d = x.double()
     assert d.dtype == np.float64 and d.requires_grad
     (d * 2.0).sum().backward()
-    assert x.grad.dtype == np.float32 and x.long().dtype == np.int64
+    assert x.grad.numpy().dtype == np.float32 and x.long().dtype == np.int64

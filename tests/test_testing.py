@@ -49,9 +49,9 @@ def test_gradcheck_refuses_float32_and_inputs_without_grad():
 
 def test_gradcheck_restores_the_inputs():
     inputs = _inputs()
-    before = inputs[0].data.copy()
+    before = inputs[0].numpy().copy()
     gradcheck(lambda x: x.exp(), inputs)
-    np.testing.assert_array_equal(inputs[0].data, before)
+    np.testing.assert_array_equal(inputs[0].numpy(), before)
     assert inputs[0].grad is None
 
 

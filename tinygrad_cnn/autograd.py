@@ -5,20 +5,57 @@ A Function subclass holds ``forward`` and ``backward`` side by side, on NumPy ar
 tensor to a graph node (the ``ctx``) that remembers the inputs, the op's name, its
 parameters and the module scope it ran in. ``run_backward`` walks that graph once, in
 reverse topological order, without recursion.
+
+The engine imports no tensor class. It works against the small ``Variable`` protocol below
+(minitorch's Variable, PyTorch's AccumulateGrad node are the models); ``tinygrad_cnn.tensor``
+registers its Tensor class with ``register_variable_type`` when it is imported.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
+import inspect
 import threading
-from typing import TYPE_CHECKING, Any, Iterator, Sequence
+from typing import Any, Iterator, Protocol, Sequence
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from tinygrad_cnn.tensor import Tensor
-
 _state = threading.local()
+
+
+class Variable(Protocol):
+    """What the engine needs of a tensor (``tinygrad_cnn.Tensor`` is the one implementation).
+
+    - ``grad_fn``: the Context of the op that made it, None for a leaf;
+    - ``requires_grad``, ``shape``, ``dtype``;
+    - ``numpy()``: the ndarray the op reads (not copied);
+    - ``retains_grad``: True when a non-leaf keeps its gradient (``retain_grad()``);
+    - ``accumulate_grad(grad)``: the sink at a leaf: add the ndarray ``grad`` to ``.grad``;
+    - ``from_op(array, node)`` (a classmethod): wrap an op's output array, linked to ``node``.
+    """
+
+    grad_fn: "Context | None"
+    requires_grad: bool
+    retains_grad: bool
+    shape: tuple[int, ...]
+    dtype: np.dtype
+
+    def numpy(self) -> np.ndarray: ...
+
+    def accumulate_grad(self, grad: np.ndarray) -> None: ...
+
+    @classmethod
+    def from_op(cls, array: np.ndarray, node: "Context | None") -> "Variable": ...
+
+
+_variable_type: Any = None
+
+
+def register_variable_type(cls: type) -> None:
+    """Make ``cls`` (implementing ``Variable``) the type Function.apply takes and returns."""
+    global _variable_type
+    _variable_type = cls
 
 
 def _grad_flag() -> bool:
@@ -126,12 +163,12 @@ class Context:
     needs with ``save_for_backward`` or as plain attributes.
     """
 
-    def __init__(self, function: type["Function"], params: dict[str, Any], inputs: Sequence["Tensor"]) -> None:
+    def __init__(self, function: type["Function"], params: dict[str, Any], inputs: Sequence["Variable"]) -> None:
         self.function = function
         self.op = function.name()
         self.params = params
         self.scope = current_scope()
-        self.inputs: tuple["Tensor", ...] = tuple(inputs)
+        self.inputs: tuple["Variable", ...] = tuple(inputs)
         self.needs_input_grad = tuple(t.requires_grad for t in self.inputs)
         self.saved_tensors: tuple[np.ndarray, ...] = ()
         self.freed = False
@@ -164,8 +201,9 @@ class Function:
     Subclasses define ``forward(ctx, *arrays, **params) -> ndarray`` and
     ``backward(ctx, grad) -> ndarray | tuple`` (one gradient per tensor input, None where
     ``ctx.needs_input_grad`` is False). A gradient may keep a broadcast shape: the engine
-    reduces it to the input's shape and dtype. ``ctx.params`` holds the keyword arguments
-    given to ``apply`` (a default that was not passed is not there: keep it on ctx if needed).
+    reduces it to the input's shape and dtype. ``ctx.params`` holds every keyword parameter
+    of ``forward``: those given to ``apply`` and the defaults of the others, so backward may
+    read any of them.
     """
 
     op_name: str = ""
@@ -184,28 +222,42 @@ class Function:
         return cls.op_name or cls.__name__.lower()
 
     @classmethod
-    def apply(cls, *inputs: "Tensor", **params: Any) -> "Tensor":
+    def apply(cls, *inputs: "Variable", **params: Any) -> "Variable":
         """Run forward on the inputs' arrays; record a graph node when some input needs grad."""
-        from tinygrad_cnn.tensor import Tensor
-
         for i, t in enumerate(inputs):
-            if not isinstance(t, Tensor):
+            if not isinstance(t, _variable_type):
                 raise TypeError(f"{cls.name()}: input {i} must be a Tensor, got {type(t).__name__}")
+        defaults = _keyword_defaults(cls, len(inputs))
+        if defaults:
+            params = {**params, **{k: v for k, v in defaults.items() if k not in params}}
         ctx = Context(cls, params, inputs)
-        out = cls.forward(ctx, *(t.data for t in inputs), **params)
+        out = cls.forward(ctx, *(t.numpy() for t in inputs), **params)
         recorded = _grad_flag() and any(ctx.needs_input_grad)
-        return Tensor._from_op(out, ctx if recorded else None)
+        return _variable_type.from_op(out, ctx if recorded else None)
 
 
-def _topological_order(root: "Tensor") -> list["Tensor"]:
+@functools.cache
+def _keyword_defaults(function: type[Function], n_inputs: int) -> dict[str, Any]:
+    """The defaults of ``function.forward``'s parameters that ``n_inputs`` arrays (after ctx)
+    leave unfilled: what ``apply`` records in ``ctx.params`` when they are not passed."""
+    parameters = list(inspect.signature(function.forward).parameters.values())  # ctx, arrays..., keywords
+    # a forward that declares keyword-only parameters (after ``*``) takes arrays positionally
+    # and parameters by keyword only; otherwise the positions after the inputs are parameters
+    kinds = (inspect.Parameter.KEYWORD_ONLY,) if any(p.kind == p.KEYWORD_ONLY for p in parameters) \
+        else (inspect.Parameter.KEYWORD_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    return {p.name: p.default for i, p in enumerate(parameters)
+            if i > n_inputs and p.kind in kinds and p.default is not inspect.Parameter.empty}
+
+
+def _topological_order(root: "Variable") -> list["Variable"]:
     """Tensors reachable from ``root`` through grad_fn links, each after all of its inputs.
 
     An iterative depth-first search: a tensor is emitted once every input of its op has
     been emitted, so walking the list backwards visits each tensor after all its consumers.
     """
-    order: list["Tensor"] = []
+    order: list["Variable"] = []
     expanded: set[int] = set()
-    stack: list[tuple["Tensor", bool]] = [(root, False)]
+    stack: list[tuple["Variable", bool]] = [(root, False)]
     while stack:
         tensor, inputs_done = stack.pop()
         if inputs_done:
@@ -224,7 +276,7 @@ def _topological_order(root: "Tensor") -> list["Tensor"]:
     return order
 
 
-def run_backward(root: "Tensor", grad: np.ndarray, retain_graph: bool) -> None:
+def run_backward(root: "Variable", grad: np.ndarray, retain_graph: bool) -> None:
     """Propagate ``grad`` (d root / d root) to every leaf that requires grad, accumulating ``.grad``."""
     order = _topological_order(root)
     for tensor in order:
@@ -240,8 +292,8 @@ def run_backward(root: "Tensor", grad: np.ndarray, retain_graph: bool) -> None:
         if g is None:
             continue
         node = tensor.grad_fn
-        if node is None or tensor._retains_grad:
-            tensor._accumulate_grad(g)
+        if node is None or tensor.retains_grad:
+            tensor.accumulate_grad(g)
         if node is None:
             continue
         input_grads = node.function.backward(node, g)

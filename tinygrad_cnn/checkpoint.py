@@ -111,7 +111,7 @@ def save(path: str | os.PathLike, model: Any, optimizer: Any = None, *, epoch: i
         "history": None if history is None else history.to_dict(),
         "extra": encoder.encode(extra or {}),
     }
-    entries = {f"model/{name}": array for name, array in model.state_dict().items()}
+    entries = {f"model/{name}": tensor.numpy() for name, tensor in model.state_dict().items()}
     entries.update(encoder.arrays)
     entries["metadata"] = np.array(json.dumps(meta))
     buffer = io.BytesIO()

@@ -133,7 +133,7 @@ class EarlyStopping:
         if val_loss < self.best_loss - self.min_delta:
             self.best_loss, self.best_epoch = val_loss, epoch
             if self.restore_best_weights:
-                self._best_state = model.state_dict()
+                self._best_state = {k: Tensor(v) for k, v in model.state_dict().items()}  # copies: state_dict shares
             return False
         if epoch - self.best_epoch < self.patience:
             return False
@@ -175,7 +175,7 @@ def _train_epoch(model: Any, loader: DataLoader, optimizer: Any, loss_fn: LossFn
             scheduler.step()
         n = len(yb)
         total_loss += value * n
-        correct += int((out.data.argmax(axis=1) == yb.data).sum())
+        correct += int((out.numpy().argmax(axis=1) == yb.numpy()).sum())
         seen += n
         if bar is not None:
             bar.update(1)
@@ -248,7 +248,7 @@ def _batches(data: Any, batch_size: int) -> Iterable[Tensor]:
     if isinstance(data, DataLoader):
         ordered = DataLoader(data.X, data.y, batch_size=data.batch_size, seed=0, normalize=data.normalize or False)
         return (xb for xb, _ in ordered)
-    X = data.data if isinstance(data, Tensor) else np.asarray(data)
+    X = data.numpy() if isinstance(data, Tensor) else np.asarray(data)
     return (Tensor(X[i:i + batch_size]) for i in range(0, len(X), batch_size))
 
 
@@ -269,7 +269,7 @@ def evaluate(model: Any, loader: DataLoader, loss_fn: LossFn | None = None) -> t
                 out = model(xb)
                 n = len(yb)
                 total_loss += loss_fn(out, yb).item() * n
-                correct += int((out.data.argmax(axis=1) == yb.data).sum())
+                correct += int((out.numpy().argmax(axis=1) == yb.numpy()).sum())
                 seen += n
     finally:
         model.train(was_training)
@@ -290,7 +290,7 @@ def predict_proba(model: Any, data: Any, batch_size: int = 256) -> np.ndarray:
     model.eval()
     try:
         with no_grad():
-            chunks = [model(xb).softmax(dim=1).data for xb in _batches(data, batch_size)]
+            chunks = [model(xb).softmax(dim=1).numpy() for xb in _batches(data, batch_size)]
     finally:
         model.train(was_training)
     if not chunks:

@@ -198,18 +198,18 @@ def _leaf_label(tensor: Tensor, name: str | None, show_grads: bool) -> tuple[str
     if show_grads and tensor.requires_grad:
         if tensor.grad is None:
             lines.append("grad None")
-        elif not np.all(np.isfinite(tensor.grad)):
+        elif not np.all(np.isfinite(tensor.grad.numpy())):
             bad = True
             lines.append("grad has NaN/inf")
         else:
-            lines.append(f"‖grad‖={float(np.linalg.norm(tensor.grad.astype(np.float64))):.3g}")
+            lines.append(f"‖grad‖={float(np.linalg.norm(tensor.grad.numpy().astype(np.float64))):.3g}")
     return "\\n".join(lines), bad
 
 
 def _leaf_node(tensor: Tensor, name: str | None, show_grads: bool) -> tuple[str, dict[str, str]]:
     """(label, attributes) of a leaf: a constant as its value, else name/shape/dtype in its kind's style."""
     if name is None and tensor.ndim == 0 and not tensor.requires_grad:
-        return _value(tensor.data.item()), _STYLE["const"]
+        return _value(tensor.item()), _STYLE["const"]
     label, bad = _leaf_label(tensor, name, show_grads)
     style = _STYLE["param" if tensor.requires_grad else "data"]
     return label, ({**style, **_BAD_GRAD} if bad else style)
@@ -230,7 +230,7 @@ def _cluster(digraph_class: type, number: int, scope: tuple[str, ...], modules: 
     label = qualname
     module = modules.get(qualname)
     if module is not None:
-        count = sum(p.size for _, p in module.named_parameters())
+        count = sum(p.numel() for _, p in module.named_parameters())
         label += f": {type(module).__name__}" + (f", {_count(count)}" if count else "")
     return digraph_class(name=f"cluster_{number}", graph_attr={
         "label": label, "style": "rounded,filled", "color": "#8fa9c4", "labeljust": "l", "fontcolor": "#1f3f66",
@@ -477,7 +477,7 @@ def _draw(roots: list[Tensor], names: dict[int, str], modules: dict[str, Any], *
     if hidden:
         graph.node("more", f"... {hidden:,} more", **_STYLE["more"])
     for k, r in enumerate(unique_roots):
-        text = f"output {_shape(r.shape)}" + (f"\\n= {float(r.data.reshape(-1)[0]):.4g}" if r.size == 1 else "")
+        text = f"output {_shape(r.shape)}" + (f"\\n= {float(r.numpy().reshape(-1)[0]):.4g}" if r.numel() == 1 else "")
         graph.node(f"out{k}", text, **_STYLE["output"])
 
     more_linked: set[int] = set()

@@ -35,7 +35,7 @@ SHAPES = {
 def test_parameter_counts_equal_hand_computed_sums(name):
     model = get_model(name)
     assert model.get_params_count() == EXPECTED_COUNTS[name]
-    assert sum(p.size for p in model.parameters()) == EXPECTED_COUNTS[name]
+    assert sum(p.numel() for p in model.parameters()) == EXPECTED_COUNTS[name]
     assert EXPECTED_COUNTS["lenet"] == 44_426
 
 
@@ -103,10 +103,10 @@ def test_models_overfit_64_real_mnist_images(name, mnist_batch):
     opt = optim.Adam(model.parameters(), lr=1e-3)
     for _ in range(200):
         logits = model(x)
-        if np.array_equal(logits.data.argmax(1), y):
+        if np.array_equal(logits.numpy().argmax(1), y):
             break
         opt.zero_grad()
         F.cross_entropy(logits, tg.Tensor(y)).backward()
         opt.step()
-    predicted = model(x).data.argmax(1)
+    predicted = model(x).numpy().argmax(1)
     assert np.array_equal(predicted, y), f"{name} reached only {np.mean(predicted == y):.0%} after 200 steps"

@@ -64,7 +64,7 @@ def test_same_weights_give_torch_logits_and_gradients(ours_cls, theirs_factory, 
     ours = ours_cls()
     theirs = theirs_factory()
     assert list(ours.state_dict()) == list(theirs.state_dict())
-    theirs.load_state_dict({k: torch.from_numpy(v) for k, v in ours.state_dict().items()})
+    theirs.load_state_dict({k: torch.from_numpy(v.numpy()) for k, v in ours.state_dict().items()})
 
     xt = tg.Tensor(x, requires_grad=True)
     logits = ours(xt)
@@ -74,7 +74,7 @@ def test_same_weights_give_torch_logits_and_gradients(ours_cls, theirs_factory, 
     tnn.functional.cross_entropy(t_logits, torch.from_numpy(y)).backward()
 
     assert logits.dtype == np.float32
-    np.testing.assert_allclose(logits.data, t_logits.detach().numpy(), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(logits.numpy(), t_logits.detach().numpy(), rtol=1e-5, atol=1e-5)
     # Gradients are float32 sums of up to thousands of products whose rounding depends on the
     # summation order, and BLAS picks kernels by memory alignment, so the order (and the last
     # bits) can change from one process to the next: conv2.weight once differed from torch by
@@ -83,7 +83,7 @@ def test_same_weights_give_torch_logits_and_gradients(ours_cls, theirs_factory, 
                                atol=5e-5 * np.abs(x_torch.grad.numpy()).max())
     for name, p in ours.named_parameters():
         expected = dict(theirs.named_parameters())[name].grad.numpy()
-        assert p.grad.dtype == np.float32
+        assert p.grad.numpy().dtype == np.float32
         np.testing.assert_allclose(p.grad, expected, rtol=1e-5, atol=5e-5 * np.abs(expected).max(),
                                    err_msg=name)
 
@@ -94,5 +94,5 @@ def test_torch_weights_load_into_our_model():
     ours = LeNet()
     ours.load_state_dict({k: v.numpy() for k, v in theirs.state_dict().items()})
     x = np.random.default_rng(0).random((4, 1, 28, 28), dtype=np.float32)
-    np.testing.assert_allclose(ours(tg.Tensor(x)).data, theirs(torch.from_numpy(x)).detach().numpy(),
+    np.testing.assert_allclose(ours(tg.Tensor(x)).numpy(), theirs(torch.from_numpy(x)).detach().numpy(),
                                rtol=1e-5, atol=1e-6)

@@ -30,9 +30,9 @@ def test_layer_output_shapes():
 def test_identity_and_activations_match_their_functions():
     x = tg.randn(3, 4)
     assert nn.Identity(54, unused="argument")(x) is x
-    np.testing.assert_array_equal(nn.ReLU()(x).data, np.maximum(x.data, 0))
-    np.testing.assert_allclose(nn.Sigmoid()(x).data, 1 / (1 + np.exp(-x.data)), rtol=1e-6)
-    np.testing.assert_allclose(nn.Tanh()(x).data, np.tanh(x.data), rtol=1e-6)
+    np.testing.assert_array_equal(nn.ReLU()(x).numpy(), np.maximum(x.numpy(), 0))
+    np.testing.assert_allclose(nn.Sigmoid()(x).numpy(), 1 / (1 + np.exp(-x.numpy())), rtol=1e-6)
+    np.testing.assert_allclose(nn.Tanh()(x).numpy(), np.tanh(x.numpy()), rtol=1e-6)
 
 
 @pytest.mark.parametrize("make, fan_in", [
@@ -46,8 +46,8 @@ def test_default_init_is_pytorch_uniform_within_one_over_sqrt_fan_in(make, fan_i
     bound = 1 / math.sqrt(fan_in)
     for p in (layer.weight, layer.bias):
         assert p.dtype == np.float32
-        assert np.abs(p.data).max() <= bound
-    w = layer.weight.data
+        assert np.abs(p.numpy()).max() <= bound
+    w = layer.weight.numpy()
     assert np.abs(w).max() > 0.9 * bound
     assert abs(w.std() - bound / math.sqrt(3)) < 0.1 * bound  # U(-b, b) has std b / sqrt(3)
 
@@ -58,9 +58,9 @@ def test_manual_seed_makes_layers_reproducible():
     tg.manual_seed(7)
     b = nn.Conv2d(2, 3, 3)
     c = nn.Conv2d(2, 3, 3)
-    np.testing.assert_array_equal(a.weight.data, b.weight.data)
-    np.testing.assert_array_equal(a.bias.data, b.bias.data)
-    assert not np.array_equal(a.weight.data, c.weight.data)
+    np.testing.assert_array_equal(a.weight.numpy(), b.weight.numpy())
+    np.testing.assert_array_equal(a.bias.numpy(), b.bias.numpy())
+    assert not np.array_equal(a.weight.numpy(), c.weight.numpy())
 
 
 def test_layer_gradients_pass_gradcheck_in_float64():
@@ -76,22 +76,22 @@ def test_dropout_zeroes_and_rescales_in_training_and_is_the_identity_in_eval():
     layer = nn.Dropout(0.25)
     x = tg.ones(200, 100, requires_grad=True)
     out = layer(x)
-    kept = out.data != 0
+    kept = out.numpy() != 0
     assert abs(kept.mean() - 0.75) < 0.01
-    np.testing.assert_allclose(out.data[kept], 1 / 0.75, rtol=1e-6)
+    np.testing.assert_allclose(out.numpy()[kept], 1 / 0.75, rtol=1e-6)
     out.sum().backward()
-    np.testing.assert_array_equal(x.grad, out.data)  # d(x * mask)/dx = mask, and x = 1
+    np.testing.assert_array_equal(x.grad, out.numpy())  # d(x * mask)/dx = mask, and x = 1
     layer.eval()
     assert layer(x) is x
     tg.manual_seed(0)
     again = nn.Dropout(0.25)(tg.ones(200, 100))
-    np.testing.assert_array_equal(again.data, out.data)  # masks come from the seeded generator
+    np.testing.assert_array_equal(again.numpy(), out.numpy())  # masks come from the seeded generator
 
 
 def test_dropout_edge_probabilities_and_errors():
     x = tg.randn(4, 5)
     assert nn.Dropout(0.0)(x) is x
-    np.testing.assert_array_equal(nn.Dropout(1.0)(x).data, 0.0)
+    np.testing.assert_array_equal(nn.Dropout(1.0)(x).numpy(), 0.0)
     assert F.dropout(x, 0.5, training=False) is x
     with pytest.raises(ValueError, match="between 0 and 1"):
         nn.Dropout(1.5)

@@ -32,7 +32,7 @@ def test_cross_entropy_value_and_gradient_match_the_definition(reduction, smooth
     loss = F.cross_entropy(logits, tg.Tensor(y), reduction=reduction, label_smoothing=smoothing)
     per_sample, q = _reference_cross_entropy(z, y, smoothing)
     expected = {"mean": per_sample.mean(), "sum": per_sample.sum(), "none": per_sample}[reduction]
-    np.testing.assert_allclose(loss.data, expected, rtol=1e-12)
+    np.testing.assert_allclose(loss.numpy(), expected, rtol=1e-12)
     upstream = np.arange(1.0, 7.0) if reduction == "none" else np.array(1.0)
     loss.backward(upstream)
     softmax = np.exp(z - z.max(1, keepdims=True))
@@ -64,14 +64,14 @@ def test_cross_entropy_equals_nll_of_log_softmax():
     z, y = _batch(seed=2)
     a = F.cross_entropy(tg.Tensor(z), tg.Tensor(y), reduction="none")
     b = F.nll_loss(F.log_softmax(tg.Tensor(z), 1), tg.Tensor(y), reduction="none")
-    np.testing.assert_allclose(a.data, b.data, rtol=1e-12)
+    np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-12)
 
 
 def test_cross_entropy_is_stable_and_exact_for_huge_logits():
     logits = tg.Tensor([[1e4, 0.0, -1e4], [-1e4, 1e4, 1e4]], requires_grad=True)
     loss = F.cross_entropy(logits, tg.Tensor(np.array([0, 0])), reduction="none")
     assert loss.dtype == np.float32
-    np.testing.assert_allclose(loss.data, [0.0, 2e4 + np.log(2)], rtol=1e-6)
+    np.testing.assert_allclose(loss.numpy(), [0.0, 2e4 + np.log(2)], rtol=1e-6)
     loss.sum().backward()
     assert np.isfinite(logits.grad).all()
     np.testing.assert_allclose(logits.grad, [[0, 0, 0], [-1, 0.5, 0.5]], atol=1e-6)
@@ -82,7 +82,7 @@ def test_cross_entropy_keeps_float32():
     logits = tg.Tensor(z, requires_grad=True)
     loss = F.cross_entropy(logits, tg.Tensor(y), label_smoothing=0.1)
     loss.backward()
-    assert loss.dtype == np.float32 and logits.grad.dtype == np.float32
+    assert loss.dtype == np.float32 and logits.grad.numpy().dtype == np.float32
 
 
 def test_target_may_be_an_array_or_a_list():
@@ -108,7 +108,7 @@ def test_bad_labels_raise_clear_errors(loss_fn):
     with pytest.raises(ValueError, match="reduction"):
         loss_fn(logits, np.array([1, 2, 3, 4]), reduction="avg")
     with pytest.raises(TypeError, match="input must be a Tensor"):
-        loss_fn(logits.data, np.array([1, 2, 3, 4]))
+        loss_fn(logits.numpy(), np.array([1, 2, 3, 4]))
 
 
 def test_label_smoothing_out_of_range_raises():
@@ -123,7 +123,7 @@ def test_label_smoothing_out_of_range_raises():
 def test_nll_loss_values():
     logp = tg.Tensor(np.log(np.array([[0.2, 0.8], [0.5, 0.5], [0.9, 0.1]])), requires_grad=True)
     loss = F.nll_loss(logp, np.array([1, 0, 0]), reduction="sum")
-    np.testing.assert_allclose(loss.data, -np.log(0.8 * 0.5 * 0.9))
+    np.testing.assert_allclose(loss.numpy(), -np.log(0.8 * 0.5 * 0.9))
     loss.backward()
     np.testing.assert_array_equal(logp.grad, [[0, -1], [-1, 0], [-1, 0]])
 
@@ -134,8 +134,8 @@ def test_mse_loss(reduction):
     a = tg.Tensor(rng.normal(size=(3, 4)), requires_grad=True)
     b = tg.Tensor(rng.normal(size=(3, 4)), requires_grad=True)
     out = nn.MSELoss(reduction)(a, b)
-    sq = (a.data - b.data) ** 2
-    np.testing.assert_allclose(out.data, {"mean": sq.mean(), "sum": sq.sum(), "none": sq}[reduction])
+    sq = (a.numpy() - b.numpy()) ** 2
+    np.testing.assert_allclose(out.numpy(), {"mean": sq.mean(), "sum": sq.sum(), "none": sq}[reduction])
     assert gradcheck(lambda x, y: F.mse_loss(x, y, reduction), [a, b])
     with pytest.raises(ValueError, match="must be equal"):
         F.mse_loss(a, tg.ones(4, 3, dtype=np.float64))
@@ -144,7 +144,7 @@ def test_mse_loss(reduction):
 def test_loss_modules_call_their_functions():
     z, y = _batch()
     np.testing.assert_array_equal(
-        nn.CrossEntropyLoss(reduction="sum", label_smoothing=0.3)(tg.Tensor(z), y).data,
-        F.cross_entropy(tg.Tensor(z), y, reduction="sum", label_smoothing=0.3).data)
-    np.testing.assert_array_equal(nn.NLLLoss()(tg.Tensor(z), y).data, F.nll_loss(tg.Tensor(z), y).data)
+        nn.CrossEntropyLoss(reduction="sum", label_smoothing=0.3)(tg.Tensor(z), y).numpy(),
+        F.cross_entropy(tg.Tensor(z), y, reduction="sum", label_smoothing=0.3).numpy())
+    np.testing.assert_array_equal(nn.NLLLoss()(tg.Tensor(z), y).numpy(), F.nll_loss(tg.Tensor(z), y).numpy())
     assert repr(nn.CrossEntropyLoss()) == "CrossEntropyLoss()"

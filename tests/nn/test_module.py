@@ -107,7 +107,7 @@ def test_optional_parameter_set_to_none_is_skipped():
     assert [n for n, _ in layer.named_parameters()] == ["weight"]
     assert list(layer.state_dict()) == ["weight"]
     out = layer(tg.ones(3, 4))
-    np.testing.assert_allclose(out.data, np.ones((3, 4)) @ layer.weight.data.T, rtol=1e-6)
+    np.testing.assert_allclose(out.numpy(), np.ones((3, 4)) @ layer.weight.numpy().T, rtol=1e-6)
 
 
 def test_parameter_is_a_float_tensor_that_requires_grad():
@@ -115,28 +115,29 @@ def test_parameter_is_a_float_tensor_that_requires_grad():
     assert p.requires_grad and p.dtype == np.float32 and p.is_leaf
     assert nn.Parameter(np.zeros(2)).dtype == np.float64
     source = tg.Tensor([1.0, 2.0])
-    assert nn.Parameter(source).data is source.data
+    assert nn.Parameter(source).numpy() is source.numpy()
     assert repr(p).startswith("Parameter containing:\n")
 
 
-def test_state_dict_holds_copies_with_torch_names():
+def test_state_dict_holds_detached_tensors_sharing_memory_with_torch_names():
     model = Block()
     sd = model.state_dict()
     assert list(sd) == ["scale", "features.0.weight", "features.0.bias", "head.weight", "head.bias"]
-    sd["head.weight"][...] = 123.0
-    assert not np.any(model.head.weight.data == 123.0)
+    assert all(isinstance(v, tg.Tensor) and not v.requires_grad and v.grad_fn is None for v in sd.values())
+    sd["head.weight"][...] = 123.0  # as torch's: the values share the parameters' memory
+    assert np.all(model.head.weight.numpy() == 123.0)
 
 
 def test_load_state_dict_round_trip_reproduces_outputs():
     tg.manual_seed(1)
     a, b = Block(), Block()
     x = tg.randn(2, 1, 6, 6)
-    assert not np.allclose(a(x).data, b(x).data)
-    weight_array = b.head.weight.data
+    assert not np.allclose(a(x).numpy(), b(x).numpy())
+    weight_array = b.head.weight.numpy()
     result = b.load_state_dict(a.state_dict())
     assert result.missing_keys == [] and result.unexpected_keys == []
-    np.testing.assert_array_equal(a(x).data, b(x).data)
-    assert b.head.weight.data is weight_array  # copied in place: optimizers keep their references
+    np.testing.assert_array_equal(a(x).numpy(), b(x).numpy())
+    assert b.head.weight.numpy() is weight_array  # copied in place: optimizers keep their references
 
 
 def test_load_state_dict_accepts_tensors_and_casts_to_the_parameter_dtype():
@@ -144,7 +145,7 @@ def test_load_state_dict_accepts_tensors_and_casts_to_the_parameter_dtype():
     sd = {"weight": tg.Tensor(np.eye(2)), "bias": np.array([1.0, 2.0], dtype=np.float64)}
     model.load_state_dict(sd)
     assert model.weight.dtype == np.float32 and model.bias.dtype == np.float32
-    np.testing.assert_array_equal(model.bias.data, [1.0, 2.0])
+    np.testing.assert_array_equal(model.bias.numpy(), [1.0, 2.0])
 
 
 def test_load_state_dict_lists_every_problem_in_one_error_and_changes_nothing():
@@ -170,7 +171,7 @@ def test_load_state_dict_non_strict_reports_keys_but_still_rejects_shapes():
     partial = {"head.weight": np.zeros((3, 32)), "other": np.ones(1)}
     result = model.load_state_dict(partial, strict=False)
     assert "head.bias" in result.missing_keys and result.unexpected_keys == ["other"]
-    np.testing.assert_array_equal(model.head.weight.data, 0.0)
+    np.testing.assert_array_equal(model.head.weight.numpy(), 0.0)
     with pytest.raises(RuntimeError, match="size mismatch"):
         model.load_state_dict({"head.weight": np.zeros((3, 31))}, strict=False)
     with pytest.raises(RuntimeError, match="not numeric"):
@@ -214,7 +215,7 @@ def test_forward_hooks_see_inputs_and_outputs_and_can_be_removed():
     pre = layer.register_forward_pre_hook(lambda m, args: (args[0] * 0.0,))
     out = layer(tg.ones(4, 3))
     assert seen == [(layer, (4, 3), (4, 2))]
-    np.testing.assert_allclose(out.data, np.broadcast_to(layer.bias.data, (4, 2)))
+    np.testing.assert_allclose(out.numpy(), np.broadcast_to(layer.bias.numpy(), (4, 2)))
     handle.remove()
     pre.remove()
     layer(tg.ones(1, 3))
@@ -248,7 +249,7 @@ def test_sequential_indexing_iteration_and_names():
     with pytest.raises(IndexError, match="out of range"):
         seq[3]
     x = tg.randn(5, 4)
-    np.testing.assert_allclose(seq(x).data, layers[2](layers[1](layers[0](x))).data)
+    np.testing.assert_allclose(seq(x).numpy(), layers[2](layers[1](layers[0](x))).numpy())
     seq.append(nn.Sigmoid())
     assert [n for n, _ in seq.named_children()][-1] == "3"
     named = nn.Sequential(OrderedDict([("fc", nn.Linear(2, 2)), ("act", nn.Tanh())]))

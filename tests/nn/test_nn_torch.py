@@ -25,7 +25,7 @@ def test_cross_entropy_matches_torch(reduction, smoothing):
     theirs = torch.tensor(z, requires_grad=True)
     expected = torch.nn.CrossEntropyLoss(reduction=reduction, label_smoothing=smoothing)(theirs, torch.tensor(y))
     expected.backward(torch.tensor(upstream))
-    np.testing.assert_allclose(loss.data, expected.detach().numpy(), rtol=1e-6)
+    np.testing.assert_allclose(loss.numpy(), expected.detach().numpy(), rtol=1e-6)
     np.testing.assert_allclose(ours.grad, theirs.grad.numpy(), rtol=1e-6, atol=1e-12)
 
 
@@ -48,10 +48,10 @@ def test_nll_and_mse_match_torch(reduction):
     logp, y = rng.normal(size=(8, 4)), rng.integers(0, 4, 8)
     target = rng.normal(size=(8, 4))
     np.testing.assert_allclose(
-        F.nll_loss(tg.Tensor(logp), y, reduction).data,
+        F.nll_loss(tg.Tensor(logp), y, reduction).numpy(),
         torch.nn.functional.nll_loss(torch.tensor(logp), torch.tensor(y), reduction=reduction).numpy(), rtol=1e-12)
     np.testing.assert_allclose(
-        F.mse_loss(tg.Tensor(logp), tg.Tensor(target), reduction).data,
+        F.mse_loss(tg.Tensor(logp), tg.Tensor(target), reduction).numpy(),
         torch.nn.functional.mse_loss(torch.tensor(logp), torch.tensor(target), reduction=reduction).numpy(),
         rtol=1e-12)
 
@@ -72,9 +72,9 @@ def test_layer_outputs_match_torch_with_the_same_weights():
                                  torch.nn.AvgPool2d(2), torch.nn.Conv2d(4, 4, 3, padding="same", groups=2, bias=False),
                                  torch.nn.Sigmoid(), torch.nn.MaxPool2d(2, stride=1), torch.nn.Flatten(),
                                  torch.nn.Linear(16, 5)).double()
-    theirs.load_state_dict({k: torch.from_numpy(v) for k, v in ours.state_dict().items()})
+    theirs.load_state_dict({k: torch.from_numpy(v.numpy()) for k, v in ours.state_dict().items()})
     assert list(ours.state_dict()) == list(theirs.state_dict())
     x = np.random.default_rng(2).normal(size=(2, 3, 12, 12))
-    np.testing.assert_allclose(ours(tg.Tensor(x)).data, theirs(torch.tensor(x)).detach().numpy(), rtol=1e-6,
+    np.testing.assert_allclose(ours(tg.Tensor(x)).numpy(), theirs(torch.tensor(x)).detach().numpy(), rtol=1e-6,
                                atol=1e-12)
     assert repr(ours) == repr(theirs)

@@ -11,8 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tinygrad_cnn import Tensor
-from tinygrad_cnn.ops.conv import conv2d
-from tinygrad_cnn.ops.pool import avg_pool2d, max_pool2d
+from tinygrad_cnn.nn.functional import conv2d
+from tinygrad_cnn.nn.functional import avg_pool2d, max_pool2d
 from tinygrad_cnn.testing import strategies as ts
 from tinygrad_cnn.testing.oracle import check_against_torch
 

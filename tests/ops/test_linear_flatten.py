@@ -10,9 +10,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tinygrad_cnn import Tensor
-from tinygrad_cnn.ops.conv import conv2d
+from tinygrad_cnn.nn.functional import conv2d
 from tinygrad_cnn.ops.matmul import Linear
-from tinygrad_cnn.ops.pool import max_pool2d
+from tinygrad_cnn.nn.functional import max_pool2d
 from tinygrad_cnn.testing import gradcheck
 from tinygrad_cnn.testing import strategies as ts
 

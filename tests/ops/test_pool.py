@@ -12,8 +12,8 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from tinygrad_cnn import Tensor
-from tinygrad_cnn.ops.conv import conv2d
-from tinygrad_cnn.ops.pool import avg_pool2d, max_pool2d
+from tinygrad_cnn.nn.functional import conv2d
+from tinygrad_cnn.nn.functional import avg_pool2d, max_pool2d
 from tinygrad_cnn.testing import gradcheck
 from tinygrad_cnn.testing import strategies as ts
 
@@ -137,10 +137,10 @@ def check_max_pool_against_reference(x, args, data):
     upstream = data.draw(ts.arrays(out.shape))
     out.backward(upstream)
     ref_out, ref_dx, ref_indices = reference_pool(x, args, upstream, "max")
-    np.testing.assert_array_equal(out.data, ref_out)
+    np.testing.assert_array_equal(out.numpy(), ref_out)
     np.testing.assert_allclose(xt.grad, ref_dx, rtol=1e-12, atol=1e-12)
     real = ref_indices >= 0
-    np.testing.assert_array_equal(indices.data[real], ref_indices[real])
+    np.testing.assert_array_equal(indices.numpy()[real], ref_indices[real])
     assert indices.dtype == np.int64
 
 
@@ -153,7 +153,7 @@ def test_avg_pool_matches_loop_reference(case, count_include_pad, data):
     upstream = data.draw(ts.arrays(out.shape))
     out.backward(upstream)
     ref_out, ref_dx, _ = reference_pool(x, args, upstream, "avg", count_include_pad)
-    np.testing.assert_allclose(out.data, ref_out, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(out.numpy(), ref_out, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(xt.grad, ref_dx, rtol=1e-12, atol=1e-12)
 
 
@@ -179,7 +179,7 @@ def test_pool_between_convs(batch, channels, pool, data):
     x = data.draw(ts.distinct_arrays((batch, 1, 5, 6)))
     w1 = data.draw(ts.arrays((channels, 1, 2, 2)))
     pooled = pool(conv2d(Tensor(x), Tensor(w1)), 2)
-    assert pooled.data.transpose(1, 2, 3, 0).flags.c_contiguous
+    assert pooled.numpy().transpose(1, 2, 3, 0).flags.c_contiguous
     hidden = data.draw(ts.distinct_arrays((batch, channels, 4, 5)))
     hidden = Tensor(np.ascontiguousarray(hidden.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2), requires_grad=True)
     w2 = Tensor(data.draw(ts.arrays((2, channels, 1, 2))), requires_grad=True)
@@ -190,11 +190,11 @@ def test_max_pool_two_by_two_hand_example():
     x = Tensor(np.array([[[[1, 5, 2, 0], [3, 4, 8, 1], [0, 0, 7, 7], [6, 1, 7, 9]]]], dtype=np.float32),
                requires_grad=True)
     out, indices = max_pool2d(x, 2, return_indices=True)
-    np.testing.assert_array_equal(out.data, [[[[5, 8], [6, 9]]]])
-    np.testing.assert_array_equal(indices.data, [[[[1, 6], [12, 15]]]])
+    np.testing.assert_array_equal(out.numpy(), [[[[5, 8], [6, 9]]]])
+    np.testing.assert_array_equal(indices.numpy(), [[[[1, 6], [12, 15]]]])
     out.backward(np.array([[[[10, 20], [30, 40]]]], dtype=np.float32))
     np.testing.assert_array_equal(x.grad, [[[[0, 10, 0, 0], [0, 0, 20, 0], [0, 0, 0, 0], [30, 0, 0, 40]]]])
-    assert out.dtype == x.grad.dtype == np.float32
+    assert out.dtype == x.grad.numpy().dtype == np.float32
 
 
 def test_max_pool_all_equal_window_routes_to_its_first_element():
@@ -208,24 +208,24 @@ def test_max_pool_all_equal_window_routes_to_its_first_element():
 def test_max_pool_padding_is_minus_infinity():
     x = Tensor(-np.arange(1.0, 10.0).reshape(1, 1, 3, 3))
     out = max_pool2d(x, 3, stride=1, padding=1)
-    np.testing.assert_array_equal(out.data[0, 0], [[-1, -1, -2], [-1, -1, -2], [-4, -4, -5]])
+    np.testing.assert_array_equal(out.numpy()[0, 0], [[-1, -1, -2], [-1, -1, -2], [-4, -4, -5]])
 
 
 def test_ceil_mode_keeps_a_partial_window_that_starts_inside():
     x = Tensor(np.arange(25.0).reshape(1, 1, 5, 5))
     assert max_pool2d(x, 2).shape == (1, 1, 2, 2)
-    np.testing.assert_array_equal(max_pool2d(x, 2, ceil_mode=True).data[0, 0], [[6, 8, 9], [16, 18, 19], [21, 23, 24]])
+    np.testing.assert_array_equal(max_pool2d(x, 2, ceil_mode=True).numpy()[0, 0], [[6, 8, 9], [16, 18, 19], [21, 23, 24]])
     # with padding 1 a fourth window would start in the right padding: torch drops it
     assert max_pool2d(x, 2, padding=1, ceil_mode=True).shape == (1, 1, 3, 3)
-    np.testing.assert_allclose(avg_pool2d(x, 2, ceil_mode=True).data[0, 0, 2], [20.5, 22.5, 24])
+    np.testing.assert_allclose(avg_pool2d(x, 2, ceil_mode=True).numpy()[0, 0, 2], [20.5, 22.5, 24])
 
 
 def test_count_include_pad():
     x = Tensor(np.ones((1, 1, 3, 3)))
     with_pad = avg_pool2d(x, 3, stride=1, padding=1)
     without = avg_pool2d(x, 3, stride=1, padding=1, count_include_pad=False)
-    np.testing.assert_allclose(with_pad.data[0, 0], [[4 / 9, 6 / 9, 4 / 9], [6 / 9, 1, 6 / 9], [4 / 9, 6 / 9, 4 / 9]])
-    np.testing.assert_allclose(without.data[0, 0], np.ones((3, 3)))
+    np.testing.assert_allclose(with_pad.numpy()[0, 0], [[4 / 9, 6 / 9, 4 / 9], [6 / 9, 1, 6 / 9], [4 / 9, 6 / 9, 4 / 9]])
+    np.testing.assert_allclose(without.numpy()[0, 0], np.ones((3, 3)))
 
 
 @pytest.mark.parametrize("layout", ["contiguous", "batch_innermost", "strided"])
@@ -242,9 +242,9 @@ def test_every_memory_layout_gives_the_same_result(layout, pool):
     out, expected = pool(x, 2, ceil_mode=True), pool(plain, 2, ceil_mode=True)
     out.backward(upstream)
     expected.backward(upstream)
-    np.testing.assert_array_equal(out.data, expected.data)
+    np.testing.assert_array_equal(out.numpy(), expected.numpy())
     np.testing.assert_array_equal(x.grad, plain.grad)
-    assert out.dtype == x.grad.dtype == np.float32
+    assert out.dtype == x.grad.numpy().dtype == np.float32
 
 
 def test_stride_defaults_to_kernel_and_graph_records_params():

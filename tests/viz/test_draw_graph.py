@@ -13,8 +13,8 @@ import graphviz  # noqa: E402
 
 import tinygrad_cnn as tg  # noqa: E402
 from tinygrad_cnn.autograd import scope  # noqa: E402
-from tinygrad_cnn.ops.conv import conv2d  # noqa: E402
-from tinygrad_cnn.ops.pool import max_pool2d  # noqa: E402
+from tinygrad_cnn.nn.functional import conv2d  # noqa: E402
+from tinygrad_cnn.nn.functional import max_pool2d  # noqa: E402
 from tinygrad_cnn.viz import draw_graph, op_label  # noqa: E402
 
 
@@ -184,11 +184,11 @@ def test_show_grads_gives_norms_and_flags_nan_in_red(parse_dot):
     assert all("grad None" in before.label(n) for n in before.of_kind("leaf")
                if before.nodes[n]["attrs"].get("fillcolor") == "lightblue")
     loss.backward()
-    named["b1"].grad = np.array([1.0, np.nan, 0, 0, 0], dtype=np.float32)
+    named["b1"].grad = tg.Tensor(np.array([1.0, np.nan, 0, 0, 0], dtype=np.float32))
     dot = parse_dot(draw_graph(loss, named, show_grads=True).source)
     labels = {dot.label(n).split("\\n")[0]: n for n in dot.of_kind("leaf")}
     w2 = dot.label(labels["w2 (5,2)"])
-    assert f"‖grad‖={np.linalg.norm(named['w2'].grad.astype(np.float64)):.3g}" in w2
+    assert f"‖grad‖={np.linalg.norm(named['w2'].grad.numpy().astype(np.float64)):.3g}" in w2
     b1 = dot.nodes[labels["b1 (5)"]]["attrs"]
     assert "NaN" in b1["label"] and b1["color"] == "red"
     assert "grad" not in dot.label(labels["x (4,3)"])

@@ -41,7 +41,7 @@ def lenet_loss(batch: int = 8):
 
 
 def cluster_label(name: str, module) -> str:
-    count = sum(p.size for p in module.parameters())
+    count = sum(p.numel() for p in module.parameters())
     return f"{name}: {type(module).__name__}" + (f", {count:,} params" if count else "")
 
 
@@ -102,7 +102,7 @@ def test_lenet_grads_after_backward(parse_dot):
     loss.backward()
     dot = parse_dot(viz.draw_graph(loss, model, show_grads=True).source)
     labels = {dot.label(n).split("\\n")[0]: dot.label(n) for n in dot.of_kind("leaf")}
-    norm = np.linalg.norm(model.fc3.bias.grad.astype(np.float64))
+    norm = np.linalg.norm(model.fc3.bias.grad.numpy().astype(np.float64))
     assert f"‖grad‖={norm:.3g}" in labels["fc3.bias (10)"]
     assert "grad" not in labels["tensor (8,1,28,28)"]
 

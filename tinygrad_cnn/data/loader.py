@@ -17,7 +17,7 @@ MNIST_STD = 0.3081
 
 
 def _as_numpy(a: Any) -> np.ndarray:
-    return a.data if isinstance(a, Tensor) else np.asarray(a)
+    return a.numpy() if isinstance(a, Tensor) else np.asarray(a)
 
 
 class DataLoader:

@@ -1,8 +1,11 @@
-"""MNIST from its four IDX files: parsing, verification, root resolution and download.
+"""MNIST-style IDX files: parsing, verification, root resolution and download.
 
-The files are read gzipped (``*.gz``) or raw. Each one is checked before use: the IDX
-magic number (images or labels), the item count and image size, the exact byte length
-and the SHA-256 of the uncompressed bytes. Whatever is wrong raises ``MNISTError``
+One loader serves MNIST (``FILES``) and Fashion-MNIST (``FASHION_FILES``), which share
+the four file names and shapes. The files are read gzipped (``*.gz``) or raw. Each one is
+checked before use: the IDX magic number (images or labels), the item count and image
+size, the exact byte length, and its checksum: the SHA-256 of the uncompressed bytes
+where the table has one (MNIST), else the MD5 of the ``.gz`` that torchvision publishes
+(Fashion-MNIST; a raw Fashion-MNIST file gets the structural checks only). Whatever is wrong raises ``MNISTError``
 naming the file and the fault. Verified arrays are cached per process, so a second
 ``load_mnist`` costs only the conversion to float32.
 
@@ -30,7 +33,7 @@ import urllib.request
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 
@@ -43,6 +46,7 @@ DEFAULT_MIRRORS: tuple[str, ...] = (
     "https://storage.googleapis.com/cvdf-datasets/mnist/",
     "http://yann.lecun.com/exdb/mnist/",
 )
+FASHION_MIRRORS: tuple[str, ...] = ("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",)
 
 IMAGES_MAGIC = 0x00000803
 LABELS_MAGIC = 0x00000801
@@ -69,12 +73,17 @@ class MNISTDownloadError(OSError):
 
 @dataclass(frozen=True)
 class MNISTFile:
-    """One of the four MNIST files: its name (without .gz), IDX magic, shape and checksum."""
+    """One IDX file: its name (without .gz), IDX magic, shape and checksum.
+
+    ``sha256`` is of the uncompressed bytes; ``md5`` of the published ``.gz`` (checked
+    only on gzipped copies). At least one of them is set.
+    """
 
     name: str
     magic: int
     shape: tuple[int, ...]
-    sha256: str
+    sha256: str | None
+    md5: str | None = None
 
     @property
     def nbytes(self) -> int:
@@ -99,6 +108,17 @@ FILES: dict[str, MNISTFile] = {
         "t10k-labels-idx1-ubyte", LABELS_MAGIC, (10000,),
         "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
     ),
+}
+
+FASHION_FILES: dict[str, MNISTFile] = {
+    "train_images": MNISTFile("train-images-idx3-ubyte", IMAGES_MAGIC, (60000, 28, 28), None,
+                              "8d4fb7e6c68d591d4c3dfef9ec88bf0d"),
+    "train_labels": MNISTFile("train-labels-idx1-ubyte", LABELS_MAGIC, (60000,), None,
+                              "25c81989df183df01b3e8a0aad5dffbe"),
+    "test_images": MNISTFile("t10k-images-idx3-ubyte", IMAGES_MAGIC, (10000, 28, 28), None,
+                             "bef4ecab320f06d8554ea6380940ec79"),
+    "test_labels": MNISTFile("t10k-labels-idx1-ubyte", LABELS_MAGIC, (10000,), None,
+                             "bb300cfdad3c16e7a12a480ee83cd310"),
 }
 
 _CACHE: dict[tuple[str, int, int], np.ndarray] = {}
@@ -163,7 +183,7 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
 
 
 def verify_mnist_bytes(raw: bytes, spec: MNISTFile, name: str) -> np.ndarray:
-    """Check uncompressed bytes against ``spec`` (magic, counts, size, SHA-256); return the uint8 array."""
+    """Check uncompressed bytes against ``spec`` (magic, counts, size, SHA-256 if known); return the array."""
     magic, dims, _ = _header(raw, name)
     if magic != spec.magic:
         raise MNISTError(
@@ -177,6 +197,8 @@ def verify_mnist_bytes(raw: bytes, spec: MNISTFile, name: str) -> np.ndarray:
     if dims != spec.shape:
         raise MNISTError(f"{name}: holds an array of shape {dims} where {spec.name} has {spec.shape}")
     array = parse_idx(raw, name)
+    if spec.sha256 is None:
+        return array
     digest = hashlib.sha256(raw).hexdigest()
     if digest != spec.sha256:
         raise MNISTError(
@@ -184,6 +206,18 @@ def verify_mnist_bytes(raw: bytes, spec: MNISTFile, name: str) -> np.ndarray:
             "the file is corrupted: delete it and download it again"
         )
     return array
+
+
+def verify_file(data: bytes, spec: MNISTFile, name: str) -> np.ndarray:
+    """Check a file's bytes (gzipped or raw) against ``spec``, the .gz MD5 included; return the array."""
+    if spec.md5 is not None and data[:2] == b"\x1f\x8b":
+        digest = hashlib.md5(data).hexdigest()
+        if digest != spec.md5:
+            raise MNISTError(
+                f"{name}: MD5 of the gzipped file is {digest}, expected {spec.md5}; "
+                "the file is corrupted: delete it and download it again"
+            )
+    return verify_mnist_bytes(_decompress(data, name), spec, name)
 
 
 # ---------------------------------------------------------------------------- where the files live
@@ -200,8 +234,8 @@ def _cache_dir() -> Path:
     return Path(base) / "tinygrad_cnn" / "mnist"
 
 
-def _has_files(folder: Path) -> bool:
-    return any((folder / f.name).is_file() or (folder / (f.name + ".gz")).is_file() for f in FILES.values())
+def _has_files(folder: Path, files: Mapping[str, MNISTFile] = FILES) -> bool:
+    return any(locate(folder, spec) is not None for spec in files.values())
 
 
 def _explicit(folder: Path) -> Path:
@@ -248,8 +282,10 @@ def resolve_root(root: str | os.PathLike | None = None, download: bool = False) 
     )
 
 
-def _locate(folder: Path, spec: MNISTFile) -> Path | None:
-    for candidate in (folder / spec.name, folder / (spec.name + ".gz")):
+def locate(folder: Path, spec: MNISTFile) -> Path | None:
+    """The file of ``spec`` in ``folder`` (raw or .gz; the .gz first when only its MD5 is known), or None."""
+    order = (spec.name, spec.name + ".gz") if spec.sha256 is not None else (spec.name + ".gz", spec.name)
+    for candidate in (folder / name for name in order):
         if candidate.is_file():
             return candidate
     return None
@@ -260,7 +296,7 @@ def _load_file(path: Path, spec: MNISTFile) -> np.ndarray:
     stat = path.stat()
     key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
     if key not in _CACHE:
-        _CACHE[key] = verify_mnist_bytes(_decompress(path.read_bytes(), path.name), spec, path.name)
+        _CACHE[key] = verify_file(path.read_bytes(), spec, path.name)
     return _CACHE[key]
 
 
@@ -269,7 +305,7 @@ def _fetch(url: str, timeout: float) -> bytes:
     with urllib.request.urlopen(request, timeout=timeout) as response:
         data = response.read(_MAX_DOWNLOAD_BYTES + 1)
     if len(data) > _MAX_DOWNLOAD_BYTES:
-        raise MNISTError(f"{url}: more than {_MAX_DOWNLOAD_BYTES} bytes, not an MNIST file")
+        raise MNISTError(f"{url}: more than {_MAX_DOWNLOAD_BYTES} bytes, not an IDX file of this dataset")
     return data
 
 
@@ -289,7 +325,7 @@ def download_file(spec: MNISTFile, folder: Path, mirrors: Sequence[str] = DEFAUL
         print(f"tinygrad_cnn: downloading {url}", file=sys.stderr)
         try:
             data = _fetch(url, timeout)
-            array = verify_mnist_bytes(_decompress(data, url), spec, url)
+            array = verify_file(data, spec, url)
         except (OSError, MNISTError) as exc:
             failures.append(f"  {url}: {exc}")
             continue
@@ -298,6 +334,28 @@ def download_file(spec: MNISTFile, folder: Path, mirrors: Sequence[str] = DEFAUL
         _CACHE[(str(target.resolve()), stat.st_size, stat.st_mtime_ns)] = array
         return target
     raise MNISTDownloadError(f"could not download {target.name} from any mirror:\n" + "\n".join(failures))
+
+
+def load_files(folder: Path, files: Mapping[str, MNISTFile], download: bool = False,
+               mirrors: Sequence[str] = DEFAULT_MIRRORS, timeout: float = 30.0) -> dict[str, np.ndarray]:
+    """The verified, read-only arrays of ``files`` (key -> spec) found in ``folder``, by key.
+
+    With ``download``, missing files are fetched from ``mirrors`` first. Raises
+    FileNotFoundError naming a missing file, MNISTError for a damaged one and
+    MNISTDownloadError when no mirror delivers.
+    """
+    arrays = {}
+    for key, spec in files.items():
+        path = locate(folder, spec)
+        if path is None:
+            if not download:
+                raise FileNotFoundError(
+                    f"IDX file {spec.name}(.gz) is missing from {folder}; copy it there, or pass "
+                    "download=True (tinygrad-cnn train --download) to fetch it"
+                )
+            path = download_file(spec, folder, mirrors, timeout)
+        arrays[key] = _load_file(path, spec)
+    return arrays
 
 
 def load_mnist(root: str | os.PathLike | None = None, download: bool = False, *,
@@ -312,18 +370,7 @@ def load_mnist(root: str | os.PathLike | None = None, download: bool = False, *,
     and verified before being written. Raises FileNotFoundError when files are missing,
     MNISTError when one is damaged, MNISTDownloadError when no mirror delivers.
     """
-    folder = resolve_root(root, download)
-    arrays = {}
-    for key, spec in FILES.items():
-        path = _locate(folder, spec)
-        if path is None:
-            if not download:
-                raise FileNotFoundError(
-                    f"MNIST file {spec.name}(.gz) is missing from {folder}; copy it there, or pass "
-                    "download=True (tinygrad-cnn train --download) to fetch it"
-                )
-            path = download_file(spec, folder, mirrors, timeout)
-        arrays[key] = _load_file(path, spec)
+    arrays = load_files(resolve_root(root, download), FILES, download, mirrors, timeout)
 
     def images(u8: np.ndarray) -> np.ndarray:
         return np.divide(u8, np.float32(255), dtype=np.float32)[:, None, :, :]

@@ -11,13 +11,15 @@ from typing import Any, Sequence
 import numpy as np
 
 from tinygrad_cnn import random as _random
+from tinygrad_cnn.argcheck import IntPair, Padding, padding_arg, positive_int, positive_pair
 from tinygrad_cnn.autograd import Context, Function
+from tinygrad_cnn.functions import pad as _pad
+from tinygrad_cnn.ops import conv as C
 from tinygrad_cnn.ops import elementwise as E
 from tinygrad_cnn.ops import matmul as M
-from tinygrad_cnn.ops.conv import calculate_output_size, conv2d, count_parameters
-from tinygrad_cnn.ops.pool import avg_pool2d, max_pool2d
+from tinygrad_cnn.ops import pool as P
+from tinygrad_cnn.ops.conv import calculate_output_size, count_parameters
 from tinygrad_cnn.tensor import Tensor
-from tinygrad_cnn.tensor import pad as _pad
 
 __all__ = [
     "avg_pool2d", "calculate_output_size", "conv2d", "count_parameters", "cross_entropy", "dropout", "flatten",
@@ -31,6 +33,69 @@ def _check_tensor(op: str, name: str, value: Any) -> Tensor:
     if not isinstance(value, Tensor):
         raise TypeError(f"{op}: {name} must be a Tensor, got {type(value).__name__}")
     return value
+
+
+def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: IntPair = 1, padding: Padding = 0,
+           dilation: IntPair = 1, groups: int = 1) -> Tensor:
+    """2-D convolution (cross-correlation) as torch.nn.functional.conv2d.
+
+    input (N, C, H, W), weight (OC, C/groups, KH, KW), bias (OC,) or None -> (N, OC, OH, OW)
+    with OH = floor((H + 2*ph - dh*(KH - 1) - 1) / sh) + 1 (likewise OW). ``stride``,
+    ``padding`` and ``dilation`` are ints or (H, W) pairs; ``padding`` may also be "valid"
+    (no padding) or "same" (output size = input size, stride 1 only). ``groups`` splits the
+    channels into independent convolutions (groups = C is depthwise). The result has NCHW
+    shape and (C, H, W, N) memory order. Raises ValueError naming the shapes on bad input.
+    """
+    _check_tensor("conv2d", "input", input)
+    _check_tensor("conv2d", "weight", weight)
+    if bias is not None:
+        _check_tensor("conv2d", "bias", bias)
+    strides = positive_pair(stride, "stride", "conv2d")
+    args = dict(stride=strides, padding=padding_arg(padding, strides, "conv2d"),
+                dilation=positive_pair(dilation, "dilation", "conv2d"), groups=positive_int(groups, "groups", "conv2d"))
+    return conv2d_checked(input, weight, bias, **args)
+
+
+def conv2d_checked(input: Tensor, weight: Tensor, bias: Tensor | None, **args: Any) -> Tensor:
+    """conv2d for arguments already checked (nn.Conv2d checks its own once, at construction)."""
+    inputs = (input, weight) if bias is None else (input, weight, bias)
+    return C.Conv2d.apply(*inputs, **args)
+
+
+def max_pool2d(input: Tensor, kernel_size: IntPair, stride: IntPair | None = None, padding: IntPair = 0,
+               dilation: IntPair = 1, ceil_mode: bool = False,
+               return_indices: bool = False) -> Tensor | tuple[Tensor, Tensor]:
+    """2-D max pooling as torch.nn.functional.max_pool2d: (N, C, H, W) -> (N, C, OH, OW).
+
+    OH = floor((H + 2*ph - dh*(KH - 1) - 1) / sh) + 1 (ceil with ``ceil_mode``, as long as
+    the last window starts inside the input or its top/left padding); ``stride`` defaults
+    to ``kernel_size``; ``padding`` (at most half the kernel) pads with -inf. With
+    ``return_indices``, also returns int64 indices (N, C, OH, OW): the flat position h*W + w
+    of each window's maximum in its input plane, as torch's. A window lying entirely in the
+    padding (possible only with dilation) gives -inf and passes no gradient, as torch's.
+    """
+    _check_tensor("max_pool2d", "input", input)
+    args = P.pool_arguments("max_pool2d", input.shape, kernel_size, stride, padding, dilation, ceil_mode)
+    out = P.MaxPool2d.apply(input, **args)
+    if not return_indices:
+        return out
+    # rarely asked for: recomputed here rather than kept by every call
+    return out, Tensor(P.max_pool2d_indices(input.numpy(), **args))
+
+
+def avg_pool2d(input: Tensor, kernel_size: IntPair, stride: IntPair | None = None, padding: IntPair = 0,
+               ceil_mode: bool = False, count_include_pad: bool = True) -> Tensor:
+    """2-D average pooling as torch.nn.functional.avg_pool2d: (N, C, H, W) -> (N, C, OH, OW).
+
+    Output size as max_pool2d's (no dilation); ``stride`` defaults to ``kernel_size``;
+    ``padding`` (at most half the kernel) pads with zeros, which count in the divisor when
+    ``count_include_pad`` (the default), except where a ``ceil_mode`` window overhangs the
+    padding, exactly as torch.
+    """
+    _check_tensor("avg_pool2d", "input", input)
+    args = P.pool_arguments("avg_pool2d", input.shape, kernel_size, stride, padding, 1, ceil_mode)
+    del args["dilation"]
+    return P.AvgPool2d.apply(input, **args, count_include_pad=bool(count_include_pad))
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:

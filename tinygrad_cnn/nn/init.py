@@ -63,20 +63,20 @@ def _rng(generator: np.random.Generator | None) -> np.random.Generator:
 
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator: np.random.Generator | None = None) -> Tensor:
     """Fill ``tensor`` with values drawn uniformly from [a, b)."""
-    tensor.data[...] = _rng(generator).uniform(a, b, tensor.shape)
+    tensor.numpy()[...] = _rng(generator).uniform(a, b, tensor.shape)
     return tensor
 
 
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0,
             generator: np.random.Generator | None = None) -> Tensor:
     """Fill ``tensor`` with values drawn from N(mean, std**2)."""
-    tensor.data[...] = _rng(generator).normal(mean, std, tensor.shape)
+    tensor.numpy()[...] = _rng(generator).normal(mean, std, tensor.shape)
     return tensor
 
 
 def constant_(tensor: Tensor, val: float) -> Tensor:
     """Fill ``tensor`` with ``val``."""
-    tensor.data[...] = val
+    tensor.numpy()[...] = val
     return tensor
 
 

@@ -14,7 +14,7 @@ import numpy as np
 from tinygrad_cnn.nn import functional as F
 from tinygrad_cnn.nn import init
 from tinygrad_cnn.nn.module import Module, Parameter
-from tinygrad_cnn.ops.conv import IntPair, Padding, padding_arg, positive_pair
+from tinygrad_cnn.argcheck import IntPair, Padding, padding_arg, positive_int, positive_pair
 from tinygrad_cnn.tensor import Tensor
 
 
@@ -31,12 +31,6 @@ def _add_weight_and_bias(module: Module, weight_shape: tuple[int, ...], bias: bo
     init.uniform_(module.bias, -1 / math.sqrt(fan_in), 1 / math.sqrt(fan_in))
 
 
-def _positive_int(layer: str, name: str, value: Any) -> int:
-    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"{layer}: {name} must be a positive integer, got {value!r}")
-    return int(value)
-
-
 class Conv2d(Module):
     """2-D convolution over NCHW input: (N, in_channels, H, W) -> (N, out_channels, OH, OW).
 
@@ -49,9 +43,9 @@ class Conv2d(Module):
                  padding: Padding = 0, dilation: IntPair = 1, groups: int = 1, bias: bool = True,
                  padding_mode: str = "zeros") -> None:
         super().__init__()
-        self.in_channels = _positive_int("Conv2d", "in_channels", in_channels)
-        self.out_channels = _positive_int("Conv2d", "out_channels", out_channels)
-        self.groups = _positive_int("Conv2d", "groups", groups)
+        self.in_channels = positive_int(in_channels, "in_channels", "Conv2d")
+        self.out_channels = positive_int(out_channels, "out_channels", "Conv2d")
+        self.groups = positive_int(groups, "groups", "Conv2d")
         if in_channels % groups or out_channels % groups:
             raise ValueError(
                 f"Conv2d: groups={groups} must divide in_channels={in_channels} and out_channels={out_channels}"
@@ -66,7 +60,8 @@ class Conv2d(Module):
         _add_weight_and_bias(self, (out_channels, in_channels // groups) + self.kernel_size, bias)
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+        return F.conv2d_checked(input, self.weight, self.bias, stride=self.stride, padding=self.padding,
+                                dilation=self.dilation, groups=self.groups)
 
     def extra_repr(self) -> str:
         s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
@@ -143,8 +138,8 @@ class Linear(Module):
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True) -> None:
         super().__init__()
-        self.in_features = _positive_int("Linear", "in_features", in_features)
-        self.out_features = _positive_int("Linear", "out_features", out_features)
+        self.in_features = positive_int(in_features, "in_features", "Linear")
+        self.out_features = positive_int(out_features, "out_features", "Linear")
         _add_weight_and_bias(self, (out_features, in_features), bias)
 
     def forward(self, input: Tensor) -> Tensor:

@@ -22,6 +22,15 @@ from tinygrad_cnn.tensor import Tensor
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
 
+def _as_array(value: Any) -> np.ndarray:
+    """A state-dict value (a Tensor, an ndarray, a number or a real torch.Tensor) as an ndarray."""
+    if isinstance(value, Tensor):
+        return value.numpy()
+    if hasattr(value, "detach") and hasattr(value, "cpu"):  # a torch.Tensor, read without importing torch
+        return value.detach().cpu().numpy()
+    return np.asarray(value)
+
+
 class Parameter(Tensor):
     """A Tensor that is a model's learnable weight: it requires grad and is registered by Module.
 
@@ -33,7 +42,7 @@ class Parameter(Tensor):
         if data is None:
             data = np.empty(0, dtype=np.float32)
         if isinstance(data, Tensor):
-            data = data.data
+            data = data.numpy()
         if isinstance(data, (np.ndarray, np.generic)) and not np.issubdtype(data.dtype, np.floating):
             data = data.astype(np.float32)
         super().__init__(data, requires_grad=requires_grad)
@@ -184,13 +193,14 @@ class Module:
 
     def get_params_count(self) -> int:
         """Total number of learnable values (each shared parameter counted once)."""
-        return sum(p.size for p in self.parameters())
+        return sum(p.numel() for p in self.parameters())
 
     # ---------------------------------------------------------------- state
-    def state_dict(self) -> "OrderedDict[str, np.ndarray]":
-        """Every parameter as a NumPy copy, keyed by PyTorch's names ("conv1.weight", "fc1.bias", ...)."""
+    def state_dict(self) -> "OrderedDict[str, Tensor]":
+        """Every parameter as a detached Tensor sharing its array (as torch's), keyed by PyTorch's
+        names ("conv1.weight", "fc1.bias", ...)."""
         return OrderedDict(
-            (name, param.data.copy())
+            (name, param.detach())
             for name, param in self.named_parameters(remove_duplicate=False)
         )
 
@@ -212,7 +222,7 @@ class Module:
             if key not in state_dict:
                 continue
             value = state_dict[key]
-            array = np.asarray(value.data if isinstance(value, Tensor) else value)
+            array = _as_array(value)
             if not (np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_):
                 problems.append(f"value for '{key}' is not numeric (dtype {array.dtype})")
             elif array.shape != param.shape:
@@ -234,7 +244,7 @@ class Module:
                 + "\n\t".join(problems)
             )
         for key, array in arrays.items():
-            own[key].data[...] = array
+            own[key].numpy()[...] = array
         return IncompatibleKeys(missing, unexpected)
 
     def to(self, dtype: Any) -> "Module":
@@ -243,9 +253,9 @@ class Module:
         if not np.issubdtype(dtype, np.floating):
             raise TypeError(f"Module.to: only floating dtypes are supported, got {dtype}")
         for param in self.parameters():
-            param.data = param.data.astype(dtype, copy=False)
+            param.data = param.data.to(dtype)
             if param.grad is not None:
-                param.grad = param.grad.astype(dtype, copy=False)
+                param.grad = param.grad.to(dtype)
         return self
 
     def double(self) -> "Module":
@@ -350,7 +360,7 @@ class Module:
 
         def before(module: Module, args: tuple) -> None:
             row = [names.get(id(module), "?"), type(module).__name__, "-",
-                   f"{sum(p.size for p in module.parameters(recurse=False)):,}"]
+                   f"{sum(p.numel() for p in module.parameters(recurse=False)):,}"]
             rows.append(row)
             pending.append(row)
 
@@ -381,7 +391,7 @@ class Module:
 
         rule = "=" * len(line(header))
         total = self.get_params_count()
-        trainable = sum(p.size for p in self.parameters() if p.requires_grad)
+        trainable = sum(p.numel() for p in self.parameters() if p.requires_grad)
         return "\n".join(
             [f"{type(self).__name__} summary, input shape {(batch_size,) + input_shape}", rule, line(header), rule]
             + [line(r) for r in rows]

@@ -16,48 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_cnn.argcheck import IntPair, Padding, padding_arg, positive_int, positive_pair
 from tinygrad_cnn.autograd import Context, Function
-from tinygrad_cnn.tensor import Tensor
-
-IntPair = int | tuple[int, int]
-Padding = IntPair | str
-
-
-def pair(value: Any, name: str, op: str) -> tuple[int, int]:
-    """``value`` (an int or a pair of ints) as a pair; TypeError naming ``op`` and ``name`` otherwise."""
-    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
-        return int(value), int(value)
-    if (isinstance(value, (tuple, list)) and len(value) == 2
-            and all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in value)):
-        return int(value[0]), int(value[1])
-    raise TypeError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
-
-
-def positive_pair(value: Any, name: str, op: str) -> tuple[int, int]:
-    """``value`` (an int or a pair) as a pair of ints >= 1 (kernel sizes, strides, dilations)."""
-    result = pair(value, name, op)
-    if min(result) < 1:
-        raise ValueError(f"{op}: {name} must be >= 1, got {result}")
-    return result
-
-
-def nonnegative_pair(value: Any, name: str, op: str) -> tuple[int, int]:
-    """``value`` (an int or a pair) as a pair of ints >= 0 (paddings)."""
-    result = pair(value, name, op)
-    if min(result) < 0:
-        raise ValueError(f"{op}: {name} must be >= 0, got {result}")
-    return result
-
-
-def padding_arg(padding: Padding, stride: tuple[int, int], op: str) -> Padding:
-    """A convolution's ``padding`` checked: "valid", "same" (stride 1 only) or a pair of ints >= 0."""
-    if not isinstance(padding, str):
-        return nonnegative_pair(padding, "padding", op)
-    if padding not in ("valid", "same"):
-        raise ValueError(f"{op}: padding must be an int, a pair, 'valid' or 'same', got {padding!r}")
-    if padding == "same" and stride != (1, 1):
-        raise ValueError(f"{op}: padding='same' is not supported for strided convolutions (stride={stride})")
-    return padding
 
 
 def _padding(padding: Padding, kernel: tuple[int, int], stride: tuple[int, int], dilation: tuple[int, int],
@@ -113,8 +73,8 @@ def count_parameters(in_channels: int, out_channels: int, kernel_size: IntPair, 
     ``kernel_size=1`` gives a Linear(in_channels, out_channels) layer's count, in*out + out.
     """
     kh, kw = positive_pair(kernel_size, "kernel_size", "count_parameters")
-    if in_channels < 1 or out_channels < 1:
-        raise ValueError(f"count_parameters: channels must be >= 1, got in={in_channels}, out={out_channels}")
+    positive_int(in_channels, "in_channels", "count_parameters")
+    positive_int(out_channels, "out_channels", "count_parameters")
     return in_channels * out_channels * kh * kw + (out_channels if bias else 0)
 
 
@@ -151,10 +111,6 @@ def _check(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, stride: t
         raise ValueError(
             f"conv2d: weight must be 4-D (out_channels, in_channels/groups, KH, KW), got shape {weight.shape}"
         )
-    if not isinstance(groups, (int, np.integer)) or isinstance(groups, bool) or groups < 1:
-        raise ValueError(f"conv2d: groups must be an int >= 1, got {groups!r}")
-    positive_pair(stride, "stride", "conv2d")
-    positive_pair(dilation, "dilation", "conv2d")
     out_channels, group_channels, kh, kw = weight.shape
     if x.shape[1] % groups or out_channels % groups:
         raise ValueError(
@@ -290,24 +246,3 @@ def _offsets(kh: int, kw: int, oh: int, ow: int, stride: tuple[int, int], dilati
         rows = window(i * dilation[0], oh, stride[0])
         for j in range(kw):
             yield i, j, rows, window(j * dilation[1], ow, stride[1])
-
-
-def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: IntPair = 1, padding: Padding = 0,
-           dilation: IntPair = 1, groups: int = 1) -> Tensor:
-    """2-D convolution (cross-correlation) as torch.nn.functional.conv2d.
-
-    input (N, C, H, W), weight (OC, C/groups, KH, KW), bias (OC,) or None -> (N, OC, OH, OW)
-    with OH = floor((H + 2*ph - dh*(KH - 1) - 1) / sh) + 1 (likewise OW). ``stride``,
-    ``padding`` and ``dilation`` are ints or (H, W) pairs; ``padding`` may also be "valid"
-    (no padding) or "same" (output size = input size, stride 1 only). ``groups`` splits the
-    channels into independent convolutions (groups = C is depthwise). The result has NCHW
-    shape and (C, H, W, N) memory order. Raises ValueError naming the shapes on bad input.
-    """
-    for name, t in (("input", input), ("weight", weight), ("bias", bias)):
-        if not (isinstance(t, Tensor) or (name == "bias" and t is None)):
-            raise TypeError(f"conv2d: {name} must be a Tensor, got {type(t).__name__}")
-    strides = pair(stride, "stride", "conv2d")
-    dilations = pair(dilation, "dilation", "conv2d")
-    pad = padding if isinstance(padding, str) else pair(padding, "padding", "conv2d")
-    inputs = (input, weight) if bias is None else (input, weight, bias)
-    return Conv2d.apply(*inputs, stride=strides, padding=pad, dilation=dilations, groups=groups)

@@ -12,8 +12,8 @@ from __future__ import annotations
 import numpy as np
 
 from tinygrad_cnn.autograd import Context, Function
-from tinygrad_cnn.ops.conv import IntPair, nonnegative_pair, positive_pair, window
-from tinygrad_cnn.tensor import Tensor
+from tinygrad_cnn.argcheck import IntPair, nonnegative_pair, positive_pair
+from tinygrad_cnn.ops.conv import window
 
 
 def _work_view(x: np.ndarray) -> tuple[np.ndarray, bool]:
@@ -37,16 +37,14 @@ def _from_work(a: np.ndarray, n: int, c: int, nchw: bool) -> np.ndarray:
 
 
 class _Geometry:
-    """Window arithmetic of one pooling call, per spatial axis, as torch computes it."""
+    """Window arithmetic of one pooling call, per spatial axis, as torch computes it
+    (kernel_size, stride, padding and dilation already checked pairs; see pool_arguments)."""
 
-    def __init__(self, op: str, shape: tuple[int, ...], kernel_size: IntPair, stride: IntPair | None,
-                 padding: IntPair, dilation: IntPair, ceil_mode: bool) -> None:
+    def __init__(self, op: str, shape: tuple[int, ...], kernel_size: tuple[int, int], stride: tuple[int, int],
+                 padding: tuple[int, int], dilation: tuple[int, int], ceil_mode: bool) -> None:
         if len(shape) != 4:
             raise ValueError(f"{op}: input must be 4-D (N, C, H, W), got shape {tuple(shape)}")
-        self.kernel = positive_pair(kernel_size, "kernel_size", op)
-        self.stride = self.kernel if stride is None else positive_pair(stride, "stride", op)
-        self.padding = nonnegative_pair(padding, "padding", op)
-        self.dilation = positive_pair(dilation, "dilation", op)
+        self.kernel, self.stride, self.padding, self.dilation = kernel_size, stride, padding, dilation
         if any(p > k // 2 for p, k in zip(self.padding, self.kernel)):
             raise ValueError(f"{op}: padding {self.padding} must be at most half of kernel_size {self.kernel}")
         self.size = tuple(shape[2:])
@@ -164,31 +162,6 @@ def _flat_indices(geo: _Geometry, arg: np.ndarray) -> np.ndarray:
     return rows.astype(np.int64) * geo.size[1] + cols
 
 
-def max_pool2d(input: Tensor, kernel_size: IntPair, stride: IntPair | None = None, padding: IntPair = 0,
-               dilation: IntPair = 1, ceil_mode: bool = False,
-               return_indices: bool = False) -> Tensor | tuple[Tensor, Tensor]:
-    """2-D max pooling as torch.nn.functional.max_pool2d: (N, C, H, W) -> (N, C, OH, OW).
-
-    OH = floor((H + 2*ph - dh*(KH - 1) - 1) / sh) + 1 (ceil with ``ceil_mode``, as long as
-    the last window starts inside the input or its top/left padding); ``stride`` defaults
-    to ``kernel_size``; ``padding`` (at most half the kernel) pads with -inf. With
-    ``return_indices``, also returns int64 indices (N, C, OH, OW): the flat position h*W + w
-    of each window's maximum in its input plane, as torch's. A window lying entirely in the
-    padding (possible only with dilation) gives -inf and passes no gradient, as torch's.
-    """
-    if not isinstance(input, Tensor):
-        raise TypeError(f"max_pool2d: input must be a Tensor, got {type(input).__name__}")
-    geo = _Geometry("max_pool2d", input.shape, kernel_size, stride, padding, dilation, ceil_mode)
-    out = MaxPool2d.apply(input, kernel_size=geo.kernel, stride=geo.stride, padding=geo.padding,
-                          dilation=geo.dilation, ceil_mode=bool(ceil_mode))
-    if not return_indices:
-        return out
-    # rarely asked for: recomputed here rather than kept by every call
-    v, nchw = _work_view(input.data)
-    indices = _from_work(_flat_indices(geo, _window_max(geo, v)[1]), input.shape[0], input.shape[1], nchw)
-    return out, Tensor(np.ascontiguousarray(indices))
-
-
 class AvgPool2d(Function):
     """Mean of each KHxKW window (zero padding). The divisor is KH*KW clipped to the padded
     input (``count_include_pad``) or the number of real input elements in the window, as
@@ -199,7 +172,7 @@ class AvgPool2d(Function):
     @staticmethod
     def forward(ctx: Context, x: np.ndarray, *, kernel_size: tuple[int, int], stride: tuple[int, int],
                 padding: tuple[int, int], ceil_mode: bool, count_include_pad: bool) -> np.ndarray:
-        geo = _Geometry("avg_pool2d", x.shape, kernel_size, stride, padding, 1, ceil_mode)
+        geo = _Geometry("avg_pool2d", x.shape, kernel_size, stride, padding, (1, 1), ceil_mode)
         v, nchw = _work_view(x)
         vp = geo.padded(v, 0.0)
         total = np.zeros((v.shape[0],) + geo.out + (v.shape[3],), dtype=x.dtype)
@@ -232,17 +205,24 @@ def _divisor(geo: _Geometry, count_include_pad: bool) -> np.ndarray:
     return (counts[0][:, None] * counts[1][None, :])[None, :, :, None].astype(np.float64)
 
 
-def avg_pool2d(input: Tensor, kernel_size: IntPair, stride: IntPair | None = None, padding: IntPair = 0,
-               ceil_mode: bool = False, count_include_pad: bool = True) -> Tensor:
-    """2-D average pooling as torch.nn.functional.avg_pool2d: (N, C, H, W) -> (N, C, OH, OW).
+def pool_arguments(op: str, shape: tuple[int, ...], kernel_size: IntPair, stride: IntPair | None,
+                   padding: IntPair, dilation: IntPair, ceil_mode: bool) -> dict:
+    """The keyword arguments of MaxPool2d/AvgPool2d.apply for an input of ``shape``, checked
+    once: kernel_size, stride (None: the kernel), padding and dilation as pairs; raises
+    ValueError/TypeError naming ``op`` on bad values or a window that does not fit."""
+    kernel = positive_pair(kernel_size, "kernel_size", op)
+    args = dict(kernel_size=kernel, stride=kernel if stride is None else positive_pair(stride, "stride", op),
+                padding=nonnegative_pair(padding, "padding", op), dilation=positive_pair(dilation, "dilation", op),
+                ceil_mode=bool(ceil_mode))
+    _Geometry(op, shape, **args)
+    return args
 
-    Output size as max_pool2d's (no dilation); ``stride`` defaults to ``kernel_size``;
-    ``padding`` (at most half the kernel) pads with zeros, which count in the divisor when
-    ``count_include_pad`` (the default), except where a ``ceil_mode`` window overhangs the
-    padding, exactly as torch.
-    """
-    if not isinstance(input, Tensor):
-        raise TypeError(f"avg_pool2d: input must be a Tensor, got {type(input).__name__}")
-    geo = _Geometry("avg_pool2d", input.shape, kernel_size, stride, padding, 1, ceil_mode)
-    return AvgPool2d.apply(input, kernel_size=geo.kernel, stride=geo.stride, padding=geo.padding,
-                           ceil_mode=bool(ceil_mode), count_include_pad=bool(count_include_pad))
+
+def max_pool2d_indices(x: np.ndarray, kernel_size: tuple[int, int], stride: tuple[int, int],
+                       padding: tuple[int, int], dilation: tuple[int, int], ceil_mode: bool) -> np.ndarray:
+    """int64 (N, C, OH, OW): the flat position h*W + w of each window's maximum in its input
+    plane (torch's return_indices), for checked arguments as pool_arguments gives them."""
+    geo = _Geometry("max_pool2d", x.shape, kernel_size, stride, padding, dilation, ceil_mode)
+    v, nchw = _work_view(x)
+    indices = _from_work(_flat_indices(geo, _window_max(geo, v)[1]), x.shape[0], x.shape[1], nchw)
+    return np.ascontiguousarray(indices)

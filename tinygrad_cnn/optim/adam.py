@@ -45,21 +45,21 @@ class Adam(Optimizer):
         for p in group["params"]:
             if p.grad is None:
                 continue
-            grad = p.grad
+            grad, param = p.grad.numpy(), p.numpy()
             state = self.state.setdefault(p, {})
             if not state:
                 state["step"] = 0
-                state["exp_avg"] = np.zeros_like(p.data)
-                state["exp_avg_sq"] = np.zeros_like(p.data)
+                state["exp_avg"] = np.zeros_like(param)
+                state["exp_avg_sq"] = np.zeros_like(param)
             if amsgrad and "max_exp_avg_sq" not in state:
-                state["max_exp_avg_sq"] = np.zeros_like(p.data)
+                state["max_exp_avg_sq"] = np.zeros_like(param)
             state["step"] += 1
             step = state["step"]
             if weight_decay != 0:
                 if self.decoupled_weight_decay:
-                    p.data *= 1 - lr * weight_decay
+                    param *= 1 - lr * weight_decay
                 else:
-                    grad = grad + weight_decay * p.data
+                    grad = grad + weight_decay * param
             exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
             exp_avg += (1 - beta1) * (grad - exp_avg)
             exp_avg_sq *= beta2
@@ -73,7 +73,7 @@ class Adam(Optimizer):
                 denom = np.sqrt(exp_avg_sq)
             denom /= bias_correction2_sqrt
             denom += eps
-            p.data -= step_size * (exp_avg / denom)
+            param -= step_size * (exp_avg / denom)
 
 
 class AdamW(Adam):

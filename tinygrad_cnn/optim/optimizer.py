@@ -18,7 +18,7 @@ class Optimizer:
     ``"params"`` plus hyper-parameters that override ``defaults``. ``param_groups`` is the
     list of group dicts (a scheduler changes ``group["lr"]``); ``state`` maps each parameter
     to its dict of buffers. Subclasses implement ``_update_group(group)`` (or override ``step``),
-    updating each ``p.data`` in place.
+    updating each parameter's array (``p.numpy()``) in place.
     """
 
     def __init__(self, params: Iterable[Tensor] | Iterable[dict[str, Any]], defaults: dict[str, Any]) -> None:

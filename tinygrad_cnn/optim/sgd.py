@@ -39,9 +39,9 @@ class SGD(Optimizer):
         for p in group["params"]:
             if p.grad is None:
                 continue
-            grad = p.grad
+            grad, param = p.grad.numpy(), p.numpy()
             if weight_decay != 0:
-                grad = grad + weight_decay * p.data
+                grad = grad + weight_decay * param
             if momentum != 0:
                 state = self.state.setdefault(p, {})
                 buf = state.get("momentum_buffer")
@@ -51,4 +51,4 @@ class SGD(Optimizer):
                     buf *= momentum
                     buf += (1 - dampening) * grad
                 grad = grad + momentum * buf if nesterov else buf
-            p.data -= lr * grad
+            param -= lr * grad

@@ -23,16 +23,17 @@ def _output(fn: Callable[..., Tensor], inputs: Sequence[object]) -> Tensor:
 
 def _numeric_jvp(fn: Callable[..., Tensor], inputs: Sequence[object], tensor: Tensor,
                  direction: np.ndarray, eps: float) -> np.ndarray:
-    """(f(x + eps*d) - f(x - eps*d)) / (2 eps), with ``tensor.data`` moved along ``direction``."""
-    original = tensor.data.copy()
+    """(f(x + eps*d) - f(x - eps*d)) / (2 eps), with ``tensor``'s array moved along ``direction``."""
+    array = tensor.numpy()
+    original = array.copy()
     try:
         with no_grad():
-            tensor.data[...] = original + eps * direction
-            plus = _output(fn, inputs).data.astype(np.float64)
-            tensor.data[...] = original - eps * direction
-            minus = _output(fn, inputs).data.astype(np.float64)
+            array[...] = original + eps * direction
+            plus = _output(fn, inputs).numpy().astype(np.float64)
+            array[...] = original - eps * direction
+            minus = _output(fn, inputs).numpy().astype(np.float64)
     finally:
-        tensor.data[...] = original
+        array[...] = original
     return (plus - minus) / (2 * eps)
 
 
@@ -44,7 +45,7 @@ def _analytic_vjp(fn: Callable[..., Tensor], inputs: Sequence[object], targets: 
     out = _output(fn, inputs)
     if out.requires_grad:
         out.backward(cotangent.astype(out.dtype))
-    grads = [np.zeros(t.shape) if t.grad is None else t.grad.astype(np.float64) for t in targets]
+    grads = [np.zeros(t.shape) if t.grad is None else t.grad.numpy().astype(np.float64) for t in targets]
     for t in targets:
         t.grad = None
     return grads
@@ -91,7 +92,7 @@ def _check_projection(fn, inputs, targets, out_shape, rng, eps, atol, rtol) -> N
 
 def _check_jacobian(fn, inputs, targets, out_shape, eps, atol, rtol) -> None:
     n_out = int(np.prod(out_shape))
-    analytic = [np.empty((n_out, t.size)) for t in targets]
+    analytic = [np.empty((n_out, t.numel())) for t in targets]
     for k in range(n_out):
         onehot = np.zeros(n_out)
         onehot[k] = 1.0
@@ -99,7 +100,7 @@ def _check_jacobian(fn, inputs, targets, out_shape, eps, atol, rtol) -> None:
             jac[k] = row.reshape(-1)
     for i, (t, jac) in enumerate(zip(targets, analytic)):
         numerical = np.empty_like(jac)
-        for j in range(t.size):
+        for j in range(t.numel()):
             direction = np.zeros(t.shape)
             direction[np.unravel_index(j, t.shape)] = 1.0
             numerical[:, j] = _numeric_jvp(fn, inputs, t, direction, eps).reshape(-1)

@@ -26,7 +26,7 @@ def check_against_torch(fn: Callable[..., Tensor], torch_fn: Callable, arrays: S
     theirs = [torch.tensor(a, requires_grad=bool(np.issubdtype(a.dtype, np.floating))) for a in arrays]
     out = fn(*ours)
     expected = torch_fn(*theirs)
-    np.testing.assert_allclose(out.data, expected.detach().numpy(), rtol=rtol, atol=atol,
+    np.testing.assert_allclose(out.numpy(), expected.detach().numpy(), rtol=rtol, atol=atol,
                                err_msg="forward values differ from torch")
     if not expected.requires_grad:
         return
@@ -37,6 +37,6 @@ def check_against_torch(fn: Callable[..., Tensor], torch_fn: Callable, arrays: S
         if not a.requires_grad:
             continue
         want = np.zeros(a.shape) if b.grad is None else b.grad.numpy()
-        got = np.zeros(a.shape) if a.grad is None else a.grad
+        got = np.zeros(a.shape) if a.grad is None else a.grad.numpy()
         np.testing.assert_allclose(got, want, rtol=rtol, atol=atol,
                                    err_msg=f"gradient of input {i} (shape {a.shape}) differs from torch")

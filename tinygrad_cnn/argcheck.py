@@ -1,0 +1,74 @@
+"""Argument rules, written once (PyTorch's ``_pair``/``_single`` in torch/nn/modules/utils.py
+are the model): every public function checks its integer and pair arguments through these.
+
+Each takes the value, the argument's name and the op (or class) it belongs to, and raises
+an error naming all three. Booleans are never integers here (``StepLR(step_size=True)`` is
+refused); NumPy integers are (``StepLR(np.int64(3))`` is accepted).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+IntPair = int | tuple[int, int]
+Padding = IntPair | str
+
+
+def is_int(value: Any) -> bool:
+    """True for Python and NumPy integers, False for bools and everything else."""
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def integer(value: Any, name: str, op: str, minimum: int | None = None) -> int:
+    """``value`` as an int (at least ``minimum`` when given): TypeError if it is not an
+    integer, ValueError if it is too small."""
+    if not is_int(value):
+        raise TypeError(f"{op}: {name} must be an integer, got {value!r}")
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{op}: {name} must be >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def positive_int(value: Any, name: str, op: str) -> int:
+    """``value`` as an int >= 1 (sizes, counts, steps); ValueError naming it otherwise."""
+    if not is_int(value) or value < 1:
+        raise ValueError(f"{op}: {name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def pair(value: Any, name: str, op: str) -> tuple[int, int]:
+    """``value`` (an int or a pair of ints) as a pair; TypeError naming ``op`` and ``name`` otherwise."""
+    if is_int(value):
+        return int(value), int(value)
+    if isinstance(value, (tuple, list)) and len(value) == 2 and all(is_int(v) for v in value):
+        return int(value[0]), int(value[1])
+    raise TypeError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
+
+
+def positive_pair(value: Any, name: str, op: str) -> tuple[int, int]:
+    """``value`` (an int or a pair) as a pair of ints >= 1 (kernel sizes, strides, dilations)."""
+    result = pair(value, name, op)
+    if min(result) < 1:
+        raise ValueError(f"{op}: {name} must be >= 1, got {result}")
+    return result
+
+
+def nonnegative_pair(value: Any, name: str, op: str) -> tuple[int, int]:
+    """``value`` (an int or a pair) as a pair of ints >= 0 (paddings)."""
+    result = pair(value, name, op)
+    if min(result) < 0:
+        raise ValueError(f"{op}: {name} must be >= 0, got {result}")
+    return result
+
+
+def padding_arg(padding: Any, stride: tuple[int, int], op: str) -> Padding:
+    """A convolution's ``padding`` checked: "valid", "same" (stride 1 only) or a pair of ints >= 0."""
+    if not isinstance(padding, str):
+        return nonnegative_pair(padding, "padding", op)
+    if padding not in ("valid", "same"):
+        raise ValueError(f"{op}: padding must be an int, a pair, 'valid' or 'same', got {padding!r}")
+    if padding == "same" and stride != (1, 1):
+        raise ValueError(f"{op}: padding='same' is not supported for strided convolutions (stride={stride})")
+    return padding

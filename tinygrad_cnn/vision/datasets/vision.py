@@ -1,0 +1,94 @@
+"""VisionDataset, the base of the image datasets: root, transforms, torchvision's repr and batch fast path."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+
+class VisionDataset:
+    """Base of the image datasets (torchvision's): ``root``, ``transform``, ``target_transform``.
+
+    Subclasses provide ``__getitem__``, ``__len__`` and ``_raw_batch(indices)`` (the uint8
+    images at ``indices`` as an (N, H, W, C) array and their int64 targets), which
+    ``__getitems__`` and ``batch`` use to transform a whole batch at once.
+    """
+
+    _repr_indent = 4
+
+    def __init__(self, root: str | os.PathLike, transform: Callable | None = None,
+                 target_transform: Callable | None = None) -> None:
+        if not isinstance(root, (str, os.PathLike)):
+            raise TypeError(f"{type(self).__name__}: root must be a str or path, got {type(root).__name__}")
+        self.root = os.path.expanduser(root) if isinstance(root, str) else root
+        self.transform = transform
+        self.target_transform = target_transform
+
+    @property
+    def _root_dir(self) -> Path:
+        """``root`` as a Path."""
+        return Path(self.root).expanduser()
+
+    def __len__(self) -> int:
+        raise NotImplementedError
+
+    def __getitem__(self, index: int) -> Any:
+        raise NotImplementedError
+
+    def _raw_batch(self, indices: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+        raise NotImplementedError
+
+    def batch(self, indices: Sequence[int]):
+        """The samples at ``indices`` already collated, or None when that cannot be done in one go.
+
+        Returns ``(images, targets)``: images a float32 (or uint8, for PILToTensor) Tensor of
+        shape (N, C, H, W), targets an int64 Tensor of shape (N,), equal to
+        ``default_collate([self[i] for i in indices])``. Possible when ``transform`` is made
+        only of ToTensor, PILToTensor, ConvertImageDtype and Normalize (alone or in a
+        Compose) and ``target_transform`` is None; otherwise (random transforms, PIL
+        transforms, no transform at all) it returns None and the caller fetches sample by
+        sample (``__getitems__``). A DataLoader calls this first for whole-batch speed.
+        """
+        from tinygrad_cnn.tensor import Tensor
+        from tinygrad_cnn.vision.transforms import apply_to_batch
+
+        if self.transform is None or self.target_transform is not None:
+            return None
+        images, targets = self._raw_batch(indices)
+        out = apply_to_batch(self.transform, images)
+        if out is None:
+            return None
+        return out, Tensor(targets, dtype=np.int64)
+
+    def __getitems__(self, indices: Sequence[int]) -> list:
+        """``[self[i] for i in indices]``, the images transformed in one array operation when
+        ``batch`` can do it (each sample then being a (C, H, W) Tensor view of the batch)."""
+        from tinygrad_cnn.tensor import Tensor
+
+        indices = list(indices)
+        result = self.batch(indices)
+        if result is None:
+            return [self[i] for i in indices]
+        images, targets = result
+        array = images.numpy()
+        return [(Tensor(array[k]), int(t)) for k, t in enumerate(targets.numpy())]
+
+    def extra_repr(self) -> str:
+        """Extra lines of the repr (the split, for most datasets)."""
+        return ""
+
+    def __repr__(self) -> str:
+        # as torchvision: the StandardTransform block is one body entry, so only its first line is indented
+        body = [f"Number of datapoints: {len(self)}", f"Root location: {self.root}"]
+        body += self.extra_repr().splitlines()
+        if self.transform is not None or self.target_transform is not None:
+            block = ["StandardTransform"]
+            for head, transform in (("Transform: ", self.transform), ("Target transform: ", self.target_transform)):
+                if transform is not None:
+                    lines = repr(transform).splitlines()
+                    block += [head + lines[0]] + [" " * len(head) + line for line in lines[1:]]
+            body.append("\n".join(block))
+        return "\n".join([f"Dataset {type(self).__name__}"] + [" " * self._repr_indent + line for line in body])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+from pathlib import Path
 
 import pytest
 
@@ -14,6 +15,7 @@ pytest.importorskip("graphviz", reason="sweep runs are train runs, which need th
 from tinygrad_cnn.sweep import SweepError, configurations, parse_params, run_name, sweep, write_results  # noqa: E402
 
 OPTIONS = ["--epochs", "1", "--limit", "200"]
+MNIST = Path(__file__).resolve().parents[1] / "data" / "mnist"
 
 
 def test_parse_params_and_configurations():
@@ -74,3 +76,15 @@ def test_sweep_on_local_processes_and_on_a_dask_cluster(dask_client, tmp_path):
     assert float(table[0]["val_acc"]) == pytest.approx(local[0]["val_acc"], abs=1e-4)
     markdown = md_path.read_text().splitlines()
     assert markdown[0].startswith("| rank | lr | batch_size | val_acc |") and len(markdown) == 4
+
+
+def test_a_failing_run_does_not_lose_the_others(tmp_path):
+    lines: list[str] = []
+    rows = sweep("lenet", {"data": [str(tmp_path / "nowhere"), str(MNIST)]}, tmp_path / "out", options=OPTIONS,
+                 workers=1, progress=lines.append)
+    assert "error" not in rows[0] and rows[0]["val_acc"] > 0
+    assert "nowhere" in rows[1]["error"] and "FAILED" in lines[0]
+    assert "nowhere" in (Path(rows[1]["run"]) / "train.log").read_text()
+    csv_path, md_path = write_results(rows, tmp_path / "out")
+    table = list(csv.DictReader(csv_path.open()))
+    assert table[0]["error"] == "" and table[1]["val_acc"] == "" and "nowhere" in table[1]["error"]

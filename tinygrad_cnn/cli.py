@@ -571,6 +571,10 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     csv_path, md_path = write_results(rows, args.out)
     print(md_path.read_text(), end="")
     print(f"wrote {csv_path}, {md_path}")
+    failed = [r for r in rows if "error" in r]
+    if failed:
+        print(f"tinygrad-cnn: error: {len(failed)} of {len(rows)} runs failed; see their train.log", file=sys.stderr)
+        return 1
     return 0
 
 

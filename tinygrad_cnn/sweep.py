@@ -17,7 +17,7 @@ import json
 import os
 import re
 import time
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
@@ -105,8 +105,8 @@ def run_configuration(argv: list[str], out: str) -> dict[str, Any]:
 
 @contextlib.contextmanager
 def _blas_threads(count: int) -> Iterator[None]:
-    """Worker processes started inside inherit ``count`` BLAS/OpenMP threads each, so that
-    K workers do not run K times the cores' threads."""
+    """Processes started inside inherit ``count`` BLAS/OpenMP threads each (through the
+    environment, read when NumPy loads), so that K workers do not run K times the cores' threads."""
     names = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
     saved = {n: os.environ.get(n) for n in names}
     os.environ.update({n: str(count) for n in names})
@@ -120,20 +120,18 @@ def _blas_threads(count: int) -> Iterator[None]:
                 os.environ[name] = value
 
 
-def _local_futures(jobs: list[tuple[list[str], str]], workers: int) -> tuple[Any, list[Future]]:
+@contextlib.contextmanager
+def _local_pool(workers: int) -> Iterator[ProcessPoolExecutor]:
+    """A pool of ``workers`` fresh (spawned) processes, each with its share of the cores as BLAS
+    threads (they start when runs are submitted, inside this block); shut down when it ends."""
     import multiprocessing
 
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
     with _blas_threads(max(1, (os.cpu_count() or 1) // workers)):
-        futures = [pool.submit(run_configuration, argv, out) for argv, out in jobs]
-    return pool, futures
-
-
-def _dask_futures(jobs: list[tuple[list[str], str]], scheduler: str) -> tuple[Any, list]:
-    from dask.distributed import Client
-
-    client = Client(scheduler)
-    return client, [client.submit(run_configuration, argv, out, pure=False) for argv, out in jobs]
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+        try:
+            yield pool
+        finally:
+            pool.shutdown(cancel_futures=True)
 
 
 def sweep(model: str, params: dict[str, list[str]], out: str | os.PathLike, *, options: Sequence[str] = (),
@@ -146,7 +144,8 @@ def sweep(model: str, params: dict[str, list[str]], out: str | os.PathLike, *, o
     tinygrad_cnn installed and ``out`` on a shared filesystem), else to ``workers`` local
     processes (default: one per core, at most one per configuration; 1 trains them here, one
     after another). ``progress`` gets a line per finished run. Returns one row per
-    configuration (its values, METRICS, ``run`` folder), best validation accuracy first.
+    configuration (its values, METRICS, ``run`` folder), best validation accuracy first; a
+    run that failed keeps going the others and comes last, with its message under ``error``.
     Every configuration is checked before any training starts."""
     if scheduler is not None and workers is not None:
         raise SweepError("sweep: give a scheduler address or a number of local workers, not both")
@@ -159,36 +158,40 @@ def sweep(model: str, params: dict[str, list[str]], out: str | os.PathLike, *, o
     rows: list[dict[str, Any]] = []
     start = time.perf_counter()
 
-    def finished(config: dict[str, str], result: dict[str, Any]) -> None:
+    def finished(config: dict[str, str], run: str, outcome: Callable[[], dict[str, Any]]) -> None:
+        shown = " ".join(f"{k}={v}" for k, v in config.items())
+        try:
+            result = outcome()
+            line = (f"val acc {result['val_acc']:.2%} (epoch {result['best_epoch']}), "
+                    f"{result['seconds']:.1f}s -> {result['run']}")
+        except Exception as exc:  # one failed run must not lose the others
+            result = {"run": run, "error": str(exc)}
+            line = f"FAILED: {exc}"
         rows.append({**config, **result})
         if progress is not None:
-            shown = " ".join(f"{k}={v}" for k, v in config.items())
-            progress(f"[{len(rows)}/{len(configs)}] {shown}: val acc {result['val_acc']:.2%} "
-                     f"(epoch {result['best_epoch']}), {result['seconds']:.1f}s -> {result['run']}")
+            progress(f"[{len(rows)}/{len(configs)}] {shown}: {line}")
 
     if scheduler is None and workers == 1:
-        for config, (argv, run_out) in zip(configs, jobs):
-            finished(config, run_configuration(argv, run_out))
-    else:
-        owner, futures = _dask_futures(jobs, scheduler) if scheduler else _local_futures(jobs, workers)
-        config_of = {id(f): c for f, c in zip(futures, configs)}
-        try:
-            if scheduler:
-                from dask.distributed import as_completed as dask_completed
+        for config, (argv, run) in zip(configs, jobs):
+            finished(config, run, lambda: run_configuration(argv, run))
+    elif scheduler is not None:
+        from dask.distributed import Client, as_completed as dask_completed
 
-                done: Any = dask_completed(futures)
-            else:
-                done = as_completed(futures)
-            for future in done:
-                finished(config_of[id(future)], future.result())
-        finally:
-            if scheduler:
-                owner.close()
-            else:
-                owner.shutdown(cancel_futures=True)
+        with Client(scheduler) as client:
+            futures = [client.submit(run_configuration, argv, run, pure=False) for argv, run in jobs]
+            index = {f.key: i for i, f in enumerate(futures)}
+            for future in dask_completed(futures):
+                i = index[future.key]
+                finished(configs[i], jobs[i][1], future.result)
+    else:
+        with _local_pool(workers) as pool:
+            futures = {pool.submit(run_configuration, argv, run): i for i, (argv, run) in enumerate(jobs)}
+            for future in as_completed(futures):
+                i = futures[future]
+                finished(configs[i], jobs[i][1], future.result)
     if progress is not None:
         progress(f"{len(rows)} configurations in {time.perf_counter() - start:.1f}s")
-    return sorted(rows, key=lambda r: (-r["val_acc"], r["val_loss"]))
+    return sorted(rows, key=lambda r: ("error" in r, -r.get("val_acc", 0.0), r.get("val_loss", 0.0)))
 
 
 def _cell(value: Any) -> str:
@@ -197,16 +200,19 @@ def _cell(value: Any) -> str:
 
 def write_results(rows: list[dict[str, Any]], out: str | os.PathLike) -> tuple[Path, Path]:
     """Write ``rows`` (as ``sweep`` returns them) to ``out/results.csv`` and ``out/results.md``,
-    in their order, with a rank column; returns the two paths."""
+    in their order, with a rank column (and an error column when some run failed); returns
+    the two paths."""
     out = Path(out)
-    columns = ["rank"] + [k for k in rows[0] if k not in METRICS and k != "run"] + list(METRICS) + ["run"]
-    table = [[str(i)] + [_cell(row[c]) for c in columns[1:]] for i, row in enumerate(rows, 1)]
+    extra = {"run", "error", *METRICS}
+    params = [k for k in rows[0] if k not in extra]
+    columns = ["rank"] + params + list(METRICS) + ["run"] + (["error"] if any("error" in r for r in rows) else [])
+    table = [[str(i)] + [_cell(row.get(c, "")) for c in columns[1:]] for i, row in enumerate(rows, 1)]
     text = io.StringIO()
     writer = csv.writer(text, lineterminator="\n")
     writer.writerow(columns)
     writer.writerows(table)
     csv_path = atomic_write(out / "results.csv", text.getvalue().encode())
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-    lines += ["| " + " | ".join(cells) + " |" for cells in table]
+    lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |" for cells in table]
     md_path = atomic_write(out / "results.md", ("\n".join(lines) + "\n").encode())
     return csv_path, md_path

@@ -16,6 +16,7 @@ import itertools
 import json
 import os
 import re
+import threading
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
@@ -23,6 +24,7 @@ from typing import Any, Callable, Iterator, Sequence
 
 from tinygrad_cnn.fileio import atomic_write
 
+_ONE_RUN_PER_PROCESS = threading.Lock()
 METRICS = ("val_acc", "val_loss", "best_epoch", "train_acc", "train_loss", "epochs", "seconds")
 
 
@@ -82,14 +84,16 @@ def train_argv(model: str, config: dict[str, str], out: Path, options: Sequence[
 
 def run_configuration(argv: list[str], out: str) -> dict[str, Any]:
     """Train one configuration (``tinygrad-cnn train argv``), its output in ``out/train.log``;
-    returns its metrics at the best epoch (highest validation accuracy). Runs in a worker."""
+    returns its metrics at the best epoch (highest validation accuracy). Runs in a worker, one
+    run at a time per process (a Dask worker with several threads queues them): the package's
+    random generator and sys.stdout are per process."""
     from tinygrad_cnn.cli import main
     from tinygrad_cnn.train import History
 
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
     log = io.StringIO()
-    with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
+    with _ONE_RUN_PER_PROCESS, contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
         status = main(argv)
     atomic_write(folder / "train.log", log.getvalue().encode())
     if status != 0:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Mapping, Sequence
 import numpy as np
 
 from tinygrad_cnn.fileio import atomic_write
+from tinygrad_cnn.onnx import layers, nn_ops, ops  # noqa: F401  (importing them registers the converters)
 from tinygrad_cnn.onnx.graph import ExportError, GraphBuilder, build_nodes, module_types, topological, trace
 from tinygrad_cnn.tensor import Tensor
 
@@ -89,9 +90,6 @@ def to_onnx(model: "Module", args: Any, input_names: Sequence[str] | None = None
     import onnx
     from onnx import helper
 
-    from tinygrad_cnn.onnx.layers import LAYER_CONVERTERS
-    from tinygrad_cnn.onnx.ops import OP_CONVERTERS
-
     opset = DEFAULT_OPSET if opset_version is None else int(opset_version)
     highest = onnx.defs.onnx_opset_version()
     if not MIN_OPSET <= opset <= highest:
@@ -102,7 +100,7 @@ def to_onnx(model: "Module", args: Any, input_names: Sequence[str] | None = None
     was_training = model.training
     model.eval()
     try:
-        out, records = trace(model, inputs, LAYER_CONVERTERS)
+        out, records = trace(model, inputs, layers.LAYER_CONVERTERS)
     finally:
         model.train(was_training)
     outputs = list(out) if isinstance(out, (tuple, list)) else [out]
@@ -125,8 +123,8 @@ def to_onnx(model: "Module", args: Any, input_names: Sequence[str] | None = None
     def constant_name(t: Tensor) -> str:
         return builder.constant(t.numpy(), arrays.get(id(t), "constant"))
 
-    build_nodes(builder, topological(outputs, records), names, records, OP_CONVERTERS, LAYER_CONVERTERS, types,
-                constant_name)
+    build_nodes(builder, topological(outputs, records), names, records, ops.OP_CONVERTERS,
+                layers.LAYER_CONVERTERS, types, constant_name)
     for name, o in zip(out_names, outputs):
         if names[id(o)] != name:  # an output that is an input or a constant, or repeated
             builder.node("Identity", [names[id(o)]], builder.fresh(name))

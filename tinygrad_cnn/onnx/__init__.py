@@ -113,7 +113,7 @@ def to_onnx(model: "Module", args: Any, input_names: Sequence[str] | None = None
     names: dict[int, str] = {}
     for name, t in zip(in_names, inputs):
         names[id(t)] = builder.fresh(name)
-    computed = [o for o in outputs if (o.grad_fn is not None or id(o) in records) and id(o) not in names]
+    computed = [o for o in outputs if o.grad_fn is not None and id(o) not in names]
     for name, o in zip(out_names, outputs):
         if any(o is c for c in computed) and id(o) not in names:
             names[id(o)] = builder.fresh(name)

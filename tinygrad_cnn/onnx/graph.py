@@ -80,9 +80,12 @@ Converter = Callable[..., str]
 
 
 def _records(model: "Module", layer_converters: dict[str, Converter]) -> tuple[dict[int, tuple], list]:
-    """Forward hooks on every module with a layer converter: they map id(output) to
-    (qualified name, module, input tensors, output), the output kept so that its id stays
-    unique while the map lives. Returns the map and the hook handles."""
+    """Forward hooks on every module with a layer converter: they map id(node), the node that
+    made the module's output, to (qualified name, module, input tensors, node, the inputs' nodes
+    then). The node, not
+    the output tensor, identifies the result: an in-place op after the module (``out += x``,
+    ``ReLU(inplace=True)``) gives the same tensor a new node and leaves the old one to the
+    snapshot standing for the old value. Returns the map and the hook handles."""
     seen: dict[int, tuple] = {}
     handles = []
     for name, module in model.named_modules():
@@ -91,11 +94,18 @@ def _records(model: "Module", layer_converters: dict[str, Converter]) -> tuple[d
             continue
 
         def hook(module: "Module", args: tuple, out: Any, name: str = name) -> None:
-            if isinstance(out, Tensor) and all(a is not out for a in args) and id(out) not in seen:
-                seen[id(out)] = (name, module, tuple(a for a in args if isinstance(a, Tensor)), out)
+            inputs = tuple(a for a in args if isinstance(a, Tensor))
+            node = out.grad_fn if isinstance(out, Tensor) else None
+            if node is not None and id(node) not in seen and all(a.grad_fn is not node for a in inputs):
+                seen[id(node)] = (name, module, inputs, node, tuple(a.grad_fn for a in inputs))
 
         handles.append(module.register_forward_hook(hook))
     return seen, handles
+
+
+def layer_record(tensor: Tensor, records: dict[int, tuple]) -> tuple | None:
+    """The layer record whose output ``tensor`` holds (see ``_records``), or None."""
+    return None if tensor.grad_fn is None else records.get(id(tensor.grad_fn))
 
 
 def layer_converter(module: "Module", layer_converters: dict[str, Converter]) -> Converter | None:
@@ -120,10 +130,21 @@ def trace(model: "Module", inputs: Sequence[Tensor], layer_converters: dict[str,
 
 
 def _parents(tensor: Tensor, records: dict[int, tuple]) -> tuple[Tensor, ...]:
-    record = records.get(id(tensor))
+    record = layer_record(tensor, records)
     if record is not None:
-        return record[2]
-    return () if tensor.grad_fn is None else tensor.grad_fn.inputs
+        name, module, inputs, _, nodes = record
+        if any(t.grad_fn is not n for t, n in zip(inputs, nodes)):
+            raise ExportError(f"export: the input of '{name}' ({type(module).__name__}) was changed in place after "
+                              "the layer read it; the ONNX graph cannot hold both values")
+        return inputs
+    node = tensor.grad_fn
+    if node is None:
+        return ()
+    for i, (t, edge) in enumerate(zip(node.inputs, getattr(node, "edges", ()))):
+        if isinstance(edge, Context) and t.grad_fn is not edge:
+            raise ExportError(f"export: op '{node.op}' read input {i} before an in-place op changed it; "
+                              "the ONNX graph cannot hold both values (write that op out of place)")
+    return node.inputs
 
 
 def topological(outputs: Sequence[Tensor], records: dict[int, tuple]) -> list[Tensor]:
@@ -166,14 +187,14 @@ def build_nodes(builder: GraphBuilder, order: list[Tensor], names: dict[int, str
     to its value name and is filled in; pre-set entries (graph inputs/outputs) are kept."""
     for tensor in order:
         key = id(tensor)
-        record = records.get(key)
+        record = layer_record(tensor, records)
         if record is None and tensor.grad_fn is None:
             if key not in names:
                 names[key] = constant_name(tensor)
             continue
         out = names.get(key) or None
         if record is not None:
-            name, module, args, _ = record
+            name, module, args = record[:3]
             builder.naming(name or type(module).__name__)
             converter = layer_converter(module, layer_converters)
             result = converter(builder, module, [names[id(a)] for a in args], out, args, tensor)

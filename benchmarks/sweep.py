@@ -38,6 +38,7 @@ def main() -> None:
 
     from tinygrad_cnn.data import load_digits
     from tinygrad_cnn.estimator import CNNClassifier
+    from tinygrad_cnn.cli import build_parser, main as command
     from tinygrad_cnn.sweep import parse_params, sweep
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -46,6 +47,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--skip-grid-search", action="store_true")
     args = parser.parse_args()
+    parser = build_parser()
     params = parse_params(["lr=1e-3,3e-3", "batch_size=32,64"])
     options = ["--epochs", str(args.epochs), "--limit", str(args.limit)]
     X, y = load_digits()
@@ -66,10 +68,10 @@ def main() -> None:
         with cluster, Client(cluster):
             for i in range(args.repeat):
                 for name, run in (
-                    ("serial", lambda: sweep("lenet", params, Path(out) / f"s{i}", options=options, workers=1,
+                    ("serial", lambda: sweep("lenet", params, Path(out) / f"s{i}", options=options, workers=1, command=command, parser=parser,
                                              progress=None)),
-                    ("dask", lambda: sweep("lenet", params, Path(out) / f"d{i}", options=options,
-                                           scheduler=cluster.scheduler_address, progress=None)),
+                    ("dask", lambda: sweep("lenet", params, Path(out) / f"d{i}", options=options, command=command,
+                                           parser=parser, scheduler=cluster.scheduler_address, progress=None)),
                     ("gs_serial", lambda: grid_search(1)),
                     ("gs_dask", lambda: on_dask(-1)),
                 ):

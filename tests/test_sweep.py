@@ -12,9 +12,11 @@ import pytest
 pytest.importorskip("matplotlib", reason="sweep runs are train runs, which need the train extra")
 pytest.importorskip("graphviz", reason="sweep runs are train runs, which need the train extra")
 
+from tinygrad_cnn.cli import build_parser, main  # noqa: E402
 from tinygrad_cnn.sweep import SweepError, configurations, parse_params, run_name, sweep, write_results  # noqa: E402
 
 OPTIONS = ["--epochs", "1", "--limit", "200"]
+CLI = {"command": main, "parser": build_parser()}
 MNIST = Path(__file__).resolve().parents[1] / "data" / "mnist"
 
 
@@ -42,20 +44,21 @@ def test_bad_param_specs(specs, message):
 ])
 def test_a_bad_configuration_fails_before_any_training(params, message, tmp_path):
     with pytest.raises(SweepError, match=message):
-        sweep("lenet", params, tmp_path, options=OPTIONS, workers=1, progress=None)
+        sweep("lenet", params, tmp_path, options=OPTIONS, **CLI, workers=1, progress=None)
     assert list(tmp_path.iterdir()) == []
 
 
 def test_scheduler_and_workers_exclude_each_other(tmp_path):
     with pytest.raises(SweepError, match="not both"):
-        sweep("lenet", {"lr": ["1e-3"]}, tmp_path, scheduler="tcp://localhost:8786", workers=2)
+        sweep("lenet", {"lr": ["1e-3"]}, tmp_path, **CLI, scheduler="tcp://x:8786",
+              workers=2)
 
 
 def test_sweep_on_local_processes_and_on_a_dask_cluster(dask_client, tmp_path):
     params = {"lr": ["1e-3", "1e-2"], "batch_size": ["32"]}
     lines: list[str] = []
-    local = sweep("lenet", params, tmp_path / "local", options=OPTIONS, workers=2, progress=lines.append)
-    remote = sweep("lenet", {"lr": ["1e-2"], "batch_size": ["32"]}, tmp_path / "dask", options=OPTIONS,
+    local = sweep("lenet", params, tmp_path / "local", options=OPTIONS, **CLI, workers=2, progress=lines.append)
+    remote = sweep("lenet", {"lr": ["1e-2"], "batch_size": ["32"]}, tmp_path / "dask", options=OPTIONS, **CLI,
                    scheduler=dask_client.scheduler.address, progress=None)
     assert len(lines) == 3 and lines[0].startswith(("[1/2] lr=1e-3 batch_size=32: val acc",
                                                     "[1/2] lr=1e-2 batch_size=32: val acc"))
@@ -80,7 +83,7 @@ def test_sweep_on_local_processes_and_on_a_dask_cluster(dask_client, tmp_path):
 
 def test_a_failing_run_does_not_lose_the_others(tmp_path):
     lines: list[str] = []
-    rows = sweep("lenet", {"data": [str(tmp_path / "nowhere"), str(MNIST)]}, tmp_path / "out", options=OPTIONS,
+    rows = sweep("lenet", {"data": [str(tmp_path / "nowhere"), str(MNIST)]}, tmp_path / "out", options=OPTIONS, **CLI,
                  workers=1, progress=lines.append)
     assert "error" not in rows[0] and rows[0]["val_acc"] > 0
     assert "nowhere" in rows[1]["error"] and "FAILED" in lines[0]

@@ -62,11 +62,9 @@ def run_name(model: str, config: dict[str, str]) -> str:
     return re.sub(r"[^A-Za-z0-9_.=+-]", "_", "-".join(parts))
 
 
-def train_argv(model: str, config: dict[str, str], out: Path, options: Sequence[str]) -> list[str]:
+def train_argv(model: str, config: dict[str, str], out: Path, options: Sequence[str], parser: Any) -> list[str]:
     """The ``tinygrad-cnn train`` command line of one configuration, writing to ``out``; raises
-    SweepError when train's parser rejects it (an unknown option or a bad value)."""
-    from tinygrad_cnn.cli import build_parser
-
+    SweepError when ``parser`` (the command's, ``tinygrad_cnn.cli.build_parser()``) rejects it."""
     argv = ["train", "--model", model, *options]
     for name, value in config.items():
         argv += [f"--{name.replace('_', '-')}", value]
@@ -74,7 +72,7 @@ def train_argv(model: str, config: dict[str, str], out: Path, options: Sequence[
     stderr = io.StringIO()
     try:
         with contextlib.redirect_stderr(stderr):
-            build_parser().parse_args(argv)
+            parser.parse_args(argv)
     except SystemExit:
         message = stderr.getvalue().strip().splitlines()
         raise SweepError(f"sweep: configuration {config} is not a valid train run: "
@@ -82,19 +80,18 @@ def train_argv(model: str, config: dict[str, str], out: Path, options: Sequence[
     return argv
 
 
-def run_configuration(argv: list[str], out: str) -> dict[str, Any]:
-    """Train one configuration (``tinygrad-cnn train argv``), its output in ``out/train.log``;
+def run_configuration(command: Callable[[list[str]], int], argv: list[str], out: str) -> dict[str, Any]:
+    """Train one configuration, ``command(argv)`` (``tinygrad_cnn.cli.main``), its output in ``out/train.log``;
     returns its metrics at the best epoch (highest validation accuracy). Runs in a worker, one
     run at a time per process (a Dask worker with several threads queues them): the package's
     random generator and sys.stdout are per process."""
-    from tinygrad_cnn.cli import main
     from tinygrad_cnn.train import History
 
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
     log = io.StringIO()
     with _ONE_RUN_PER_PROCESS, contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
-        status = main(argv)
+        status = command(argv)
     atomic_write(folder / "train.log", log.getvalue().encode())
     if status != 0:
         tail = log.getvalue().strip().splitlines()[-1:] or [f"exit status {status}"]
@@ -138,11 +135,13 @@ def _local_pool(workers: int) -> Iterator[ProcessPoolExecutor]:
             pool.shutdown(cancel_futures=True)
 
 
-def sweep(model: str, params: dict[str, list[str]], out: str | os.PathLike, *, options: Sequence[str] = (),
-          scheduler: str | None = None, workers: int | None = None,
+def sweep(model: str, params: dict[str, list[str]], out: str | os.PathLike, *, command: Callable[[list[str]], int],
+          parser: Any, options: Sequence[str] = (), scheduler: str | None = None, workers: int | None = None,
           progress: Callable[[str], None] | None = print) -> list[dict[str, Any]]:
     """Train ``model`` once per combination of ``params`` (see ``parse_params``) with the extra
-    train ``options`` (e.g. ``["--epochs", "2", "--limit", "2000"]``), each run in ``out/NAME``.
+    train ``options`` (e.g. ``["--epochs", "2", "--limit", "2000"]``), each run in ``out/NAME``,
+    by ``command`` (``tinygrad_cnn.cli.main``) after ``parser`` (``tinygrad_cnn.cli.build_parser()``)
+    accepted every configuration.
 
     Runs go to the Dask ``scheduler``'s workers when given (its address; the workers need
     tinygrad_cnn installed and ``out`` on a shared filesystem), else to ``workers`` local
@@ -157,7 +156,8 @@ def sweep(model: str, params: dict[str, list[str]], out: str | os.PathLike, *, o
         raise SweepError(f"sweep: workers must be >= 1, got {workers}")
     configs = configurations(params)
     out = Path(out)
-    jobs = [(train_argv(model, c, out / run_name(model, c), options), str(out / run_name(model, c))) for c in configs]
+    jobs = [(train_argv(model, c, out / run_name(model, c), options, parser), str(out / run_name(model, c)))
+            for c in configs]
     workers = workers or min(len(jobs), os.cpu_count() or 1)
     rows: list[dict[str, Any]] = []
     start = time.perf_counter()
@@ -177,19 +177,19 @@ def sweep(model: str, params: dict[str, list[str]], out: str | os.PathLike, *, o
 
     if scheduler is None and workers == 1:
         for config, (argv, run) in zip(configs, jobs):
-            finished(config, run, lambda: run_configuration(argv, run))
+            finished(config, run, lambda: run_configuration(command, argv, run))
     elif scheduler is not None:
         from dask.distributed import Client, as_completed as dask_completed
 
         with Client(scheduler) as client:
-            futures = [client.submit(run_configuration, argv, run, pure=False) for argv, run in jobs]
+            futures = [client.submit(run_configuration, command, argv, run, pure=False) for argv, run in jobs]
             index = {f.key: i for i, f in enumerate(futures)}
             for future in dask_completed(futures):
                 i = index[future.key]
                 finished(configs[i], jobs[i][1], future.result)
     else:
         with _local_pool(workers) as pool:
-            futures = {pool.submit(run_configuration, argv, run): i for i, (argv, run) in enumerate(jobs)}
+            futures = {pool.submit(run_configuration, command, argv, run): i for i, (argv, run) in enumerate(jobs)}
             for future in as_completed(futures):
                 i = futures[future]
                 finished(configs[i], jobs[i][1], future.result)

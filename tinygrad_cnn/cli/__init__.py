@@ -1,5 +1,5 @@
 """The ``tinygrad-cnn`` command (also ``python -m tinygrad_cnn``): train, evaluate, predict, summary, graph,
-export, sweep.
+run, export, sweep.
 
     tinygrad-cnn train                       # LeNet, 5 epochs, Adam 1e-3 + cosine schedule
     tinygrad-cnn train --epochs 1 --limit 5000 --out runs/quick
@@ -7,12 +7,13 @@ export, sweep.
     tinygrad-cnn predict runs/lenet/best.npz digit.png scan.npy
     tinygrad-cnn summary --model lenet
     tinygrad-cnn graph --model lenet -o lenet.svg
+    tinygrad-cnn run tutorial.py --epochs 1     # an unmodified PyTorch script
     tinygrad-cnn export runs/lenet/best.npz -o lenet.onnx
     tinygrad-cnn sweep --model lenet --param lr=1e-3,3e-3 --param batch_size=32,64 --epochs 2
 
 This module holds the parser and ``main``; each subcommand group has a module of its own
 (``train``; ``evaluate`` for evaluate and predict; ``model`` for summary and graph; ``scale``
-for export and sweep) and
+for export; sweep, which hands the parser and ``main`` to tinygrad_cnn.sweep, is here) and
 ``common`` what they share. The pictures and the image preprocessing live in the package,
 for Python users too: ``tinygrad_cnn.plots`` and ``tinygrad_cnn.imaging``.
 """
@@ -24,10 +25,11 @@ import sys
 from pathlib import Path
 from typing import Any, Sequence
 
-from tinygrad_cnn.cli.common import CLIError
+from tinygrad_cnn.cli.common import CLIError, require
 from tinygrad_cnn.cli.evaluate import cmd_evaluate, cmd_predict
 from tinygrad_cnn.cli.model import cmd_graph, cmd_summary
-from tinygrad_cnn.cli.scale import cmd_export, cmd_sweep
+from tinygrad_cnn.cli.run import cmd_run
+from tinygrad_cnn.cli.scale import cmd_export
 from tinygrad_cnn.cli.train import cmd_train
 from tinygrad_cnn.train import DEFAULT_LR
 from tinygrad_cnn.viz import RANKDIRS
@@ -147,11 +149,47 @@ def build_parser() -> argparse.ArgumentParser:
     where.add_argument("--scheduler", metavar="ADDRESS", help="run on this Dask scheduler's workers (tcp://HOST:8786)")
     where.add_argument("--workers", type=_positive_int, metavar="K",
                        help="local worker processes (default: one per core; 1 runs the grid one by one)")
+
+    run = sub.add_parser("run", help="run an unmodified PyTorch script on tinygrad_cnn",
+                         description="Run SCRIPT as `python SCRIPT ARGS` would, with torch and torchvision served "
+                                     "by tinygrad_cnn; --check lists the torch names it uses that are missing, "
+                                     "without running it.")
+    run.add_argument("--check", action="store_true", help="read the script and list what it uses that is missing")
+    run.add_argument("--graph", metavar="FILE", type=_graph_file,
+                     help="draw the graph of the last backward() the script ran (.svg/.png/.pdf/.dot)")
+    run.add_argument("script", metavar="SCRIPT", help="a Python file using torch")
+    run.add_argument("args", nargs=argparse.REMAINDER, metavar="ARGS", help="the script's own arguments")
     return parser
 
 
+def cmd_sweep(args: argparse.Namespace) -> int:
+    """``tinygrad-cnn sweep``: every combination of the --param values trained (tinygrad_cnn.sweep),
+    a line per finished run, then the results table. Returns the exit status."""
+    from tinygrad_cnn.sweep import SweepError, parse_params, sweep, write_results
+
+    require("sweep", "train", "matplotlib", "graphviz")
+    if args.scheduler:
+        require("sweep --scheduler", "dask", "distributed")
+    options = ["--epochs", str(args.epochs), "--val-split", str(args.val_split)]
+    options += (["--limit", str(args.limit)] if args.limit else []) + (["--data", args.data] if args.data else [])
+    options += ["--download"] if args.download else []
+    try:
+        rows = sweep(args.model, parse_params(args.param), args.out, command=main, parser=build_parser(),
+                     options=options, scheduler=args.scheduler, workers=args.workers)
+    except SweepError as exc:
+        raise CLIError(str(exc)) from None
+    csv_path, md_path = write_results(rows, args.out)
+    print(md_path.read_text(), end="")
+    print(f"wrote {csv_path}, {md_path}")
+    failed = [r for r in rows if "error" in r]
+    if failed:
+        print(f"tinygrad-cnn: error: {len(failed)} of {len(rows)} runs failed; see their train.log", file=sys.stderr)
+        return 1
+    return 0
+
+
 COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict, "summary": cmd_summary,
-            "graph": cmd_graph, "export": cmd_export, "sweep": cmd_sweep}
+            "graph": cmd_graph, "run": cmd_run, "export": cmd_export, "sweep": cmd_sweep}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -182,6 +182,7 @@ class Conv2d(Function):
     """
 
     op_name = "conv2d"
+    saves_inputs = (0, 1)  # cols and w3 are copies of the input and weight: as torch, both count as saved
 
     @staticmethod
     def forward(ctx: Context, x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None, *,

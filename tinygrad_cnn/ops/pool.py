@@ -134,6 +134,7 @@ class MaxPool2d(Function):
     """
 
     op_name = "max_pool2d"
+    saves_inputs = (0,)  # as torch's: backward depends on the input's values (the winners)
 
     @staticmethod
     def forward(ctx: Context, x: np.ndarray, *, kernel_size: tuple[int, int], stride: tuple[int, int],

@@ -68,8 +68,8 @@ def main() -> None:
         with cluster, Client(cluster):
             for i in range(args.repeat):
                 for name, run in (
-                    ("serial", lambda: sweep("lenet", params, Path(out) / f"s{i}", options=options, workers=1, command=command, parser=parser,
-                                             progress=None)),
+                    ("serial", lambda: sweep("lenet", params, Path(out) / f"s{i}", options=options, workers=1,
+                                             command=command, parser=parser, progress=None)),
                     ("dask", lambda: sweep("lenet", params, Path(out) / f"d{i}", options=options, command=command,
                                            parser=parser, scheduler=cluster.scheduler_address, progress=None)),
                     ("gs_serial", lambda: grid_search(1)),

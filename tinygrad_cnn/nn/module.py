@@ -78,6 +78,8 @@ class Module:
     def __init__(self) -> None:
         object.__setattr__(self, "_parameters", OrderedDict())
         object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "_buffers", OrderedDict())
+        object.__setattr__(self, "_non_persistent_buffers_set", set())
         object.__setattr__(self, "_forward_hooks", {})
         object.__setattr__(self, "_forward_pre_hooks", {})
         object.__setattr__(self, "_name", None)
@@ -114,11 +116,20 @@ class Module:
                     "(a Module or None is required)"
                 )
             modules[name] = None
+        elif name in self.__dict__.get("_buffers", ()):
+            if value is not None and not isinstance(value, Tensor):
+                raise TypeError(
+                    f"{type(self).__name__}: cannot assign {type(value).__name__} as buffer '{name}' "
+                    "(a Tensor or None is required)"
+                )
+            self._buffers[name] = value
         object.__setattr__(self, name, value)
 
     def __delattr__(self, name: str) -> None:
         self._parameters.pop(name, None)
         self._modules.pop(name, None)
+        self._buffers.pop(name, None)
+        self._non_persistent_buffers_set.discard(name)
         object.__delattr__(self, name)
 
     def register_parameter(self, name: str, param: Parameter | None) -> None:
@@ -127,6 +138,23 @@ class Module:
             raise TypeError(f"register_parameter: '{name}' must be a Parameter or None, got {type(param).__name__}")
         self._parameters[name] = param
         object.__setattr__(self, name, param)
+
+    def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
+        """Register ``tensor`` as the buffer ``name``: model state that is not a parameter
+        (BatchNorm's running_mean), listed by ``buffers()`` and, when ``persistent``, saved in
+        ``state_dict()`` after the module's parameters, as torch's."""
+        if not isinstance(name, str) or not name or "." in name:
+            raise KeyError(f"register_buffer: buffer name must be a non-empty string without '.', got {name!r}")
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(f"register_buffer: '{name}' must be a Tensor or None, got {type(tensor).__name__}")
+        if name in self._parameters or name in self._modules:
+            raise KeyError(f"register_buffer: attribute '{name}' already exists as a parameter or module")
+        self._buffers[name] = tensor
+        if persistent:
+            self._non_persistent_buffers_set.discard(name)
+        else:
+            self._non_persistent_buffers_set.add(name)
+        object.__setattr__(self, name, tensor)
 
     def add_module(self, name: str, module: "Module | None") -> None:
         """Register ``module`` as the child ``name`` (same as assigning the attribute)."""
@@ -191,21 +219,47 @@ class Module:
         for _, param in self.named_parameters(recurse=recurse):
             yield param
 
+    def named_buffers(self, prefix: str = "", recurse: bool = True,
+                      remove_duplicate: bool = True) -> Iterator[tuple[str, Tensor]]:
+        """(dotted name, buffer) pairs, e.g. ("bn1.running_mean", ...), in registration order."""
+        modules = self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate) if recurse else [(prefix, self)]
+        seen: set[int] = set()
+        for module_name, module in modules:
+            for name, buffer in module._buffers.items():
+                if buffer is None or (remove_duplicate and id(buffer) in seen):
+                    continue
+                seen.add(id(buffer))
+                yield (f"{module_name}.{name}" if module_name else name), buffer
+
+    def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
+        """Every buffer (each once), in registration order."""
+        for _, buffer in self.named_buffers(recurse=recurse):
+            yield buffer
+
+    def _state_items(self) -> Iterator[tuple[str, Tensor]]:
+        """What state_dict holds, in torch's order: per module, its parameters then its persistent buffers."""
+        for module_name, module in self.named_modules(remove_duplicate=False):
+            prefix = f"{module_name}." if module_name else ""
+            for name, param in module._parameters.items():
+                if param is not None:
+                    yield prefix + name, param
+            for name, buffer in module._buffers.items():
+                if buffer is not None and name not in module._non_persistent_buffers_set:
+                    yield prefix + name, buffer
+
     def get_params_count(self) -> int:
         """Total number of learnable values (each shared parameter counted once)."""
         return sum(p.numel() for p in self.parameters())
 
     # ---------------------------------------------------------------- state
     def state_dict(self) -> "OrderedDict[str, Tensor]":
-        """Every parameter as a detached Tensor sharing its array (as torch's), keyed by PyTorch's
-        names ("conv1.weight", "fc1.bias", ...)."""
-        return OrderedDict(
-            (name, param.detach())
-            for name, param in self.named_parameters(remove_duplicate=False)
-        )
+        """Every parameter and persistent buffer as a detached Tensor sharing its array (as
+        torch's), keyed by PyTorch's names ("conv1.weight", "bn1.running_mean", ...)."""
+        return OrderedDict((name, tensor.detach()) for name, tensor in self._state_items())
 
     def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True) -> IncompatibleKeys:
-        """Copy the arrays of ``state_dict`` into the parameters (in place, keeping their dtype).
+        """Copy the arrays of ``state_dict`` into the parameters and persistent buffers (in place,
+        keeping their dtype).
 
         Everything is checked before anything is copied: missing and unexpected keys (errors
         when ``strict``) and shape mismatches (always errors) are listed together in one
@@ -213,7 +267,7 @@ class Module:
         """
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"load_state_dict: expected a mapping of names to arrays, got {type(state_dict).__name__}")
-        own = OrderedDict(self.named_parameters(remove_duplicate=False))
+        own = OrderedDict(self._state_items())
         missing = [key for key in own if key not in state_dict]
         unexpected = [key for key in state_dict if key not in own]
         problems: list[str] = []
@@ -248,7 +302,8 @@ class Module:
         return IncompatibleKeys(missing, unexpected)
 
     def to(self, dtype: Any) -> "Module":
-        """Convert every parameter (and gradient) to the floating ``dtype``, in place; returns self."""
+        """Convert every parameter (and gradient) and floating buffer to the floating ``dtype``,
+        in place; returns self."""
         dtype = np.dtype(dtype)
         if not np.issubdtype(dtype, np.floating):
             raise TypeError(f"Module.to: only floating dtypes are supported, got {dtype}")
@@ -256,6 +311,10 @@ class Module:
             param.data = param.data.to(dtype)
             if param.grad is not None:
                 param.grad = param.grad.to(dtype)
+        for module in self.modules():
+            for name, buffer in module._buffers.items():
+                if buffer is not None and np.issubdtype(buffer.dtype, np.floating):
+                    buffer.data = buffer.data.to(dtype)
         return self
 
     def double(self) -> "Module":

@@ -12,7 +12,7 @@ from typing import Any, Sequence
 
 from tinygrad_cnn.argcheck import IntPair, Padding, nonnegative_pair, padding_arg, positive_int, positive_pair
 from tinygrad_cnn.functions import pad as _pad
-from tinygrad_cnn.nn.checks import check_probability, check_reduction, check_tensor
+from tinygrad_cnn.nn.checks import check_probability, check_tensor
 from tinygrad_cnn.nn.functional_activations import (
     elu, gelu, hardtanh, leaky_relu, log_softmax, relu, relu6, sigmoid, silu, softmax, softplus, tanh,
 )
@@ -32,7 +32,7 @@ from tinygrad_cnn.tensor import Tensor
 
 __all__ = [
     "adaptive_avg_pool2d", "adaptive_max_pool2d", "avg_pool2d", "batch_norm", "binary_cross_entropy",
-    "binary_cross_entropy_with_logits", "calculate_output_size", "check_reduction", "conv2d", "conv_transpose2d",
+    "binary_cross_entropy_with_logits", "calculate_output_size", "conv2d", "conv_transpose2d",
     "count_parameters", "cross_entropy", "dropout", "dropout2d", "elu", "flatten", "gelu", "group_norm",
     "hardtanh", "huber_loss", "kl_div", "l1_loss", "layer_norm", "leaky_relu", "linear", "log_softmax",
     "max_pool2d", "max_unpool2d", "mse_loss", "nll_loss", "pad", "relu", "relu6", "sigmoid", "silu",

@@ -176,8 +176,7 @@ class _LazyBatchNorm(LazyModuleMixin):
             self.running_var = UninitializedBuffer()
 
     def initialize_parameters(self, input: Tensor) -> None:
-        if input.ndim not in self.ranks:  # type: ignore[attr-defined]
-            self._check_input(input)  # type: ignore[attr-defined]
+        self._check_rank(input)  # type: ignore[attr-defined]
         self.num_features = input.shape[1]
         for t in (self.weight, self.bias, self.running_mean, self.running_var):  # type: ignore[attr-defined]
             if t is not None:

@@ -70,13 +70,18 @@ class _BatchNorm(Module):
         if self.bias is not None:
             self.bias.numpy()[...] = 0
 
-    def _check_input(self, input: Tensor) -> None:
+    def _check_rank(self, input: Tensor) -> None:
+        """torch's _check_input_dim, naming the layer and the shape."""
         name = type(self).__name__
         if not isinstance(input, Tensor):
             raise TypeError(f"{name}: input must be a Tensor, got {type(input).__name__}")
         if input.ndim not in self.ranks:
             ranks = " or ".join(f"{r}D" for r in self.ranks)
             raise ValueError(f"{name}: expected {ranks} input (got {input.ndim}D input of shape {input.shape})")
+
+    def _check_input(self, input: Tensor) -> None:
+        self._check_rank(input)
+        name = type(self).__name__
         if input.shape[1] != self.num_features:
             raise RuntimeError(f"{name}({self.num_features}): expected input with {self.num_features} channels "
                                f"(dim 1), got input of shape {input.shape}")

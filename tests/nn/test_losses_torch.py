@@ -92,6 +92,7 @@ def test_cross_entropy_fast_path_keeps_one_node_without_weights():
     assert loss.grad_fn.op == "cross_entropy" and loss.grad_fn.params["weight"] is None
 
 
+@pytest.mark.filterwarnings("ignore:reduction. 'mean' divides the total loss")
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 def test_elementwise_losses_match_torch(reduction):
     rng = np.random.default_rng(1)

@@ -13,11 +13,11 @@ from models.simple_cnn import SimpleCNN
 from models.vgg import VGG, vgg11, vgg11_bn, vgg16
 from tinygrad_cnn.nn import Module
 
-MODELS: dict[str, type[Module]] = {"simple_cnn": SimpleCNN, "lenet": LeNet, "lenet5": LeNet5}
+MODELS: dict[str, type[Module]] = {"simple_cnn": SimpleCNN, "lenet": LeNet, "lenet5": LeNet5, "resnet": ResNet20}
 
 
 def get_model(name: str, **kwargs: Any) -> Module:
-    """A new model by registry name ("simple_cnn", "lenet", "lenet5"); ``kwargs`` go to its
+    """A new model by registry name ("simple_cnn", "lenet", "lenet5", "resnet"); ``kwargs`` go to its
     constructor (e.g. ``num_classes``). An unknown name raises a ValueError listing the valid ones."""
     if name not in MODELS:
         raise ValueError(f"get_model: unknown model {name!r}; valid names: {', '.join(sorted(MODELS))}")

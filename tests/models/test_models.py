@@ -7,7 +7,7 @@ import pytest
 
 import tinygrad_cnn as tg
 import tinygrad_cnn.nn.functional as F
-from models import MODELS, LeNet, LeNet5, SimpleCNN, get_model
+from models import MODELS, LeNet, LeNet5, ResNet20, SimpleCNN, get_model
 from tinygrad_cnn import optim
 from tinygrad_cnn.data import MNIST_MEAN, MNIST_STD, load_mnist
 
@@ -16,6 +16,11 @@ EXPECTED_COUNTS = {
     "simple_cnn": (8 * 1 * 9 + 8) + (16 * 8 * 9 + 16) + (128 * 784 + 128) + (10 * 128 + 10),
     "lenet": (6 * 1 * 25 + 6) + (16 * 6 * 25 + 16) + (120 * 256 + 120) + (84 * 120 + 84) + (10 * 84 + 10),
     "lenet5": (6 * 1 * 25 + 6) + (16 * 6 * 25 + 16) + (120 * 400 + 120) + (84 * 120 + 84) + (10 * 84 + 10),
+    # stem conv + BN; per stage: blocks of two 3x3 convs + two BNs (2 * channels each), a 1x1 conv + BN
+    # shortcut where the width doubles; linear 64 -> 10
+    "resnet": (16 * 9 + 32) + 6 * (16 * 16 * 9 + 32) + (32 * 16 * 9 + 32 * 32 * 9 + 32 * 16 + 3 * 64)
+    + 4 * (32 * 32 * 9 + 64) + (64 * 32 * 9 + 64 * 64 * 9 + 64 * 32 + 3 * 128) + 4 * (64 * 64 * 9 + 128)
+    + (10 * 64 + 10),
 }
 
 SHAPES = {
@@ -28,6 +33,8 @@ SHAPES = {
     "lenet5": [("conv1", (6, 28, 28)), ("tanh1", (6, 28, 28)), ("pool1", (6, 14, 14)), ("conv2", (16, 10, 10)),
                ("tanh2", (16, 10, 10)), ("pool2", (16, 5, 5)), ("flatten", (400,)), ("fc1", (120,)),
                ("tanh3", (120,)), ("fc2", (84,)), ("tanh4", (84,)), ("fc3", (10,))],
+    "resnet": [("conv1", (16, 28, 28)), ("bn1", (16, 28, 28)), ("relu", (16, 28, 28)), ("layer1", (16, 28, 28)),
+               ("layer2", (32, 14, 14)), ("layer3", (64, 7, 7)), ("avgpool", (64, 1, 1)), ("fc", (10,))],
 }
 
 
@@ -36,7 +43,7 @@ def test_parameter_counts_equal_hand_computed_sums(name):
     model = get_model(name)
     assert model.get_params_count() == EXPECTED_COUNTS[name]
     assert sum(p.numel() for p in model.parameters()) == EXPECTED_COUNTS[name]
-    assert EXPECTED_COUNTS["lenet"] == 44_426
+    assert EXPECTED_COUNTS["lenet"] == 44_426 and EXPECTED_COUNTS["resnet"] == 272_186
 
 
 @pytest.mark.parametrize("name", sorted(MODELS))
@@ -60,11 +67,11 @@ def test_state_dict_keys_are_the_torch_names():
 
 
 def test_registry_and_get_model():
-    assert MODELS == {"simple_cnn": SimpleCNN, "lenet": LeNet, "lenet5": LeNet5}
+    assert MODELS == {"simple_cnn": SimpleCNN, "lenet": LeNet, "lenet5": LeNet5, "resnet": ResNet20}
     model = get_model("lenet", num_classes=7)
     assert isinstance(model, LeNet) and model(tg.zeros(1, 1, 28, 28)).shape == (1, 7)
-    with pytest.raises(ValueError, match="unknown model 'resnet'; valid names: lenet, lenet5, simple_cnn"):
-        get_model("resnet")
+    with pytest.raises(ValueError, match="unknown model 'vgg'; valid names: lenet, lenet5, resnet, simple_cnn"):
+        get_model("vgg")
 
 
 def test_manual_seed_makes_models_reproducible():
@@ -94,7 +101,7 @@ def mnist_batch():
     return tg.Tensor((x[:64] - MNIST_MEAN) / MNIST_STD), y[:64]
 
 
-@pytest.mark.parametrize("name", sorted(MODELS))
+@pytest.mark.parametrize("name", sorted(set(MODELS) - {"resnet"}))  # resnet: too slow here, see the next test
 def test_models_overfit_64_real_mnist_images(name, mnist_batch):
     x, y = mnist_batch
     assert len(np.unique(y)) == 10
@@ -110,3 +117,21 @@ def test_models_overfit_64_real_mnist_images(name, mnist_batch):
         opt.step()
     predicted = model(x).numpy().argmax(1)
     assert np.array_equal(predicted, y), f"{name} reached only {np.mean(predicted == y):.0%} after 200 steps"
+
+
+def test_resnet_lowers_its_loss_on_real_mnist(mnist_batch):
+    """ResNet20's code at a quarter of its width (its full width costs seconds per step here):
+    a few Adam steps on 32 real images lower the training loss well below its start."""
+    x, y = mnist_batch
+    x, y = x[:32], tg.Tensor(y[:32])
+    tg.manual_seed(0)
+    model = get_model("resnet", width=4)
+    opt = optim.Adam(model.parameters(), lr=1e-2)
+    losses = []
+    for _ in range(8):
+        loss = F.cross_entropy(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    assert losses[-1] < 0.6 * losses[0], losses

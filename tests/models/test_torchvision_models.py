@@ -15,8 +15,6 @@ tnn = torch.nn
 
 pytestmark = pytest.mark.oracle
 
-if not hasattr(tnn, "BatchNorm2d") or not hasattr(__import__("tinygrad_cnn.nn").nn, "BatchNorm2d"):
-    pytest.skip("BatchNorm2d and AdaptiveAvgPool2d are not in tinygrad_cnn.nn yet", allow_module_level=True)
 
 
 class TorchBasicBlock(tnn.Module):

@@ -130,7 +130,7 @@ def test_layer_reprs_match_pytorch_formats():
     assert repr(nn.AvgPool2d(2)) == "AvgPool2d(kernel_size=2, stride=2, padding=0)"
     assert repr(nn.Linear(3, 2, bias=False)) == "Linear(in_features=3, out_features=2, bias=False)"
     assert repr(nn.Flatten()) == "Flatten(start_dim=1, end_dim=-1)"
-    assert repr(nn.Dropout(0.2)) == "Dropout(p=0.2)"
+    assert repr(nn.Dropout(0.2)) == "Dropout(p=0.2, inplace=False)"
 
 
 def test_seed_notebook_aliases():

@@ -46,8 +46,8 @@ def test_cross_entropy_and_nll_pass_gradcheck(reduction):
     z, y = _batch(seed=1)
     x = tg.Tensor(z, requires_grad=True)
     target = tg.Tensor(y)
-    assert gradcheck(lambda t: F.cross_entropy(t, target, reduction, label_smoothing=0.2), [x])
-    assert gradcheck(lambda t: F.nll_loss(t.log_softmax(1), target, reduction), [x])
+    assert gradcheck(lambda t: F.cross_entropy(t, target, reduction=reduction, label_smoothing=0.2), [x])
+    assert gradcheck(lambda t: F.nll_loss(t.log_softmax(1), target, reduction=reduction), [x])
 
 
 def test_cross_entropy_is_one_graph_node():
@@ -57,7 +57,7 @@ def test_cross_entropy_is_one_graph_node():
     loss = F.cross_entropy(logits, target)
     assert loss.grad_fn.op == "cross_entropy"
     assert loss.grad_fn.inputs == (logits, target)
-    assert loss.grad_fn.params == {"reduction": "mean", "label_smoothing": 0.0}
+    assert loss.grad_fn.params == {"reduction": "mean", "label_smoothing": 0.0, "weight": None, "ignore_index": -100}
 
 
 def test_cross_entropy_equals_nll_of_log_softmax():
@@ -133,10 +133,10 @@ def test_mse_loss(reduction):
     rng = np.random.default_rng(4)
     a = tg.Tensor(rng.normal(size=(3, 4)), requires_grad=True)
     b = tg.Tensor(rng.normal(size=(3, 4)), requires_grad=True)
-    out = nn.MSELoss(reduction)(a, b)
+    out = nn.MSELoss(reduction=reduction)(a, b)
     sq = (a.numpy() - b.numpy()) ** 2
     np.testing.assert_allclose(out.numpy(), {"mean": sq.mean(), "sum": sq.sum(), "none": sq}[reduction])
-    assert gradcheck(lambda x, y: F.mse_loss(x, y, reduction), [a, b])
+    assert gradcheck(lambda x, y: F.mse_loss(x, y, reduction=reduction), [a, b])
     with pytest.raises(ValueError, match="must be equal"):
         F.mse_loss(a, tg.ones(4, 3, dtype=np.float64))
 

@@ -48,10 +48,10 @@ def test_nll_and_mse_match_torch(reduction):
     logp, y = rng.normal(size=(8, 4)), rng.integers(0, 4, 8)
     target = rng.normal(size=(8, 4))
     np.testing.assert_allclose(
-        F.nll_loss(tg.Tensor(logp), y, reduction).numpy(),
+        F.nll_loss(tg.Tensor(logp), y, reduction=reduction).numpy(),
         torch.nn.functional.nll_loss(torch.tensor(logp), torch.tensor(y), reduction=reduction).numpy(), rtol=1e-12)
     np.testing.assert_allclose(
-        F.mse_loss(tg.Tensor(logp), tg.Tensor(target), reduction).numpy(),
+        F.mse_loss(tg.Tensor(logp), tg.Tensor(target), reduction=reduction).numpy(),
         torch.nn.functional.mse_loss(torch.tensor(logp), torch.tensor(target), reduction=reduction).numpy(),
         rtol=1e-12)
 

@@ -8,23 +8,25 @@ SoftmaxCrossEntropyLoss.
 """
 
 from tinygrad_cnn.nn import functional, init, utils
-from tinygrad_cnn.nn.container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
-from tinygrad_cnn.nn.layers import (
-    AvgPool2d,
-    Conv2d,
-    Dropout,
-    Flatten,
-    Identity,
-    Linear,
-    MaxPool2d,
-    ReLU,
-    Sigmoid,
-    Tanh,
+from tinygrad_cnn.nn.activation import (
+    ELU, GELU, Hardtanh, LeakyReLU, LogSoftmax, ReLU, ReLU6, Sigmoid, SiLU, Softmax, Softplus, Tanh,
 )
-from tinygrad_cnn.nn.losses import CrossEntropyLoss, MSELoss, NLLLoss
+from tinygrad_cnn.nn.container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
+from tinygrad_cnn.nn.conv import ConvTranspose2d
+from tinygrad_cnn.nn.dropout import Dropout, Dropout2d
+from tinygrad_cnn.nn.flatten import Flatten, Unflatten
 from tinygrad_cnn.nn.hooks import RemovableHandle
+from tinygrad_cnn.nn.layers import AvgPool2d, Conv2d, Identity, Linear, MaxPool2d
+from tinygrad_cnn.nn.lazy import (
+    LazyBatchNorm1d, LazyBatchNorm2d, LazyConv2d, LazyLinear, UninitializedBuffer, UninitializedParameter,
+)
+from tinygrad_cnn.nn.loss import (
+    BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, KLDivLoss, L1Loss, MSELoss, NLLLoss, SmoothL1Loss,
+)
 from tinygrad_cnn.nn.module import Module
+from tinygrad_cnn.nn.normalization import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm
 from tinygrad_cnn.nn.parameter import Parameter
+from tinygrad_cnn.nn.pooling import AdaptiveAvgPool2d, AdaptiveMaxPool2d, MaxUnpool2d
 
 MaxPool2D = MaxPool2d
 AveragePool2D = AvgPool2d
@@ -32,8 +34,13 @@ FullyConnected = Linear
 SoftmaxCrossEntropyLoss = CrossEntropyLoss
 
 __all__ = [
-    "AveragePool2D", "AvgPool2d", "Conv2d", "CrossEntropyLoss", "Dropout", "Flatten", "FullyConnected", "Identity",
-    "Linear", "MSELoss", "MaxPool2D", "MaxPool2d", "Module", "ModuleDict", "ModuleList", "NLLLoss", "Parameter",
-    "ParameterDict", "ParameterList", "ReLU", "RemovableHandle", "Sequential", "Sigmoid", "SoftmaxCrossEntropyLoss",
-    "Tanh", "functional", "init", "utils",
+    "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "AveragePool2D", "AvgPool2d", "BatchNorm1d", "BatchNorm2d",
+    "BCELoss", "BCEWithLogitsLoss", "Conv2d", "ConvTranspose2d", "CrossEntropyLoss", "Dropout", "Dropout2d",
+    "ELU", "Flatten", "FullyConnected", "functional", "GELU", "GroupNorm", "Hardtanh", "HuberLoss", "Identity",
+    "init", "KLDivLoss", "L1Loss", "LayerNorm", "LazyBatchNorm1d", "LazyBatchNorm2d", "LazyConv2d",
+    "LazyLinear", "LeakyReLU", "Linear", "LogSoftmax", "MaxPool2D", "MaxPool2d", "MaxUnpool2d", "Module",
+    "ModuleDict", "ModuleList", "MSELoss", "NLLLoss", "Parameter", "ParameterDict", "ParameterList", "ReLU",
+    "ReLU6", "RemovableHandle", "Sequential", "Sigmoid", "SiLU", "SmoothL1Loss", "Softmax",
+    "SoftmaxCrossEntropyLoss", "Softplus", "Tanh", "Unflatten", "UninitializedBuffer", "UninitializedParameter",
+    "utils"
 ]

@@ -1,38 +1,43 @@
 """Functional interface (``import tinygrad_cnn.nn.functional as F``), as torch.nn.functional.
 
-Thin calls into the ops, plus the fused losses: ``cross_entropy`` is ONE Function whose
-backward is (softmax - target distribution) / N computed directly, stable for any logits.
+Convolution, pooling, linear, flatten, pad and dropout live here, checked once and calling
+into the ops; activations, losses, normalization and adaptive pooling live in the sibling
+files functional_activations.py, functional_losses.py, functional_norm.py and
+functional_pooling.py and are re-exported, so ``F.<name>`` reaches all of them.
 """
 
 from __future__ import annotations
 
 from typing import Any, Sequence
 
-import numpy as np
-
-from tinygrad_cnn import random as _random
-from tinygrad_cnn.argcheck import IntPair, Padding, padding_arg, positive_int, positive_pair
-from tinygrad_cnn.autograd import Context, Function
+from tinygrad_cnn.argcheck import IntPair, Padding, nonnegative_pair, padding_arg, positive_int, positive_pair
 from tinygrad_cnn.functions import pad as _pad
+from tinygrad_cnn.nn.checks import check_probability, check_tensor
+from tinygrad_cnn.nn.functional_activations import (
+    elu, gelu, hardtanh, leaky_relu, log_softmax, relu, relu6, sigmoid, silu, softmax, softplus, tanh,
+)
+from tinygrad_cnn.nn.functional_losses import (
+    binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, huber_loss, kl_div, l1_loss, mse_loss,
+    nll_loss, smooth_l1_loss,
+)
+from tinygrad_cnn.nn.functional_norm import batch_norm, group_norm, layer_norm
+from tinygrad_cnn.nn.functional_pooling import adaptive_avg_pool2d, adaptive_max_pool2d, max_unpool2d
 from tinygrad_cnn.ops import conv as C
-from tinygrad_cnn.ops import elementwise as E
+from tinygrad_cnn.ops import conv_transpose as CT
+from tinygrad_cnn.ops import dropout as D
 from tinygrad_cnn.ops import matmul as M
 from tinygrad_cnn.ops import pool as P
 from tinygrad_cnn.ops.conv import calculate_output_size, count_parameters
 from tinygrad_cnn.tensor import Tensor
 
 __all__ = [
-    "avg_pool2d", "calculate_output_size", "conv2d", "count_parameters", "cross_entropy", "dropout", "flatten",
-    "linear", "log_softmax", "max_pool2d", "mse_loss", "nll_loss", "pad", "relu", "sigmoid", "softmax", "tanh",
+    "adaptive_avg_pool2d", "adaptive_max_pool2d", "avg_pool2d", "batch_norm", "binary_cross_entropy",
+    "binary_cross_entropy_with_logits", "calculate_output_size", "conv2d", "conv_transpose2d",
+    "count_parameters", "cross_entropy", "dropout", "dropout2d", "elu", "flatten", "gelu", "group_norm",
+    "hardtanh", "huber_loss", "kl_div", "l1_loss", "layer_norm", "leaky_relu", "linear", "log_softmax",
+    "max_pool2d", "max_unpool2d", "mse_loss", "nll_loss", "pad", "relu", "relu6", "sigmoid", "silu",
+    "smooth_l1_loss", "softmax", "softplus", "tanh",
 ]
-
-REDUCTIONS = ("mean", "sum", "none")
-
-
-def _check_tensor(op: str, name: str, value: Any) -> Tensor:
-    if not isinstance(value, Tensor):
-        raise TypeError(f"{op}: {name} must be a Tensor, got {type(value).__name__}")
-    return value
 
 
 def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: IntPair = 1, padding: Padding = 0,
@@ -46,10 +51,10 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: In
     channels into independent convolutions (groups = C is depthwise). The result has NCHW
     shape and (C, H, W, N) memory order. Raises ValueError naming the shapes on bad input.
     """
-    _check_tensor("conv2d", "input", input)
-    _check_tensor("conv2d", "weight", weight)
+    check_tensor("conv2d", "input", input)
+    check_tensor("conv2d", "weight", weight)
     if bias is not None:
-        _check_tensor("conv2d", "bias", bias)
+        check_tensor("conv2d", "bias", bias)
     strides = positive_pair(stride, "stride", "conv2d")
     args = dict(stride=strides, padding=padding_arg(padding, strides, "conv2d"),
                 dilation=positive_pair(dilation, "dilation", "conv2d"), groups=positive_int(groups, "groups", "conv2d"))
@@ -74,7 +79,7 @@ def max_pool2d(input: Tensor, kernel_size: IntPair, stride: IntPair | None = Non
     of each window's maximum in its input plane, as torch's. A window lying entirely in the
     padding (possible only with dilation) gives -inf and passes no gradient, as torch's.
     """
-    _check_tensor("max_pool2d", "input", input)
+    check_tensor("max_pool2d", "input", input)
     args = P.pool_arguments("max_pool2d", input.shape, kernel_size, stride, padding, dilation, ceil_mode)
     out = P.MaxPool2d.apply(input, **args)
     if not return_indices:
@@ -92,7 +97,7 @@ def avg_pool2d(input: Tensor, kernel_size: IntPair, stride: IntPair | None = Non
     ``count_include_pad`` (the default), except where a ``ceil_mode`` window overhangs the
     padding, exactly as torch.
     """
-    _check_tensor("avg_pool2d", "input", input)
+    check_tensor("avg_pool2d", "input", input)
     args = P.pool_arguments("avg_pool2d", input.shape, kernel_size, stride, padding, 1, ceil_mode)
     del args["dilation"]
     return P.AvgPool2d.apply(input, **args, count_include_pad=bool(count_include_pad))
@@ -110,203 +115,73 @@ def flatten(input: Tensor, start_dim: int = 1, end_dim: int = -1) -> Tensor:
     return input.flatten(start_dim, end_dim)
 
 
-def relu(input: Tensor) -> Tensor:
-    """max(input, 0), elementwise."""
-    return E.ReLU.apply(input)
-
-
-def sigmoid(input: Tensor) -> Tensor:
-    """1 / (1 + exp(-input)), elementwise."""
-    return E.Sigmoid.apply(input)
-
-
-def tanh(input: Tensor) -> Tensor:
-    """tanh(input), elementwise."""
-    return E.Tanh.apply(input)
-
-
-def softmax(input: Tensor, dim: int) -> Tensor:
-    """exp(input) normalised to sum 1 along ``dim`` (stable for large inputs)."""
-    return input.softmax(dim)
-
-
-def log_softmax(input: Tensor, dim: int) -> Tensor:
-    """input - logsumexp(input) along ``dim`` (stable for large inputs)."""
-    return input.log_softmax(dim)
-
-
 def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float = 0.0) -> Tensor:
     """Constant padding; ``pad`` lists (before, after) pairs starting from the LAST dim, as torch."""
     return _pad(input, pad, mode, value)
 
 
-class Dropout(Function):
-    """input * mask / (1 - p), mask ~ Bernoulli(1 - p) drawn from the package generator;
-    the gradient is grad * mask / (1 - p)."""
-
-    @staticmethod
-    def forward(ctx: Context, a: np.ndarray, p: float) -> np.ndarray:
-        keep = _random.generator().random(a.shape, dtype=np.float32) >= np.float32(p)
-        scale = 0.0 if p == 1 else 1.0 / (1.0 - p)
-        ctx.mask = keep * a.dtype.type(scale)
-        return a * ctx.mask
-
-    @staticmethod
-    def backward(ctx: Context, grad: np.ndarray):
-        return grad * ctx.mask
-
-
-def dropout(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
+def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     """During training, zero each element with probability ``p`` and scale the rest by 1/(1-p);
-    the identity when not ``training`` or p = 0."""
-    if not 0.0 <= p <= 1.0:
-        raise ValueError(f"dropout: probability p must be between 0 and 1, got {p}")
+    the identity when not ``training`` or p = 0 (``inplace`` accepted, computed out of place)."""
+    p = check_probability("dropout", p)
     if not training or p == 0:
         return input
-    return Dropout.apply(input, p=float(p))
+    return D.Dropout.apply(check_tensor("dropout", "input", input), p=p)
 
 
-def check_reduction(op: str, reduction: str) -> str:
-    """``reduction`` itself when it is "mean", "sum" or "none"; a ValueError naming ``op`` otherwise."""
-    if reduction not in REDUCTIONS:
-        raise ValueError(f"{op}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
-    return reduction
+def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """During training, zero each whole channel input[n, c] of an (N, C, H, W) (or (N, C, L))
+    input with probability ``p`` and scale the rest by 1/(1-p); the identity otherwise."""
+    p = check_probability("dropout2d", p)
+    check_tensor("dropout2d", "input", input)
+    if input.ndim not in (3, 4):
+        raise ValueError(f"dropout2d: expected a 3-D (N, C, L) or 4-D (N, C, H, W) input, got shape {input.shape}")
+    if not training or p == 0:
+        return input
+    return D.Dropout.apply(input, p=p, mask_shape=input.shape[:2] + (1,) * (input.ndim - 2))
 
 
-def _check_class_targets(op: str, input: np.ndarray, target: np.ndarray) -> None:
-    """Validate (N, C) float scores against (N,) integer labels in [0, C)."""
-    if input.ndim != 2:
-        raise ValueError(f"{op}: input must be 2-D (batch, classes), got shape {input.shape}")
-    if not np.issubdtype(input.dtype, np.floating):
-        raise TypeError(f"{op}: input must be floating point, got dtype {input.dtype}")
-    if not np.issubdtype(target.dtype, np.integer):
-        raise TypeError(
-            f"{op}: target must hold integer class indices, got dtype {target.dtype} "
-            "(class-probability targets are not supported)"
-        )
-    n, classes = input.shape
-    if target.shape != (n,):
-        raise ValueError(f"{op}: target shape {target.shape} does not match input shape {input.shape}; expected ({n},)")
-    if n and (target.min() < 0 or target.max() >= classes):
-        bad = int(np.flatnonzero((target < 0) | (target >= classes))[0])
-        raise ValueError(
-            f"{op}: target labels must be in [0, {classes - 1}] for {classes} classes, "
-            f"got {int(target[bad])} at index {bad}"
-        )
+def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: IntPair = 1,
+                     padding: IntPair = 0, output_padding: IntPair = 0, groups: int = 1,
+                     dilation: IntPair = 1) -> Tensor:
+    """2-D transposed convolution as torch.nn.functional.conv_transpose2d (conv2d's input gradient).
 
-
-def _reduce(losses: np.ndarray, reduction: str) -> np.ndarray:
-    if reduction == "none":
-        return losses
-    return np.asarray(losses.sum() if reduction == "sum" else losses.mean(), dtype=losses.dtype)
-
-
-def _row_scale(grad: np.ndarray, n: int, reduction: str) -> np.ndarray:
-    """d loss / d per-sample loss, shaped (N, 1)."""
-    if reduction == "none":
-        return grad.reshape(n, 1)
-    scale = grad / n if reduction == "mean" else grad
-    return np.broadcast_to(scale, (n, 1))
-
-
-class CrossEntropy(Function):
-    """Softmax cross-entropy of logits (N, C) against integer labels (N,), in one op.
-
-    With q = (1 - s) onehot(y) + s / C (label smoothing s), loss_i = -sum_c q_c log softmax(z_i)_c
-    = logsumexp(z_i) - sum_c q_c z_ic, shifted by the row max so that logits of any magnitude stay
-    finite. d loss_i / d z_i = softmax(z_i) - q, divided by N for reduction="mean".
+    input (N, C_in, H, W), weight (C_in, C_out/groups, KH, KW), bias (C_out,) or None ->
+    (N, C_out, OH, OW) with OH = (H - 1)*sh - 2*ph + dh*(KH - 1) + output_padding_h + 1
+    (likewise OW); ``output_padding`` must be smaller than the stride or the dilation. The
+    result has NCHW shape and (C, H, W, N) memory order.
     """
-
-    op_name = "cross_entropy"
-
-    @staticmethod
-    def forward(ctx: Context, logits: np.ndarray, target: np.ndarray, reduction: str = "mean",
-                label_smoothing: float = 0.0) -> np.ndarray:
-        _check_class_targets("cross_entropy", logits, target)
-        n, classes = logits.shape
-        shifted = logits - logits.max(axis=1, keepdims=True)
-        exp = np.exp(shifted)
-        total = exp.sum(axis=1, keepdims=True)
-        log_total = np.log(total)[:, 0]
-        rows = np.arange(n)
-        losses = log_total - shifted[rows, target]
-        if label_smoothing:
-            smooth = -(shifted.mean(axis=1) - log_total)
-            losses = (1 - label_smoothing) * losses + label_smoothing * smooth
-        exp /= total
-        ctx.probs, ctx.rows, ctx.target = exp, rows, target
-        return _reduce(losses.astype(logits.dtype, copy=False), reduction)
-
-    @staticmethod
-    def backward(ctx: Context, grad: np.ndarray):
-        probs, rows, target = ctx.probs, ctx.rows, ctx.target
-        n, classes = probs.shape
-        smoothing = ctx.params["label_smoothing"]
-        scale = _row_scale(grad, n, ctx.params["reduction"])
-        out = probs * scale
-        out[rows, target] -= (1 - smoothing) * scale[:, 0]
-        if smoothing:
-            out -= (smoothing / classes) * scale
-        return out, None
+    op = "conv_transpose2d"
+    check_tensor(op, "input", input)
+    check_tensor(op, "weight", weight)
+    args = dict(stride=positive_pair(stride, "stride", op), padding=nonnegative_pair(padding, "padding", op),
+                output_padding=nonnegative_pair(output_padding, "output_padding", op),
+                dilation=positive_pair(dilation, "dilation", op), groups=positive_int(groups, "groups", op))
+    check_conv_transpose(input.shape, weight.shape, None if bias is None else check_tensor(op, "bias", bias).shape,
+                         **args)
+    inputs = (input, weight) if bias is None else (input, weight, bias)
+    return CT.ConvTranspose2d.apply(*inputs, **args)
 
 
-class NLLLoss(Function):
-    """Negative log-likelihood of log-probabilities (N, C) at integer labels (N,):
-    loss_i = -input[i, y_i]; d loss_i / d input[i, y_i] = -1 (divided by N for "mean")."""
-
-    op_name = "nll_loss"
-
-    @staticmethod
-    def forward(ctx: Context, logp: np.ndarray, target: np.ndarray, reduction: str = "mean") -> np.ndarray:
-        _check_class_targets("nll_loss", logp, target)
-        ctx.rows, ctx.target, ctx.shape = np.arange(logp.shape[0]), target, logp.shape
-        return _reduce(-logp[ctx.rows, target], reduction)
-
-    @staticmethod
-    def backward(ctx: Context, grad: np.ndarray):
-        out = np.zeros(ctx.shape, dtype=grad.dtype)
-        out[ctx.rows, ctx.target] = -_row_scale(grad, ctx.shape[0], ctx.params["reduction"])[:, 0]
-        return out, None
-
-
-def _as_target(target: Any) -> Tensor:
-    return target if isinstance(target, Tensor) else Tensor(np.asarray(target))
-
-
-def cross_entropy(input: Tensor, target: Tensor, reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
-    """Softmax cross-entropy of logits ``input`` (N, C) against integer labels ``target`` (N,).
-
-    ``reduction``: "mean" (default), "sum" or "none" (per-sample losses, shape (N,)).
-    ``label_smoothing`` in [0, 1] mixes the one-hot target with the uniform distribution, as
-    torch. Labels outside [0, C) raise a ValueError naming the range and the bad label;
-    float labels raise a TypeError.
-    """
-    _check_tensor("cross_entropy", "input", input)
-    check_reduction("cross_entropy", reduction)
-    if not 0.0 <= label_smoothing <= 1.0:
-        raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
-    return CrossEntropy.apply(input, _as_target(target), reduction=reduction,
-                              label_smoothing=float(label_smoothing))
-
-
-def nll_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
-    """Negative log-likelihood: -input[i, target[i]] for log-probabilities ``input`` (N, C) and
-    integer labels ``target`` (N,), reduced by ``reduction`` ("mean", "sum" or "none")."""
-    _check_tensor("nll_loss", "input", input)
-    check_reduction("nll_loss", reduction)
-    return NLLLoss.apply(input, _as_target(target), reduction=reduction)
-
-
-def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
-    """Squared error (input - target)**2 of two tensors of one shape, reduced by ``reduction``."""
-    _check_tensor("mse_loss", "input", input)
-    check_reduction("mse_loss", reduction)
-    if not isinstance(target, Tensor):
-        target = Tensor(np.asarray(target, dtype=input.dtype))
-    if target.shape != input.shape:
-        raise ValueError(f"mse_loss: input shape {input.shape} and target shape {target.shape} must be equal")
-    diff = input - target
-    squared = diff * diff
-    if reduction == "none":
-        return squared
-    return squared.sum() if reduction == "sum" else squared.mean()
+def check_conv_transpose(shape: tuple[int, ...], weight_shape: tuple[int, ...], bias_shape: tuple[int, ...] | None,
+                         stride: tuple[int, int], padding: tuple[int, int], output_padding: tuple[int, int],
+                         dilation: tuple[int, int], groups: int) -> None:
+    """Raise a ValueError naming the shapes when conv_transpose2d's checked arguments do not fit."""
+    op = "conv_transpose2d"
+    if len(shape) != 4:
+        raise ValueError(f"{op}: input must be 4-D (N, C_in, H, W), got shape {shape}")
+    if len(weight_shape) != 4:
+        raise ValueError(f"{op}: weight must be 4-D (C_in, C_out/groups, KH, KW), got shape {weight_shape}")
+    if shape[1] != weight_shape[0] or weight_shape[0] % groups:
+        raise ValueError(f"{op}: input {shape} has {shape[1]} channels but weight {weight_shape} expects "
+                         f"{weight_shape[0]} (divisible by groups={groups})")
+    if bias_shape is not None and bias_shape != (weight_shape[1] * groups,):
+        raise ValueError(f"{op}: bias shape {bias_shape} must be ({weight_shape[1] * groups},) for weight "
+                         f"{weight_shape} and groups={groups}")
+    if any(o >= max(s, d) for o, s, d in zip(output_padding, stride, dilation)):
+        raise ValueError(f"{op}: output_padding {output_padding} must be smaller than either stride {stride} "
+                         f"or dilation {dilation}")
+    out = CT.transposed_output_size(shape[2:], weight_shape[2:], stride, padding, output_padding, dilation)
+    if min(out) < 1:
+        raise ValueError(f"{op}: output size {out} is too small for input {shape}, weight {weight_shape} "
+                         f"and padding {padding}")

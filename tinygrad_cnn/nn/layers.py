@@ -1,4 +1,4 @@
-"""Layers as torch.nn: Conv2d, MaxPool2d, AvgPool2d, Flatten, Linear, activations, Dropout, Identity.
+"""Layers as torch.nn: Conv2d, MaxPool2d, AvgPool2d, Linear, Identity.
 
 Weights are initialised as PyTorch's defaults (kaiming_uniform_ with a=sqrt(5), bias
 uniform in +-1/sqrt(fan_in)), drawn from the package generator (``manual_seed``).
@@ -21,15 +21,22 @@ from tinygrad_cnn.tensor import Tensor
 
 def _add_weight_and_bias(module: Module, weight_shape: tuple[int, ...], bias: bool) -> None:
     """Give ``module`` float32 ``weight`` (weight_shape) and ``bias`` (weight_shape[0],) or None,
-    initialised as PyTorch's Linear/Conv: kaiming_uniform_(a=sqrt(5)), bias ~ U(+-1/sqrt(fan_in))."""
+    initialised as PyTorch's Linear/Conv (see reset_weight_and_bias)."""
     module.weight = Parameter(np.empty(weight_shape, dtype=np.float32))
-    init.kaiming_uniform_(module.weight, a=math.sqrt(5))
-    if not bias:
+    if bias:
+        module.bias = Parameter(np.empty(weight_shape[0], dtype=np.float32))
+    else:
         module.register_parameter("bias", None)
-        return
-    module.bias = Parameter(np.empty(weight_shape[0], dtype=np.float32))
-    fan_in, _ = init.calculate_fan_in_and_fan_out(module.weight)
-    init.uniform_(module.bias, -1 / math.sqrt(fan_in), 1 / math.sqrt(fan_in))
+    reset_weight_and_bias(module)
+
+
+def reset_weight_and_bias(module: Module) -> None:
+    """PyTorch's Linear/Conv initialisation of ``module.weight`` and ``module.bias`` (or None), in
+    place: kaiming_uniform_(a=sqrt(5)), bias ~ U(+-1/sqrt(fan_in))."""
+    init.kaiming_uniform_(module.weight, a=math.sqrt(5))
+    if module.bias is not None:
+        fan_in, _ = init.calculate_fan_in_and_fan_out(module.weight)
+        init.uniform_(module.bias, -1 / math.sqrt(fan_in), 1 / math.sqrt(fan_in))
 
 
 class Conv2d(Module):
@@ -65,16 +72,24 @@ class Conv2d(Module):
                                 dilation=self.dilation, groups=self.groups)
 
     def extra_repr(self) -> str:
-        s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
-        if self.padding != (0, 0):
-            s += f", padding={self.padding}"
-        if self.dilation != (1, 1):
-            s += f", dilation={self.dilation}"
-        if self.groups != 1:
-            s += f", groups={self.groups}"
-        if self.bias is None:
-            s += ", bias=False"
-        return s
+        return conv_extra_repr(self)
+
+
+def conv_extra_repr(module: Module) -> str:
+    """torch's _ConvNd.extra_repr: channels, kernel and stride, then the settings that differ
+    from their defaults (output_padding for the transposed convolutions)."""
+    s = f"{module.in_channels}, {module.out_channels}, kernel_size={module.kernel_size}, stride={module.stride}"
+    if module.padding != (0, 0):
+        s += f", padding={module.padding}"
+    if module.dilation != (1, 1):
+        s += f", dilation={module.dilation}"
+    if getattr(module, "output_padding", (0, 0)) != (0, 0):
+        s += f", output_padding={module.output_padding}"
+    if module.groups != 1:
+        s += f", groups={module.groups}"
+    if module.bias is None:
+        s += ", bias=False"
+    return s
 
 
 class MaxPool2d(Module):
@@ -119,21 +134,6 @@ class AvgPool2d(Module):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
-class Flatten(Module):
-    """Dims ``start_dim``..``end_dim`` merged: (N, C, H, W) -> (N, C*H*W) by default."""
-
-    def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
-        super().__init__()
-        self.start_dim = start_dim
-        self.end_dim = end_dim
-
-    def forward(self, input: Tensor) -> Tensor:
-        return input.flatten(self.start_dim, self.end_dim)
-
-    def extra_repr(self) -> str:
-        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
-
-
 class Linear(Module):
     """y = x @ weight.T + bias: (*, in_features) -> (*, out_features); weight (out, in), bias (out,)."""
 
@@ -148,44 +148,6 @@ class Linear(Module):
 
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
-
-
-class ReLU(Module):
-    """max(x, 0), elementwise."""
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.relu(input)
-
-
-class Sigmoid(Module):
-    """1 / (1 + exp(-x)), elementwise."""
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.sigmoid(input)
-
-
-class Tanh(Module):
-    """tanh(x), elementwise."""
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.tanh(input)
-
-
-class Dropout(Module):
-    """In training mode, zeroes each element with probability ``p`` and scales the rest by
-    1/(1-p); in eval mode, the identity."""
-
-    def __init__(self, p: float = 0.5) -> None:
-        super().__init__()
-        if not 0.0 <= p <= 1.0:
-            raise ValueError(f"Dropout: probability p must be between 0 and 1, got {p}")
-        self.p = p
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.dropout(input, self.p, self.training)
-
-    def extra_repr(self) -> str:
-        return f"p={self.p}"
 
 
 class Identity(Module):

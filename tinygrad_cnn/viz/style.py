@@ -29,7 +29,8 @@ EDGE_ATTR = {"fontname": "Helvetica", "fontsize": "8", "fontcolor": "#404040", "
 # Parameters shown under a short name; spatial pairs such as (2, 2) collapse to 2.
 _ABBREVIATIONS = {"kernel_size": "k", "stride": "s", "padding": "p", "dilation": "d", "groups": "g"}
 _HIDDEN_DEFAULTS = {"dilation": 1, "groups": 1, "count_include_pad": True, "value": 0, "reduction": "mean",
-                    "label_smoothing": 0}
+                    "label_smoothing": 0, "ignore_index": -100, "eps": 1e-5, "momentum": 0.1,
+                    "output_padding": 0}
 _SINGLE_AXIS_KEYS = ("axis", "dim", "dims")
 _MAX_PARAM_CHARS = 40
 

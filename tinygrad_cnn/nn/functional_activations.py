@@ -1,0 +1,95 @@
+"""Activations in functional form, as torch.nn.functional: relu, leaky_relu, elu, gelu, silu,
+hardtanh, relu6, softplus, sigmoid, tanh, softmax, log_softmax.
+
+Re-exported by ``tinygrad_cnn.nn.functional``. ``inplace=`` is accepted as torch's and the
+result computed out of place (the returned tensor holds the values; the input is unchanged).
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+from tinygrad_cnn.nn.checks import check_tensor
+from tinygrad_cnn.ops import activation as A
+from tinygrad_cnn.ops import elementwise as E
+from tinygrad_cnn.tensor import Tensor
+
+
+def relu(input: Tensor, inplace: bool = False) -> Tensor:
+    """max(input, 0), elementwise."""
+    return E.ReLU.apply(input)
+
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    """input where input > 0, else negative_slope * input, elementwise."""
+    return A.LeakyReLU.apply(input, negative_slope=float(negative_slope))
+
+
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """input where input > 0, else alpha * (exp(input) - 1), elementwise."""
+    return A.ELU.apply(input, alpha=float(alpha))
+
+
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:
+    """input * Phi(input), Phi the standard normal CDF; approximate="tanh" uses torch's tanh formula."""
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    return A.GELU.apply(input, approximate=approximate)
+
+
+def silu(input: Tensor, inplace: bool = False) -> Tensor:
+    """input * sigmoid(input), elementwise (the swish)."""
+    return A.SiLU.apply(input)
+
+
+def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
+    """input clipped to [min_val, max_val]; the gradient is 0 at and beyond the edges."""
+    if min_val > max_val:
+        raise ValueError(f"hardtanh: min_val {min_val} cannot be greater than max_val {max_val}")
+    return A.Hardtanh.apply(input, min_val=float(min_val), max_val=float(max_val))
+
+
+def relu6(input: Tensor, inplace: bool = False) -> Tensor:
+    """min(max(input, 0), 6), elementwise (hardtanh(input, 0, 6))."""
+    return hardtanh(input, 0.0, 6.0)
+
+
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """log(1 + exp(beta * input)) / beta, and input itself where beta * input > threshold."""
+    return A.Softplus.apply(input, beta=float(beta), threshold=float(threshold))
+
+
+def sigmoid(input: Tensor) -> Tensor:
+    """1 / (1 + exp(-input)), elementwise."""
+    return E.Sigmoid.apply(input)
+
+
+def tanh(input: Tensor) -> Tensor:
+    """tanh(input), elementwise."""
+    return E.Tanh.apply(input)
+
+
+def _softmax_input(op: str, input: Tensor, dim: int | None, dtype: Any) -> tuple[Tensor, int]:
+    """The input cast to ``dtype`` (when given) and the dim, torch's implicit choice (with its
+    warning) when None: 0 for 0-, 1- and 3-dim inputs, else 1."""
+    check_tensor(op, "input", input)
+    if dim is None:
+        dim = 0 if input.ndim in (0, 1, 3) else 1
+        warnings.warn(f"Implicit dimension choice for {op} has been deprecated. Change the call to include "
+                      "dim=X as an argument.", UserWarning, stacklevel=3)
+    if dtype is not None:
+        input = input.to(dtype)
+    return input, dim
+
+
+def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:
+    """exp(input) normalised to sum 1 along ``dim`` (stable for large inputs); ``dtype`` casts first."""
+    input, dim = _softmax_input("softmax", input, dim, dtype)
+    return input.softmax(dim)
+
+
+def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:
+    """input - logsumexp(input) along ``dim`` (stable for large inputs); ``dtype`` casts first."""
+    input, dim = _softmax_input("log_softmax", input, dim, dtype)
+    return input.log_softmax(dim)

@@ -1,0 +1,105 @@
+"""Normalization in functional form, as torch.nn.functional: batch_norm, layer_norm, group_norm.
+
+Re-exported by ``tinygrad_cnn.nn.functional``; the ops are in ``tinygrad_cnn.ops.normalization``.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from tinygrad_cnn.nn.checks import check_tensor
+from tinygrad_cnn.ops import normalization as N
+from tinygrad_cnn.tensor import Size, Tensor
+
+
+def _affine(op: str, input: Tensor, weight: Tensor | None, bias: Tensor | None,
+            shape: tuple[int, ...]) -> tuple[Tensor, ...]:
+    """The op's tensor inputs: (input,) without an affine, else (input, weight, bias), a missing
+    one of the two filled with constant ones/zeros of ``shape``; shapes checked."""
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None:
+            check_tensor(op, name, t)
+            if t.shape != shape:
+                raise ValueError(f"{op}: {name} shape {t.shape} must be {shape} for input shape {input.shape}")
+    if weight is None and bias is None:
+        return (input,)
+    if weight is None:
+        weight = Tensor(np.ones(shape, dtype=input.dtype))
+    if bias is None:
+        bias = Tensor(np.zeros(shape, dtype=input.dtype))
+    return input, weight, bias
+
+
+def verify_batch_size(shape: tuple[int, ...]) -> None:
+    """Raise torch's ValueError when an (N, C, *) input has one value per channel (nothing to normalise)."""
+    if int(np.prod(shape)) // shape[1] == 1:
+        raise ValueError(f"Expected more than 1 value per channel when training, got input size {Size(shape)}")
+
+
+def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None, weight: Tensor | None = None,
+               bias: Tensor | None = None, training: bool = False, momentum: float = 0.1,
+               eps: float = 1e-5) -> Tensor:
+    """Batch normalization of ``input`` (N, C, *) per channel, as torch.nn.functional.batch_norm.
+
+    y = (x - mean) / sqrt(var + eps) * weight + bias, weight and bias (C,) or None. With
+    ``training`` the statistics are the batch's (over N and *) and ``running_mean``/``running_var``
+    (C,), when given, are updated in place with ``momentum`` (the variance unbiased); otherwise
+    the running statistics are used. The result keeps the input's memory order.
+    """
+    op = "batch_norm"
+    check_tensor(op, "input", input)
+    if input.ndim < 2:
+        raise ValueError(f"{op}: input must have at least 2 dims (N, C, *), got shape {input.shape}")
+    channels = (input.shape[1],)
+    for name, t in (("running_mean", running_mean), ("running_var", running_var)):
+        if t is not None and (check_tensor(op, name, t).shape != channels):
+            raise ValueError(f"{op}: {name} shape {t.shape} must be {channels} for input shape {input.shape}")
+    if (running_mean is None) != (running_var is None):
+        raise ValueError(f"{op}: running_mean and running_var must both be given or both be None")
+    if not training and running_mean is None:
+        raise ValueError(f"{op}: running_mean and running_var are needed when training=False")
+    if training:
+        verify_batch_size(input.shape)
+    inputs = _affine(op, input, weight, bias, channels)
+    return N.BatchNorm.apply(*inputs, running_mean=None if running_mean is None else running_mean.numpy(),
+                             running_var=None if running_var is None else running_var.numpy(),
+                             training=bool(training), momentum=float(momentum), eps=float(eps))
+
+
+def layer_norm(input: Tensor, normalized_shape: int | Sequence[int], weight: Tensor | None = None,
+               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+    """Layer normalization as torch.nn.functional.layer_norm: ``input`` (*, D1..Dk) standardised
+    over its last k dims, ``normalized_shape`` = (D1..Dk); weight and bias of that shape or None."""
+    op = "layer_norm"
+    check_tensor(op, "input", input)
+    shape = (int(normalized_shape),) if isinstance(normalized_shape, (int, np.integer)) else \
+        tuple(int(n) for n in normalized_shape)
+    k = len(shape)
+    if not k or input.shape[input.ndim - k:] != shape or input.ndim < k:
+        raise ValueError(
+            f"{op}: given normalized_shape={list(shape)}, expected input with shape [*, "
+            f"{', '.join(map(str, shape))}], but got input of size {Size(input.shape)}"
+        )
+    size = int(np.prod(shape))
+    inputs = _affine(op, input, weight, bias, shape)
+    return N.LayerNorm.apply(*inputs, view=(-1, size), axes=(1,), affine=(1, size), eps=float(eps))
+
+
+def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bias: Tensor | None = None,
+               eps: float = 1e-5) -> Tensor:
+    """Group normalization as torch.nn.functional.group_norm: ``input`` (N, C, *) standardised per
+    sample over each of ``num_groups`` groups of C/num_groups channels; weight and bias (C,) or None."""
+    op = "group_norm"
+    check_tensor(op, "input", input)
+    if input.ndim < 2:
+        raise ValueError(f"{op}: input must have at least 2 dims (N, C, *), got shape {input.shape}")
+    n, c = input.shape[:2]
+    if not isinstance(num_groups, (int, np.integer)) or num_groups < 1 or c % num_groups:
+        raise ValueError(f"{op}: expected the number of channels {c} (input {input.shape}) to be divisible by "
+                         f"num_groups, but got num_groups={num_groups}")
+    g = int(num_groups)
+    inputs = _affine(op, input, weight, bias, (c,))
+    return N.GroupNorm.apply(*inputs, view=(n, g, c // g, -1), axes=(2, 3), affine=(1, g, c // g, 1),
+                             eps=float(eps))

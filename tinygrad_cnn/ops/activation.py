@@ -1,0 +1,135 @@
+"""Activation ops beyond relu/sigmoid/tanh (those are in elementwise.py): leaky_relu, elu, gelu,
+silu, hardtanh (relu6 is hardtanh(0, 6)) and softplus, each forward beside its derivative.
+Every result keeps the input's shape, dtype and memory order."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from tinygrad_cnn.autograd import Context, Function
+
+# NumPy has no erf; math.erf is exact and GELU is off the training hot path
+_erf = np.frompyfunc(math.erf, 1, 1)
+_SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
+_TANH_CUBIC = 0.044715
+
+
+def _sigmoid(a: np.ndarray) -> np.ndarray:
+    """1 / (1 + exp(-a)) without overflow, in a's dtype."""
+    e = np.exp(-np.abs(a))
+    return np.where(a >= 0, 1 / (1 + e), e / (1 + e)).astype(a.dtype, copy=False)
+
+
+class LeakyReLU(Function):
+    """a where a > 0, else negative_slope * a; d/da = 1 where a > 0, else negative_slope."""
+
+    op_name = "leaky_relu"
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, negative_slope: float = 0.01) -> np.ndarray:
+        positive = a > 0
+        ctx.positive = positive
+        return np.where(positive, a, a * a.dtype.type(negative_slope))
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray):
+        return np.where(ctx.positive, grad, grad * grad.dtype.type(ctx.params["negative_slope"]))
+
+
+class ELU(Function):
+    """a where a > 0, else alpha * (exp(a) - 1); d/da = 1 where a > 0, else out + alpha."""
+
+    op_name = "elu"
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, alpha: float = 1.0) -> np.ndarray:
+        out = np.where(a > 0, a, a.dtype.type(alpha) * np.expm1(np.minimum(a, 0)))
+        ctx.save_for_backward(a, out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray):
+        a, out = ctx.saved_tensors
+        return np.where(a > 0, grad, grad * (out + out.dtype.type(ctx.params["alpha"])))
+
+
+class GELU(Function):
+    """a * Phi(a) with Phi the standard normal CDF (approximate="none"), or
+    0.5 a (1 + tanh(sqrt(2/pi) (a + 0.044715 a^3))) (approximate="tanh"), as torch's;
+    d/da = Phi(a) + a phi(a), or the tanh form's derivative."""
+
+    op_name = "gelu"
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, approximate: str = "none") -> np.ndarray:
+        ctx.save_for_backward(a)
+        if approximate == "tanh":
+            t = np.tanh(_SQRT_2_OVER_PI * (a + _TANH_CUBIC * a ** 3))
+            ctx.t = t
+            return (0.5 * a * (1 + t)).astype(a.dtype, copy=False)
+        cdf = 0.5 * (1 + _erf(a / math.sqrt(2)).astype(np.float64))
+        ctx.cdf = cdf
+        return (a * cdf).astype(a.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray):
+        (a,) = ctx.saved_tensors
+        if ctx.params["approximate"] == "tanh":
+            t = ctx.t
+            inner = _SQRT_2_OVER_PI * (1 + 3 * _TANH_CUBIC * a * a)
+            return grad * (0.5 * (1 + t) + 0.5 * a * (1 - t * t) * inner)
+        pdf = np.exp(-0.5 * a * a) / math.sqrt(2 * math.pi)
+        return grad * (ctx.cdf + a * pdf)
+
+
+class SiLU(Function):
+    """a * sigmoid(a); d/da = s (1 + a (1 - s))."""
+
+    op_name = "silu"
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray) -> np.ndarray:
+        s = _sigmoid(a)
+        ctx.save_for_backward(a, s)
+        return a * s
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray):
+        a, s = ctx.saved_tensors
+        return grad * (s * (1 + a * (1 - s)))
+
+
+class Hardtanh(Function):
+    """a clipped to [min_val, max_val]; d/da = 1 strictly inside, 0 at and beyond the edges, as torch's."""
+
+    op_name = "hardtanh"
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, min_val: float = -1.0, max_val: float = 1.0) -> np.ndarray:
+        ctx.inside = (a > min_val) & (a < max_val)
+        return np.clip(a, a.dtype.type(min_val), a.dtype.type(max_val))
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray):
+        return grad * ctx.inside
+
+
+class Softplus(Function):
+    """log(1 + exp(beta a)) / beta, and a itself where beta a > threshold, as torch's;
+    d/da = sigmoid(beta a) (1 above the threshold)."""
+
+    op_name = "softplus"
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, beta: float = 1.0, threshold: float = 20.0) -> np.ndarray:
+        scaled = a * a.dtype.type(beta)
+        ctx.save_for_backward(scaled)
+        smooth = (np.logaddexp(0, scaled) / a.dtype.type(beta)).astype(a.dtype, copy=False)
+        return np.where(scaled > threshold, a, smooth)
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray):
+        (scaled,) = ctx.saved_tensors
+        return np.where(scaled > ctx.params["threshold"], grad, grad * _sigmoid(scaled))

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_cnn.autograd import Context, is_grad_enabled, register_variable_type, run_backward
+from tinygrad_cnn.tensor_convert import ConvertMixin
 from tinygrad_cnn.tensor_math import ArrayLike, MathMixin, is_float
 from tinygrad_cnn.tensor_reduce import MaxResult, ReduceMixin
 from tinygrad_cnn.tensor_shape import ShapeMixin, index_arg
@@ -42,7 +43,7 @@ class Size(tuple):
         return f"torch.Size({list(self)})"
 
 
-class Tensor(MathMixin, ReduceMixin, ShapeMixin):
+class Tensor(MathMixin, ReduceMixin, ShapeMixin, ConvertMixin):
     """An n-dimensional array with an optional gradient, as torch.Tensor.
 
     Construction: from a NumPy array (its dtype kept), a list or a Python number (float32

@@ -4,9 +4,6 @@ and, where torch is installed, its forward and backward against torch's to 1e-6.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Callable
-
 import numpy as np
 import pytest
 from hypothesis import given
@@ -15,24 +12,7 @@ from hypothesis import strategies as st
 import tinygrad_cnn as tg
 from tinygrad_cnn.testing import gradcheck
 from tinygrad_cnn.testing import strategies as ts
-
-
-@dataclass(frozen=True)
-class OpCase:
-    """One op under test: ``draw`` builds (arrays, params); ``ours``/``theirs`` apply the op."""
-
-    name: str
-    draw: Callable[[st.DataObject], tuple[list[np.ndarray], dict]]
-    ours: Callable[..., tg.Tensor]
-    theirs: Callable[..., object]
-
-
-def unary(low=-2.0, high=2.0, min_abs=0.0, distinct=False):
-    def draw(data):
-        shape = data.draw(ts.shapes(min_dims=0, max_dims=3, max_side=4))
-        maker = ts.distinct_arrays(shape, low, high) if distinct else ts.arrays(shape, low, high, min_abs)
-        return [data.draw(maker)], {}
-    return draw
+from tinygrad_cnn.testing.opcases import OpCase, distinct_one_dim, reduction, torch_dims, unary
 
 
 def binary(low=-2.0, high=2.0, min_abs=0.0, second=None, distinct=False):
@@ -54,31 +34,11 @@ def _shrink(array: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     return np.ascontiguousarray(corner[tuple(slice(0, n) for n in shape)])
 
 
-def reduction(distinct=False, min_count=1):
-    def draw(data):
-        shape = data.draw(ts.shapes(min_dims=1, max_dims=3, max_side=4, min_side=min_count))
-        array = data.draw(ts.distinct_arrays(shape) if distinct else ts.arrays(shape))
-        axis = data.draw(st.none() | st.integers(-len(shape), len(shape) - 1) |
-                         st.lists(st.integers(0, len(shape) - 1), min_size=1, max_size=len(shape), unique=True)
-                         .map(tuple))
-        return [array], {"axis": axis, "keepdims": data.draw(st.booleans())}
-    return draw
-
-
 def one_dim():
     def draw(data):
         shape = data.draw(ts.shapes(min_dims=1, max_dims=3, max_side=4))
         return [data.draw(ts.arrays(shape, -5, 5))], {"dim": data.draw(st.integers(-len(shape), len(shape) - 1))}
     return draw
-
-
-def distinct_one_dim(data):
-    shape = data.draw(ts.shapes(min_dims=1, max_dims=3, max_side=4))
-    return [data.draw(ts.distinct_arrays(shape))], {"dim": data.draw(st.integers(-len(shape), len(shape) - 1))}
-
-
-def _torch_dims(axis, ndim):
-    return tuple(range(ndim)) if axis is None else axis
 
 
 def matmul_draw(data):
@@ -188,19 +148,19 @@ CASES = [
     OpCase("where", where_draw, lambda a, b, condition: tg.where(condition, a, b),
            lambda a, b, condition: __import__("torch").where(__import__("torch").from_numpy(condition), a, b)),
     OpCase("sum", reduction(), lambda a, axis, keepdims: a.sum(axis, keepdims),
-           lambda a, axis, keepdims: a.sum(_torch_dims(axis, a.ndim), keepdims)),
+           lambda a, axis, keepdims: a.sum(torch_dims(axis, a.ndim), keepdims)),
     OpCase("mean", reduction(), lambda a, axis, keepdims: a.mean(axis=axis, keepdims=keepdims),
-           lambda a, axis, keepdims: a.mean(_torch_dims(axis, a.ndim), keepdims)),
+           lambda a, axis, keepdims: a.mean(torch_dims(axis, a.ndim), keepdims)),
     OpCase("max", reduction(distinct=True), lambda a, axis, keepdims: a.amax(axis, keepdims),
-           lambda a, axis, keepdims: a.amax(_torch_dims(axis, a.ndim), keepdims)),
+           lambda a, axis, keepdims: a.amax(torch_dims(axis, a.ndim), keepdims)),
     OpCase("min", reduction(distinct=True), lambda a, axis, keepdims: a.amin(axis, keepdims),
-           lambda a, axis, keepdims: a.amin(_torch_dims(axis, a.ndim), keepdims)),
+           lambda a, axis, keepdims: a.amin(torch_dims(axis, a.ndim), keepdims)),
     OpCase("max_dim", distinct_one_dim, lambda a, dim: a.max(dim).values, lambda a, dim: a.max(dim).values),
     OpCase("min_dim", distinct_one_dim, lambda a, dim: a.min(dim).values, lambda a, dim: a.min(dim).values),
-    OpCase("var", var_draw, lambda a, axis, keepdims, correction: a.var(axis, keepdims, correction=correction),
-           lambda a, axis, keepdims, correction: a.var(_torch_dims(axis, a.ndim), correction=correction, keepdim=keepdims)),
+    OpCase("var", var_draw, lambda a, axis, keepdims, correction: a.var(axis, keepdim=keepdims, correction=correction),
+           lambda a, axis, keepdims, correction: a.var(torch_dims(axis, a.ndim), correction=correction, keepdim=keepdims)),
     OpCase("logsumexp", reduction(), lambda a, axis, keepdims: a.logsumexp(axis, keepdims),
-           lambda a, axis, keepdims: a.logsumexp(_torch_dims(axis, a.ndim), keepdims)),
+           lambda a, axis, keepdims: a.logsumexp(torch_dims(axis, a.ndim), keepdims)),
     OpCase("softmax", one_dim(), lambda a, dim: a.softmax(dim), lambda a, dim: a.softmax(dim)),
     OpCase("log_softmax", one_dim(), lambda a, dim: a.log_softmax(dim), lambda a, dim: a.log_softmax(dim)),
     OpCase("input_also_ancestor", unary(), lambda a: a * (a * 2.0).sigmoid() + a,

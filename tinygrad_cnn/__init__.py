@@ -6,7 +6,6 @@ threads. The submodules (``nn``, ``optim``, ``utils``, ``vision``, ``cuda``, ``b
 are attributes imported on first use, so ``import tinygrad_cnn`` stays light.
 """
 
-import builtins as _builtins
 import importlib
 import importlib.util
 from types import ModuleType
@@ -28,6 +27,7 @@ from tinygrad_cnn.dtypes import (
 from tinygrad_cnn.functions import *  # noqa: F403 (the torch.* functions; their names are in functions.__all__)
 from tinygrad_cnn.grad_mode import inference_mode, is_inference_mode_enabled
 from tinygrad_cnn.random import Generator, initial_seed, manual_seed, seed
+from tinygrad_cnn.serialization import load, save
 from tinygrad_cnn.tensor import Size, Tensor
 from tinygrad_cnn.threads import get_num_threads, set_num_threads
 
@@ -36,17 +36,17 @@ __version__ = "0.1.0"
 dtype = _np.dtype  # isinstance(torch.float32, torch.dtype) holds
 finfo, iinfo = _np.finfo, _np.iinfo
 
-_DTYPES = ["cdouble", "cfloat", "complex64", "complex128", "double", "float16", "float32", "float64", "half", "int8",
-           "int16", "int32", "int64", "long", "short", "uint8"]
-# `from tinygrad_cnn import *` leaves Python's builtins alone: float, int, bool, max, sum, abs... are not in __all__
+_DTYPES = ["bool", "cdouble", "cfloat", "complex64", "complex128", "double", "float", "float16", "float32", "float64",
+           "half", "int", "int8", "int16", "int32", "int64", "long", "short", "uint8"]
 
-__all__ = sorted([n for n in _functions.__all__ if not hasattr(_builtins, n)] + _DTYPES + [
+# as torch's, __all__ holds float, int, bool, max, sum, abs...: `from tinygrad_cnn import *` shadows those builtins
+__all__ = sorted(_functions.__all__ + _DTYPES + [
     "BoolTensor", "ByteTensor", "DoubleTensor", "FloatTensor", "Generator", "HalfTensor", "IntTensor", "LongTensor",
     "Size", "Tensor", "arange", "as_tensor", "device", "dtype", "empty", "empty_like", "enable_grad", "eye", "finfo",
     "from_numpy", "full", "full_like", "get_default_device", "get_default_dtype", "get_num_threads", "iinfo",
-    "inference_mode", "initial_seed", "is_grad_enabled", "is_inference_mode_enabled", "linspace", "logspace",
-    "manual_seed", "meshgrid", "no_grad", "normal", "ones", "ones_like", "rand", "rand_like", "randint",
-    "randint_like", "randn", "randn_like", "randperm", "seed", "set_default_device", "set_default_dtype",
+    "inference_mode", "initial_seed", "is_grad_enabled", "is_inference_mode_enabled", "linspace", "load",
+    "logspace", "manual_seed", "meshgrid", "no_grad", "normal", "ones", "ones_like", "rand", "rand_like", "randint",
+    "randint_like", "randn", "randn_like", "randperm", "save", "seed", "set_default_device", "set_default_dtype",
     "set_grad_enabled", "set_num_threads", "tensor", "zeros", "zeros_like",
 ])
 

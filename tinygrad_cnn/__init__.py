@@ -19,7 +19,7 @@ from tinygrad_cnn.creation import (
     empty_like, eye, from_numpy, full, full_like, linspace, logspace, meshgrid, normal, ones, ones_like, rand,
     rand_like, randint, randint_like, randn, randn_like, randperm, tensor, zeros, zeros_like,
 )
-from tinygrad_cnn.device import device, get_default_device, set_default_device
+from tinygrad_cnn.devices import device, get_default_device, set_default_device
 from tinygrad_cnn.dtypes import (
     bool, cdouble, cfloat, complex64, complex128, double, float, float16, float32, float64, get_default_dtype, half,
     int, int8, int16, int32, int64, long, set_default_dtype, short, uint8,

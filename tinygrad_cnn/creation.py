@@ -15,7 +15,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from tinygrad_cnn import random as _random
-from tinygrad_cnn.device import device_arg
+from tinygrad_cnn.devices import device_arg
 from tinygrad_cnn.dtypes import dtype_arg, get_default_dtype, is_floating
 from tinygrad_cnn.tensor import Tensor
 from tinygrad_cnn.tensor_math import ArrayLike

@@ -46,7 +46,7 @@ class Generator:
     then ``torch.randn(3, generator=g)`` draws from it and not from the global generator."""
 
     def __init__(self, device: Any = "cpu") -> None:
-        from tinygrad_cnn.device import device_arg
+        from tinygrad_cnn.devices import device_arg
 
         self.device = device_arg(device, "Generator")
         self._seed = int(np.random.SeedSequence().entropy) % 2**63

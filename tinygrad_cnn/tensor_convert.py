@@ -8,7 +8,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from tinygrad_cnn.device import CPU, device, device_arg
+from tinygrad_cnn.devices import CPU, device, device_arg
 from tinygrad_cnn.dtypes import TYPE_NAMES, dtype_arg, is_floating
 from tinygrad_cnn.ops import elementwise as E
 from tinygrad_cnn.tensor_shape import shape_arg

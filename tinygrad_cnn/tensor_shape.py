@@ -161,7 +161,7 @@ class ShapeMixin:
         n = self.shape[d]
         begin = start + n if start < 0 else start
         if not 0 <= begin <= n or length < 0 or begin + length > n:
-            raise IndexError(f"narrow: start {start} + length {length} exceeds dim {dim} of size {n}")
+            raise RuntimeError(f"narrow: start {start} + length {length} exceeds dim {dim} of size {n}")
         return self[(slice(None),) * d + (slice(begin, begin + length),)]
 
     def view_as(self, other: "Tensor") -> "Tensor":

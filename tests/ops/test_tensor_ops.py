@@ -11,7 +11,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import tinygrad_cnn as tg
-from tinygrad_cnn.testing import gradcheck
 from tinygrad_cnn.testing import strategies as ts
 from tinygrad_cnn.testing.opcases import OpCase, distinct_one_dim, reduction, torch_dims, unary
 
@@ -206,9 +205,7 @@ IDS = [case.name for case in CASES]
 @BUDGET
 @given(data=st.data())
 def test_gradient_matches_finite_differences(case: OpCase, data: st.DataObject) -> None:
-    arrays, params = case.draw(data)
-    inputs = [tg.Tensor(a, requires_grad=True) for a in arrays]
-    assert gradcheck(lambda *t: case.ours(*t, **params), inputs)
+    case.check_gradient(data)
 
 
 @pytest.mark.oracle
@@ -217,7 +214,4 @@ def test_gradient_matches_finite_differences(case: OpCase, data: st.DataObject) 
 @given(data=st.data())
 def test_forward_and_backward_match_torch(case: OpCase, data: st.DataObject) -> None:
     pytest.importorskip("torch", reason="torch is the optional oracle (pip install -e .[oracle])")
-    from tinygrad_cnn.testing.oracle import check_against_torch
-
-    arrays, params = case.draw(data)
-    check_against_torch(lambda *t: case.ours(*t, **params), lambda *t: case.theirs(*t, **params), arrays)
+    case.check_against_torch(data)

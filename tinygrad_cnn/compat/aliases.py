@@ -70,14 +70,13 @@ class AliasModule(types.ModuleType):
             return getattr(target, name)
         qualified = f"{self.__name__}.{name}"
         home = target_of(qualified)
-        if home is not None and qualified not in sys.modules and _module_exists(home):
+        value = getattr(target, name, None)
+        if value is not None and not isinstance(value, types.ModuleType):
+            return value  # a function or class may share its name with a module (torch.tensor)
+        if home is not None and (value is not None or qualified in sys.modules or _module_exists(home)):
             return importlib.import_module(qualified)
-        try:
-            value = getattr(target, name)
-        except AttributeError:
-            raise UnsupportedAPI(f"{qualified} {SUPPORT_NOTE}") from None
-        if isinstance(value, types.ModuleType) and home is not None and value.__name__ == home:
-            return importlib.import_module(qualified)
+        if value is None:
+            raise UnsupportedAPI(f"{qualified} {SUPPORT_NOTE}")
         return value
 
     def __setattr__(self, name: str, value: Any) -> None:

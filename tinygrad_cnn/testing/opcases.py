@@ -10,7 +10,9 @@ from typing import Any, Callable
 import numpy as np
 from hypothesis import strategies as st
 
+from tinygrad_cnn.tensor import Tensor
 from tinygrad_cnn.testing import strategies as ts
+from tinygrad_cnn.testing.gradcheck import gradcheck
 
 Draw = Callable[[st.DataObject], tuple[list[np.ndarray], dict]]
 
@@ -25,6 +27,18 @@ class OpCase:
     draw: Draw
     ours: Callable[..., Any]
     theirs: Callable[..., Any]
+
+    def check_gradient(self, data: st.DataObject) -> None:
+        """Draw inputs and check ``ours``'s backward against finite differences (float64)."""
+        arrays, params = self.draw(data)
+        gradcheck(lambda *t: self.ours(*t, **params), [Tensor(a, requires_grad=True) for a in arrays])
+
+    def check_against_torch(self, data: st.DataObject) -> None:
+        """Draw inputs and check ``ours``'s forward and input gradients against ``theirs`` in torch."""
+        from tinygrad_cnn.testing.oracle import check_against_torch
+
+        arrays, params = self.draw(data)
+        check_against_torch(lambda *t: self.ours(*t, **params), lambda *t: self.theirs(*t, **params), arrays)
 
 
 def unary(low: float = -2.0, high: float = 2.0, min_abs: float = 0.0, distinct: bool = False) -> Draw:

@@ -31,6 +31,7 @@ import numpy as np
 from tinygrad_cnn import optim
 from tinygrad_cnn.autograd import no_grad
 from tinygrad_cnn.data.loader import DataLoader
+from tinygrad_cnn.nn.modes import eval_mode
 from tinygrad_cnn.nn.functional import cross_entropy
 from tinygrad_cnn.tensor import Tensor
 
@@ -255,24 +256,19 @@ def _batches(data: Any, batch_size: int) -> Iterable[Tensor]:
 def evaluate(model: Any, loader: DataLoader, loss_fn: LossFn | None = None) -> tuple[float, float]:
     """Mean loss and accuracy (a fraction) of ``model`` over ``loader``, in eval mode without grad.
 
-    ``loss_fn`` defaults to cross-entropy; it must return the batch mean. The model's
-    train/eval mode is restored afterwards.
+    ``loss_fn`` defaults to cross-entropy; it must return the batch mean. Every submodule's
+    train/eval mode is restored afterwards (``nn.modes.eval_mode``).
     """
     if loss_fn is None:
         loss_fn = cross_entropy
-    was_training = model.training
-    model.eval()
     total_loss, correct, seen = 0.0, 0, 0
-    try:
-        with no_grad():
-            for xb, yb in loader:
-                out = model(xb)
-                n = len(yb)
-                total_loss += loss_fn(out, yb).item() * n
-                correct += int((out.numpy().argmax(axis=1) == yb.numpy()).sum())
-                seen += n
-    finally:
-        model.train(was_training)
+    with eval_mode(model), no_grad():
+        for xb, yb in loader:
+            out = model(xb)
+            n = len(yb)
+            total_loss += loss_fn(out, yb).item() * n
+            correct += int((out.numpy().argmax(axis=1) == yb.numpy()).sum())
+            seen += n
     if seen == 0:
         raise ValueError("evaluate: the loader yielded no batch")
     return total_loss / seen, correct / seen
@@ -284,15 +280,10 @@ def predict_proba(model: Any, data: Any, batch_size: int = 256) -> np.ndarray:
     ``data`` is an array or Tensor of inputs (N, C, H, W), already preprocessed as in
     training, or a DataLoader: all its rows in their order, with its normalisation and batch
     size (its labels, shuffling and drop_last are ignored, its generator is left alone).
-    Runs in eval mode without grad; the model's mode is restored afterwards.
+    Runs in eval mode without grad; every submodule's mode is restored afterwards.
     """
-    was_training = model.training
-    model.eval()
-    try:
-        with no_grad():
-            chunks = [model(xb).softmax(dim=1).numpy() for xb in _batches(data, batch_size)]
-    finally:
-        model.train(was_training)
+    with eval_mode(model), no_grad():
+        chunks = [model(xb).softmax(dim=1).numpy() for xb in _batches(data, batch_size)]
     if not chunks:
         raise ValueError("predict_proba: no input")
     return np.concatenate(chunks)

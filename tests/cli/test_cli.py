@@ -13,8 +13,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tinygrad_cnn import checkpoint, cli
-from tinygrad_cnn.cli import main, to_mnist
+import tinygrad_cnn.cli.train as cli_train
+from tinygrad_cnn import checkpoint
+from tinygrad_cnn.cli import main
+from tinygrad_cnn.cli.common import restore
+from tinygrad_cnn.imaging import to_mnist
 from tinygrad_cnn.data import load_mnist
 
 REPO = Path(__file__).resolve().parents[2]
@@ -60,17 +63,17 @@ def test_interrupted_run_resumes_to_identical_weights(tmp_path, monkeypatch):
     common = ("--limit", 600, "--epochs", 2, "--data", MNIST, "--quiet", "--batch-size", 32)
     assert run("train", *common, "--out", tmp_path / "straight")[0] == 0
 
-    real_write = cli._write_json
+    real_write = cli_train.write_json
 
     def interrupt_once(path, data):
         real_write(path, data)
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(cli, "_write_json", interrupt_once)
+    monkeypatch.setattr(cli_train, "write_json", interrupt_once)
     status, _, stderr = run("train", *common, "--out", tmp_path / "cut")
     assert status == 130
     assert f"--resume {tmp_path / 'cut' / 'last.npz'} --epochs 2" in stderr
-    monkeypatch.setattr(cli, "_write_json", real_write)
+    monkeypatch.setattr(cli_train, "write_json", real_write)
     status, stdout, _ = run("train", "--resume", tmp_path / "cut" / "last.npz", "--epochs", 2, "--data", MNIST,
                             "--out", tmp_path / "cut", "--quiet")
     assert status == 0 and "after epoch 1" in stdout and "epoch 2/2" in stdout
@@ -124,7 +127,7 @@ def _confident_digits(out, count=3):
     """Test images the trained model gets right with high confidence: (images, labels)."""
     from tinygrad_cnn.train import predict_proba
 
-    model, (mean, std) = cli._restore(str(out / "last.npz"))
+    model, (mean, std) = restore(str(out / "last.npz"))
     _, _, X_test, y_test = load_mnist(MNIST)
     proba = predict_proba(model, (X_test[:200] - np.float32(mean)) / np.float32(std))
     picks = [i for i in range(200) if proba[i].argmax() == y_test[i] and proba[i].max() > 0.95][:count]
@@ -236,7 +239,7 @@ def test_damaged_checkpoint_is_reported_without_a_traceback(trained, tmp_path):
         assert stderr.startswith(f"tinygrad-cnn: error: checkpoint {tmp_path / 'cut.npz'}: ")
         assert "damaged" in stderr and "Traceback" not in stderr
     meta = checkpoint.load_metadata(out / "last.npz")
-    model, _ = cli._restore(str(out / "last.npz"))
+    model, _ = restore(str(out / "last.npz"))
     checkpoint.save(tmp_path / "weights.npz", model, extra=meta["extra"])  # no optimizer state to resume
     status, _, stderr = run("train", "--resume", tmp_path / "weights.npz", "--epochs", 3, "--data", MNIST,
                             "--out", tmp_path)

@@ -288,3 +288,32 @@ def test_summary_lists_each_call_with_its_output_shape_and_restores_modes():
     assert "Total params: 343" in table
     with pytest.raises(TypeError, match="pass input_shape"):
         model.summary()
+
+
+class _Branch(nn.Module):
+    def __init__(self, shared):
+        super().__init__()
+        self.act = shared
+
+    def forward(self, x):
+        return self.act(x)
+
+
+class _TwoParents(nn.Module):
+    """One ReLU registered as ``left.act`` first, then also held as ``right.0`` and ``direct``."""
+
+    def __init__(self):
+        super().__init__()
+        shared = nn.ReLU()
+        self.left = _Branch(shared)
+        self.right = nn.Sequential(shared)
+        self.direct = shared
+
+    def forward(self, x):
+        return self.left(x) * 2.0 + self.right(x) * 3.0 + self.direct(x)
+
+
+def test_a_shared_module_is_named_after_the_parent_that_called_it():
+    out = _TwoParents()(tg.randn(2, 3, requires_grad=True))
+    relu_scopes = sorted(s for op, s in _ops_with_scopes(out) if op == "relu")
+    assert relu_scopes == [("direct",), ("left", "act"), ("right", "0")]

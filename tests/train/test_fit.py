@@ -262,3 +262,30 @@ def test_lenet_learns_a_slice_of_mnist():
     fit(model, train, opt, F.cross_entropy, epochs=2, quiet=True)
     loss, acc = evaluate(model, test)
     assert acc >= 0.90, (loss, acc)
+
+
+def test_evaluate_and_predict_keep_a_submodule_the_user_put_in_eval_mode(digits):
+    model, _, val, _ = setup(digits)
+    model.drop.eval()  # the user switched dropout off for good
+    evaluate(model, val)
+    predict_proba(model, digits[2][:10])
+    assert model.training and not model.drop.training
+    assert all(m.training for m in model.modules() if m is not model.drop)
+
+
+def test_train_loss_is_the_batch_size_weighted_mean_of_the_batch_losses(digits):
+    model, _, _, opt = setup(digits)
+    X, y = digits[0][:50], digits[1][:50]
+    loader = DataLoader(X, y, batch_size=16, shuffle=True)  # batches of 16, 16, 16 and 2
+    seen = []
+
+    def recording_loss(out, target):
+        loss = F.cross_entropy(out, target)
+        seen.append((loss.item(), len(target)))
+        return loss
+
+    history = fit(model, loader, opt, recording_loss, epochs=1, quiet=True)
+    values, sizes = np.array(seen).T
+    assert sizes.tolist() == [16, 16, 16, 2]
+    assert history.train_loss[0] == pytest.approx((values * sizes).sum() / 50, rel=1e-12)
+    assert abs(values.mean() - (values * sizes).sum() / 50) > 1e-3  # an unweighted mean would differ

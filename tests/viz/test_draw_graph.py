@@ -287,3 +287,21 @@ def test_bad_arguments_are_named(kwargs, error, message):
     kwargs = {"root": loss, **kwargs}
     with pytest.raises(error, match=message):
         draw_graph(kwargs.pop("root"), **kwargs)
+
+
+def test_a_module_shared_by_two_parents_is_boxed_under_the_name_each_call_used(parse_dot):
+    shared = tg.nn.ReLU()
+
+    class Net(tg.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.left = tg.nn.Sequential(tg.nn.Linear(3, 3), shared)
+            self.right = tg.nn.Sequential(shared)
+
+        def forward(self, x):
+            return self.right(self.left(x) * 2.0)
+
+    model = Net()
+    dot = parse_dot(draw_graph(model(tg.randn(2, 3)).sum(), model).source)
+    relus = [n for n in dot.nodes if dot.label(n) == "relu"]
+    assert sorted(dot.nodes[n]["clusters"][-1] for n in relus) == ["left.1: ReLU", "right.0: ReLU"]

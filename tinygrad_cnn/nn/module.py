@@ -3,13 +3,15 @@
 A Module registers the Parameters and sub-Modules assigned to its attributes, in
 assignment order; ``named_parameters()`` then yields PyTorch's dotted names
 ("conv1.weight"), which are also the keys of ``state_dict()``. Calling a module runs
-``forward`` inside ``autograd.scope(name)``, where ``name`` is the attribute name the
-module was registered under in its parent, so that every op in the graph knows which
-layer produced it (a root module pushes nothing).
+``forward`` inside ``autograd.scope(name)``, where ``name`` is the attribute name under
+which the calling module holds it (else the name of its first registration), so that every
+op in the graph knows which layer produced it, also for a module shared by two parents
+(a root module pushes nothing).
 """
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict, namedtuple
 from contextlib import nullcontext
 from typing import Any, Callable, Iterable, Iterator, Mapping
@@ -17,9 +19,20 @@ from typing import Any, Callable, Iterable, Iterator, Mapping
 import numpy as np
 
 from tinygrad_cnn.autograd import no_grad, scope
+from tinygrad_cnn.nn.modes import eval_mode
 from tinygrad_cnn.tensor import Tensor
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+
+_state = threading.local()
+
+
+def _calling() -> list["Module"]:
+    """The modules whose forward is running in this thread, outermost first."""
+    stack = getattr(_state, "calling", None)
+    if stack is None:
+        stack = _state.calling = []
+    return stack
 
 
 def _as_array(value: Any) -> np.ndarray:
@@ -288,24 +301,37 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__}: forward() is not defined")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if self._forward_pre_hooks or self._forward_hooks:
-            return self._call_with_hooks(args, kwargs)
-        if self._name is None:
-            return self.forward(*args, **kwargs)
-        with scope(self._name):
-            return self.forward(*args, **kwargs)
+        calling = _calling()
+        name = self._scope_name(calling[-1] if calling else None)
+        calling.append(self)
+        try:
+            with scope(name) if name is not None else nullcontext():
+                if self._forward_pre_hooks or self._forward_hooks:
+                    return self._call_with_hooks(args, kwargs)
+                return self.forward(*args, **kwargs)
+        finally:
+            calling.pop()
+
+    def _scope_name(self, caller: "Module | None") -> str | None:
+        """The scope this call runs in: the name under which the calling module holds this one (so a
+        module shared by two parents is named after the parent that called it), else the name of
+        its first registration; None for a root."""
+        if caller is not None:
+            for name, module in caller._modules.items():
+                if module is self:
+                    return name
+        return self._name
 
     def _call_with_hooks(self, args: tuple, kwargs: dict) -> Any:
-        with scope(self._name) if self._name is not None else nullcontext():
-            for hook in list(self._forward_pre_hooks.values()):
-                result = hook(self, args)
-                if result is not None:
-                    args = result if isinstance(result, tuple) else (result,)
-            out = self.forward(*args, **kwargs)
-            for hook in list(self._forward_hooks.values()):
-                result = hook(self, args, out)
-                if result is not None:
-                    out = result
+        for hook in list(self._forward_pre_hooks.values()):
+            result = hook(self, args)
+            if result is not None:
+                args = result if isinstance(result, tuple) else (result,)
+        out = self.forward(*args, **kwargs)
+        for hook in list(self._forward_hooks.values()):
+            result = hook(self, args, out)
+            if result is not None:
+                out = result
         return out
 
     def register_forward_pre_hook(self, hook: Callable[["Module", tuple], Any]) -> RemovableHandle:
@@ -369,20 +395,16 @@ class Module:
 
         pending: list[list[str]] = []
         dtype = next((p.dtype for p in self.parameters()), np.dtype(np.float32))
-        modes = {id(m): m.training for m in self.modules()}
         handles = []
         for name, module in self.named_modules():
             if name:
                 handles += [module.register_forward_pre_hook(before), module.register_forward_hook(after)]
         try:
-            self.eval()
-            with no_grad():
+            with eval_mode(self), no_grad():
                 out = self(Tensor(np.zeros((batch_size,) + input_shape, dtype=dtype)))
         finally:
             for handle in handles:
                 handle.remove()
-            for module in self.modules():
-                object.__setattr__(module, "training", modes[id(module)])
         header = ["Layer", "Type", "Output Shape", "Param #"]
         widths = [max(len(r[i]) for r in rows + [header]) for i in range(4)]
 

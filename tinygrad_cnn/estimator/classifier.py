@@ -1,27 +1,9 @@
-"""CNNClassifier: a scikit-learn classifier that trains a tinygrad_cnn network.
-
-```python
-from sklearn.datasets import load_digits
-from sklearn.model_selection import cross_val_score
-from tinygrad_cnn.estimator import CNNClassifier
-
-X, y = load_digits(return_X_y=True)              # (1797, 64): 8x8 images, one per row
-clf = CNNClassifier(epochs=10, random_state=0)   # "auto" picks a small CNN for 8x8 inputs
-print(cross_val_score(clf, X / 16, y, cv=3))
-```
-
-Everything scikit-learn offers around a classifier works with it: Pipeline,
-cross_val_score, GridSearchCV, clone, pickle. Training is ``tinygrad_cnn.train.fit``;
-this module adds input checking, label encoding and the scikit-learn protocol. It imports
-scikit-learn when it is imported, so the rest of the package does not import it (only
-``data.load_digits`` and ``MNISTDataLoader.load_data`` do, inside those functions).
-"""
+"""CNNClassifier: the scikit-learn protocol (fit, partial_fit, predict, predict_proba, score) around train.fit."""
 
 from __future__ import annotations
 
 import copy
 import math
-import numbers
 from contextlib import contextmanager
 from typing import Any, Iterator, Sequence
 
@@ -33,19 +15,16 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from tinygrad_cnn import random as _random
-from tinygrad_cnn.autograd import no_grad
+from tinygrad_cnn.argcheck import positive_int
 from tinygrad_cnn.data.loader import DataLoader
-from tinygrad_cnn.nn import Conv2d, Flatten, Linear, MaxPool2d, Module, ReLU, Sequential
+from tinygrad_cnn.estimator.networks import build_module
+from tinygrad_cnn.estimator.validation import encode_labels, infer_input_shape, is_real
+from tinygrad_cnn.nn import Module
 from tinygrad_cnn.nn.functional import cross_entropy
-from tinygrad_cnn.tensor import Tensor
 from tinygrad_cnn.train import DEFAULT_LR, History, epoch_line, evaluate, fit, make_optimizer, predict_proba
 
 _FLOATS = (np.float32, np.float64)
 _PREDICT_BATCH = 256
-
-
-def _is_real(value: Any) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
 @contextmanager
@@ -57,119 +36,6 @@ def _seeded(seed: int) -> Iterator[None]:
         yield
     finally:
         _random.generator().bit_generator.state = outer
-
-
-def _encode(classes: np.ndarray, y: np.ndarray, what: str = "y") -> np.ndarray:
-    """Labels as indices into ``classes`` (sorted); a label not among them is an error."""
-    index = np.searchsorted(classes, y)
-    known = (index < len(classes)) & (classes[np.minimum(index, len(classes) - 1)] == y)
-    if not known.all():
-        unseen = np.unique(np.asarray(y)[~known])
-        raise ValueError(f"CNNClassifier: {what} has labels not among classes_ {classes.tolist()}: {unseen.tolist()}")
-    return index.astype(np.int64)
-
-
-def small_cnn(input_shape: Sequence[int], num_classes: int) -> Sequential:
-    """The network ``module="auto"`` builds for inputs other than 28x28 MNIST images.
-
-    For one sample of shape ``(C, H, W)``: blocks of conv 3x3 (padding 1: same size),
-    ReLU and 2x2 max-pooling, 16 channels then doubling, while both sides are at least 4
-    before pooling and at least 8 after the previous block (one block without pooling for
-    inputs smaller than 4x4, such as a row of a few features); then flatten, linear to 64,
-    ReLU, linear to ``num_classes``. An 8x8 digit gets conv 1->16, pool to 4x4,
-    linear 256->64->10 (17,258 parameters).
-    """
-    channels, height, width = (int(s) for s in input_shape)
-    layers: list[Module] = []
-    out = 16
-    while True:
-        layers += [Conv2d(channels, out, kernel_size=3, padding=1), ReLU()]
-        channels = out
-        if min(height, width) < 4:
-            break
-        layers.append(MaxPool2d(2))
-        height, width = height // 2, width // 2
-        if min(height, width) < 8:
-            break
-        out *= 2
-    layers += [Flatten(), Linear(channels * height * width, 64), ReLU(), Linear(64, num_classes)]
-    return Sequential(*layers)
-
-
-def _input_shape(input_shape: Sequence[int] | None, sample_shape: tuple[int, ...] | None,
-                 n_features: int) -> tuple[int, int, int]:
-    """One sample's (C, H, W): ``input_shape`` when given, else the sample shape of 3-D/4-D X,
-    else 1xSxS for S*S features, else a 1x1xF strip."""
-    if input_shape is not None:
-        shape = tuple(int(s) for s in input_shape)
-        if len(shape) == 2:
-            shape = (1,) + shape
-        if len(shape) != 3 or min(shape) < 1 or math.prod(shape) != n_features:
-            raise ValueError(
-                f"CNNClassifier: input_shape {input_shape!r} must be (C, H, W) or (H, W) of positive sizes "
-                f"holding the {n_features} features of each sample"
-            )
-        return shape  # type: ignore[return-value]
-    if sample_shape is not None:
-        if len(sample_shape) > 3:
-            raise ValueError(
-                f"CNNClassifier: X must be (N, F), (N, H, W) or (N, C, H, W), got samples of shape {sample_shape}"
-            )
-        return (1,) * (3 - len(sample_shape)) + tuple(sample_shape)  # type: ignore[return-value]
-    side = math.isqrt(n_features)
-    return (1, side, side) if side * side == n_features else (1, 1, n_features)
-
-
-def _build_module(spec: Any, input_shape: tuple[int, int, int], n_classes: int) -> Module:
-    """The network for ``CNNClassifier(module=spec)``, checked to map ``input_shape`` to n_classes outputs."""
-    from models import MODELS, get_model
-
-    if isinstance(spec, str):
-        name = spec
-        if name == "auto":
-            name = "lenet" if input_shape == (1, 28, 28) else None
-        if name is None:
-            module: Module = small_cnn(input_shape, n_classes)
-        elif name in MODELS:
-            expected = getattr(MODELS[name], "input_shape", None)
-            if expected is not None and tuple(expected) != input_shape:
-                raise ValueError(
-                    f"CNNClassifier: module {name!r} takes samples of shape {tuple(expected)}, but X has samples "
-                    f"of shape {input_shape}; use module='auto', or set input_shape"
-                )
-            module = get_model(name, num_classes=n_classes)
-        else:
-            raise ValueError(f"CNNClassifier: unknown module {spec!r}; use 'auto', one of {sorted(MODELS)}, "
-                             "a Module or a list of layers")
-    elif isinstance(spec, Module):
-        module = copy.deepcopy(spec)
-    elif isinstance(spec, (list, tuple)) and spec and all(isinstance(m, Module) for m in spec):
-        module = Sequential(*copy.deepcopy(list(spec)))
-    else:
-        raise TypeError(f"CNNClassifier: module must be 'auto', a model name, a Module or a non-empty list of "
-                        f"Modules, got {type(spec).__name__}")
-    _check_output(module, input_shape, n_classes)
-    return module
-
-
-def _check_output(module: Module, input_shape: tuple[int, int, int], n_classes: int) -> None:
-    """One forward pass on a zero sample: the network must map ``input_shape`` to (1, n_classes)."""
-    first = next(module.parameters(), None)
-    if first is None:
-        raise ValueError("CNNClassifier: the module has no parameters to train")
-    dtype = first.dtype
-    was_training = module.training
-    try:
-        with no_grad():
-            out = module.eval()(Tensor(np.zeros((1,) + input_shape, dtype=dtype)))
-    except (ValueError, TypeError, RuntimeError) as exc:
-        raise ValueError(f"CNNClassifier: the module cannot take samples of shape {input_shape}: {exc}") from exc
-    finally:
-        module.train(was_training)
-    if not isinstance(out, Tensor) or out.shape != (1, n_classes):
-        shape = out.shape if isinstance(out, Tensor) else type(out).__name__
-        raise ValueError(f"CNNClassifier: the module maps one sample {input_shape} to {shape}; for {n_classes} "
-                         f"classes it must output (N, {n_classes}), one score per class")
 
 
 class CNNClassifier(ClassifierMixin, BaseEstimator):
@@ -238,16 +104,14 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
     # ------------------------------------------------------------------ checks
     def _check_params(self) -> None:
         for name in ("epochs", "batch_size"):
-            value = getattr(self, name)
-            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"CNNClassifier: {name} must be a positive integer, got {value!r}")
+            positive_int(getattr(self, name), name, "CNNClassifier")
         if self.optimizer not in DEFAULT_LR:
             raise ValueError(f"CNNClassifier: optimizer must be 'adam' or 'sgd', got {self.optimizer!r}")
-        if self.lr is not None and not (_is_real(self.lr) and 0 < self.lr < math.inf):
+        if self.lr is not None and not (is_real(self.lr) and 0 < self.lr < math.inf):
             raise ValueError(f"CNNClassifier: lr must be a positive number or None, got {self.lr!r}")
-        if not (_is_real(self.weight_decay) and 0 <= self.weight_decay < math.inf):
+        if not (is_real(self.weight_decay) and 0 <= self.weight_decay < math.inf):
             raise ValueError(f"CNNClassifier: weight_decay must be a number >= 0, got {self.weight_decay!r}")
-        if not (_is_real(self.validation_fraction) and 0 <= self.validation_fraction < 1):
+        if not (is_real(self.validation_fraction) and 0 <= self.validation_fraction < 1):
             raise ValueError(
                 f"CNNClassifier: validation_fraction must be in [0, 1), got {self.validation_fraction!r}"
             )
@@ -294,10 +158,10 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
 
     def _initialize(self, n_features: int, sample_shape: tuple[int, ...] | None, classes: np.ndarray) -> None:
         """Fresh fitted state: input shape, a new network and optimizer, an empty history."""
-        input_shape = _input_shape(self.input_shape, sample_shape, n_features)
+        input_shape = infer_input_shape(self.input_shape, sample_shape, n_features)
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         with _seeded(seed):
-            module = _build_module(self.module, input_shape, len(classes))
+            module = build_module(self.module, input_shape, len(classes))
         self.classes_ = classes
         self.input_shape_ = input_shape
         self.module_ = module
@@ -341,13 +205,13 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         X, y, sample_shape = new._validate(X, y, reset=not warm)
         check_classification_targets(y)
         if warm:
-            classes, y_index = self.classes_, _encode(self.classes_, y)
+            classes, y_index = self.classes_, encode_labels(self.classes_, y)
         else:
             classes, y_index = np.unique(y, return_inverse=True)
         validation = None
         if X_val is not None:
             X_val, y_val, _ = new._validate(X_val, y_val, reset=False)
-            validation = (X_val, _encode(classes, y_val, "y_val"))
+            validation = (X_val, encode_labels(classes, y_val, "y_val"))
         if not warm:
             new._initialize(X.shape[1], sample_shape, classes)
         if validation is None and self.validation_fraction > 0:
@@ -379,7 +243,7 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         new = self._staged()
         X, y, sample_shape = new._validate(X, y, reset=first)
         check_classification_targets(y)
-        y_index = _encode(classes, y)
+        y_index = encode_labels(classes, y)
         if first:
             new._initialize(X.shape[1], sample_shape, classes)
         new._train(X, y_index, 1, None)
@@ -401,7 +265,7 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         """Mean cross-entropy loss and accuracy (a fraction) on (X, y), as the seed's ``evaluate``."""
         check_is_fitted(self)
         X, y, _ = self._validate(X, y, reset=False)
-        loader = DataLoader(self._images(X), _encode(self.classes_, y), batch_size=_PREDICT_BATCH, seed=0)
+        loader = DataLoader(self._images(X), encode_labels(self.classes_, y), batch_size=_PREDICT_BATCH, seed=0)
         return evaluate(self.module_, loader, cross_entropy)
 
     def summary(self) -> str:
@@ -413,6 +277,6 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         if hasattr(self, "module_"):
             return self.module_.summary(self.input_shape_)
         shape = (1, 28, 28) if self.input_shape is None else tuple(self.input_shape)
-        input_shape = _input_shape(self.input_shape, shape, math.prod(shape))
+        input_shape = infer_input_shape(self.input_shape, shape, math.prod(shape))
         with _seeded(0):
-            return _build_module(self.module, input_shape, 10).summary(input_shape)
+            return build_module(self.module, input_shape, 10).summary(input_shape)

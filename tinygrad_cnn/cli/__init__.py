@@ -1,0 +1,141 @@
+"""The ``tinygrad-cnn`` command (also ``python -m tinygrad_cnn``): train, evaluate, predict, summary, graph.
+
+    tinygrad-cnn train                       # LeNet, 5 epochs, Adam 1e-3 + cosine schedule
+    tinygrad-cnn train --epochs 1 --limit 5000 --out runs/quick
+    tinygrad-cnn evaluate runs/lenet/best.npz --plot
+    tinygrad-cnn predict runs/lenet/best.npz digit.png scan.npy
+    tinygrad-cnn summary --model lenet
+    tinygrad-cnn graph --model lenet -o lenet.svg
+
+This module holds the parser and ``main``; each subcommand group has a module of its own
+(``train``; ``evaluate`` for evaluate and predict; ``model`` for summary and graph) and
+``common`` what they share. The pictures and the image preprocessing live in the package,
+for Python users too: ``tinygrad_cnn.plots`` and ``tinygrad_cnn.imaging``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any, Sequence
+
+from tinygrad_cnn.cli.common import CLIError
+from tinygrad_cnn.cli.evaluate import cmd_evaluate, cmd_predict
+from tinygrad_cnn.cli.model import cmd_graph, cmd_summary
+from tinygrad_cnn.cli.train import cmd_train
+from tinygrad_cnn.train import DEFAULT_LR
+from tinygrad_cnn.viz import RANKDIRS
+
+GRAPH_SUFFIXES = (".svg", ".png", ".pdf", ".dot", ".gv")
+
+
+# ---------------------------------------------------------------------------- argument types
+def _checked(convert: type, accept: Any, expected: str) -> Any:
+    """An argparse type: ``convert(text)``, refused with "expected <expected>" unless ``accept(value)``."""
+    def parse(text: str) -> Any:
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+        if not accept(value):
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text}")
+        return value
+    return parse
+
+
+_positive_int = _checked(int, lambda v: v >= 1, "a positive integer")
+_non_negative_int = _checked(int, lambda v: v >= 0, "a non-negative integer")
+_positive_float = _checked(float, lambda v: 0 < v < float("inf"), "a positive number")
+_fraction = _checked(float, lambda v: 0 <= v < 1, "a fraction in [0, 1)")
+_graph_file = _checked(str, lambda v: Path(v).suffix.lower() in GRAPH_SUFFIXES,
+                       f"a file ending in {', '.join(GRAPH_SUFFIXES[:-1])} or {GRAPH_SUFFIXES[-1]}")
+
+
+def _model_names() -> list[str]:
+    from models import MODELS
+
+    return sorted(MODELS)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``tinygrad-cnn`` command and its subcommands."""
+    parser = argparse.ArgumentParser(
+        prog="tinygrad-cnn",
+        description="Train and use small CNNs on MNIST with tinygrad_cnn (pure NumPy).",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    models = _model_names()
+
+    def data_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--data", metavar="DIR",
+                       help="folder of the MNIST IDX files (default: $TINYGRAD_CNN_DATA, else the repository's "
+                            "data/mnist)")
+        p.add_argument("--download", action="store_true", help="fetch missing MNIST files from the usual mirrors")
+
+    train = sub.add_parser("train", help="train a model on MNIST",
+                           description="Train a model on MNIST; writes best.npz, last.npz, history.json, "
+                                       "curves.png and the model's graph to --out.")
+    train.add_argument("--model", choices=models, default="lenet", help="model to train (default: lenet)")
+    train.add_argument("--epochs", type=_positive_int, default=5, help="total number of epochs (default: 5)")
+    train.add_argument("--batch-size", type=_positive_int, default=64, help="mini-batch size (default: 64)")
+    train.add_argument("--optimizer", choices=list(DEFAULT_LR), default="adam",
+                       help="adam, or sgd with momentum 0.9 (default: adam)")
+    train.add_argument("--lr", type=_positive_float,
+                       help="initial learning rate, decayed by a cosine schedule over the epochs of the run "
+                            f"(default: {', '.join(f'{lr:g} for {name}' for name, lr in DEFAULT_LR.items())})")
+    train.add_argument("--seed", type=_non_negative_int, default=0, help="random seed (default: 0)")
+    data_options(train)
+    train.add_argument("--out", metavar="DIR", help="output folder (default: runs/MODEL)")
+    train.add_argument("--resume", metavar="CKPT",
+                       help="continue the run saved in this checkpoint (its model and options) up to --epochs; "
+                            "a larger --epochs than the run's stretches its cosine schedule over the new total")
+    train.add_argument("--limit", type=_positive_int, metavar="N",
+                       help="use only the first N training images (and the first N test images)")
+    train.add_argument("--val-split", type=_fraction, default=0.0, metavar="FRACTION",
+                       help="hold out this fraction of the training images for validation; by default the "
+                            "test set is evaluated after each epoch and picks the best checkpoint")
+    train.add_argument("--patience", type=_positive_int, metavar="N",
+                       help="stop early after N epochs without a lower validation loss")
+    train.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    evaluate_p = sub.add_parser("evaluate", help="test loss, accuracy and confusion matrix of a checkpoint")
+    evaluate_p.add_argument("checkpoint", metavar="CKPT", help="a .npz checkpoint written by train")
+    data_options(evaluate_p)
+    evaluate_p.add_argument("--limit", type=_positive_int, metavar="N", help="use only the first N test images")
+    evaluate_p.add_argument("--plot", nargs="?", const="", metavar="PNG",
+                            help="also draw the confusion matrix (default file: next to the checkpoint)")
+
+    predict_p = sub.add_parser("predict", help="classify PNG/JPEG/NPY images of handwritten digits")
+    predict_p.add_argument("checkpoint", metavar="CKPT", help="a .npz checkpoint written by train")
+    predict_p.add_argument("images", nargs="+", metavar="IMAGE",
+                           help="image files of any size (dark digit on light background is inverted)")
+
+    summary = sub.add_parser("summary", help="print a model's layer table")
+    summary.add_argument("--model", choices=models, default="lenet", help="model (default: lenet)")
+
+    graph = sub.add_parser("graph", help="draw the training graph (forward + loss) of one batch")
+    graph.add_argument("--model", choices=models, default="lenet", help="model (default: lenet)")
+    graph.add_argument("-o", "--output", metavar="FILE", type=_graph_file,
+                       help="output file: .svg/.png/.pdf (needs Graphviz's dot) or .dot/.gv (default: MODEL.svg)")
+    graph.add_argument("--batch-size", type=_positive_int, default=64, help="batch size drawn (default: 64)")
+    graph.add_argument("--rankdir", choices=RANKDIRS, default="TB", help="layout direction")
+    return parser
+
+
+COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict, "summary": cmd_summary,
+            "graph": cmd_graph}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line ``argv`` (default: sys.argv[1:]); returns the exit status.
+
+    Bad arguments exit with status 2 (argparse); failures such as missing data or a
+    checkpoint that does not fit print one ``tinygrad-cnn: error:`` message and return 1.
+    """
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except CLIError as exc:
+        print(f"tinygrad-cnn: error: {exc}", file=sys.stderr)
+        return 1

@@ -1,0 +1,99 @@
+"""What the ``tinygrad-cnn`` subcommands share: CLIError, optional-extra checks, data, checkpoints, output files."""
+
+from __future__ import annotations
+
+import importlib
+import json
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+
+from tinygrad_cnn import checkpoint, viz
+from tinygrad_cnn.data import MNIST_MEAN, MNIST_STD, DataLoader, MNISTDownloadError, MNISTError, load_mnist
+from tinygrad_cnn.fileio import atomic_write
+
+EVAL_BATCH = 1000
+
+
+class CLIError(Exception):
+    """A user-facing failure: printed as ``tinygrad-cnn: error: ...`` with exit status 1."""
+
+
+_PIP_NAMES = {"PIL": "pillow"}
+
+
+def require(command: str, extra: str, *modules: str) -> None:
+    """Fail up front, with how to install them, when optional packages ``command`` needs are missing."""
+    missing = []
+    for name in modules:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            missing.append(_PIP_NAMES.get(name, name))
+    if missing:
+        raise CLIError(f"{command} needs {' and '.join(missing)}, which {'is' if len(missing) == 1 else 'are'} "
+                       f'not installed; install the extra: pip install -e ".[{extra}]"')
+
+
+@contextmanager
+def checkpoint_errors() -> Iterator[None]:
+    """Turn a missing, damaged or unfitting checkpoint into a CLIError (one message, no traceback)."""
+    try:
+        yield
+    except (FileNotFoundError, checkpoint.CheckpointError) as exc:
+        raise CLIError(str(exc)) from None
+
+
+def eval_loader(X: np.ndarray, y: np.ndarray, norm: tuple[float, float] | None) -> DataLoader:
+    """Batches of EVAL_BATCH in order, normalised by ``norm`` (mean, std) unless None."""
+    return DataLoader(X, y, batch_size=EVAL_BATCH, seed=0, normalize=norm or False)
+
+
+def load_data(root: str | None, download: bool) -> tuple[np.ndarray, ...]:
+    """``load_mnist(root, download=download)``, its failures turned into a CLIError."""
+    try:
+        return load_mnist(root, download=download)
+    except (FileNotFoundError, MNISTError, MNISTDownloadError) as exc:
+        raise CLIError(str(exc)) from None
+
+
+def _model_name(meta: dict[str, Any]) -> str:
+    """The registry name of the checkpoint's model: saved by train, else found from its class name."""
+    from models import MODELS
+
+    name = meta["extra"].get("config", {}).get("model")
+    if name in MODELS:
+        return name
+    for key, cls in MODELS.items():
+        if cls.__name__ == meta["model_class"]:
+            return key
+    raise CLIError(f"checkpoint holds a {meta['model_class']}, which is not one of the models {sorted(MODELS)}")
+
+
+def restore(path: str) -> tuple[Any, tuple[float, float] | None]:
+    """The model saved in checkpoint ``path`` and the input normalisation it was trained with."""
+    from models import get_model
+
+    with checkpoint_errors():
+        meta = checkpoint.load_metadata(path)
+        model = get_model(_model_name(meta))
+        checkpoint.load(path, model, restore_rng=False)
+    norm = meta["extra"].get("config", {}).get("normalize", [MNIST_MEAN, MNIST_STD])
+    return model.eval(), None if norm is None else tuple(norm)
+
+
+def write_json(path: Path, data: Any) -> None:
+    """``data`` as indented JSON at ``path``, written atomically."""
+    atomic_write(path, (json.dumps(data, indent=2) + "\n").encode())
+
+
+def write_graph(graph: Any, path: Path) -> Path:
+    """``path`` as DOT text (.dot/.gv) or rendered by Graphviz (other suffixes)."""
+    if path.suffix.lower() in (".dot", ".gv"):
+        return atomic_write(path, graph.source.encode())
+    try:
+        return viz.render(graph, path)
+    except RuntimeError as exc:
+        raise CLIError(str(exc)) from None

@@ -52,6 +52,11 @@ class Variable(Protocol):
 _variable_type: Any = None
 
 
+def is_variable(value: Any) -> bool:
+    """True when ``value`` is a tensor of the registered Variable type (tinygrad_cnn.Tensor)."""
+    return isinstance(value, _variable_type)
+
+
 def register_variable_type(cls: type) -> None:
     """Make ``cls`` (implementing ``Variable``) the type Function.apply takes and returns."""
     global _variable_type

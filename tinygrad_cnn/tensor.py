@@ -270,7 +270,7 @@ class Tensor(MathMixin, ReduceMixin, ShapeMixin, ConvertMixin):
 
     def draw(self, **kwargs: Any) -> Any:
         """The graph that computed this tensor as a graphviz.Digraph (see tinygrad_cnn.viz.draw_graph)."""
-        from tinygrad_cnn.viz import draw_graph
+        from tinygrad_cnn.viz.draw import draw_graph
 
         return draw_graph(self, **kwargs)
 

@@ -16,8 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_cnn import tensor as _tensor_module
-from tinygrad_cnn.tensor import Tensor
+from tinygrad_cnn.tensor import Size, Tensor
 
 # torch's legacy storage class for each dtype (torch.storage._dtype_to_storage_type_map)
 STORAGE_NAMES = {
@@ -88,11 +87,9 @@ def torch_dtype_name(dtype: np.dtype) -> str:
     return name
 
 
-def size_class() -> type | None:
-    """tinygrad_cnn's Size (the tuple subclass Tensor.size() returns, as torch.Size), if there is one."""
-    import tinygrad_cnn
-
-    return getattr(tinygrad_cnn, "Size", None) or getattr(_tensor_module, "Size", None)
+def size_class() -> type:
+    """tinygrad_cnn's Size (the tuple subclass Tensor.size() returns, as torch.Size)."""
+    return Size
 
 
 def parameter_class() -> type:
@@ -195,7 +192,7 @@ def _bytearray(data: Any = b"") -> bytearray:
 
 def _size(shape: Any) -> tuple:
     """torch.Size: tinygrad_cnn's Size when it has one, else a tuple."""
-    return (size_class() or tuple)(_ints(shape, "torch.Size"))
+    return Size(_ints(shape, "torch.Size"))
 
 
 ALLOWED_GLOBALS: dict[str, Any] = {

@@ -117,3 +117,16 @@ def test_compatibility_page_is_current():
     page = REPO / "docs" / "torch_compat.md"
     assert page.read_text() == render_markdown(), (
         "docs/torch_compat.md is stale: run `python -m tinygrad_cnn.compat.table > docs/torch_compat.md`")
+
+
+def test_the_command_runs_a_script_and_names_a_missing_api_in_one_line(tmp_path):
+    script = tmp_path / "uses_missing.py"
+    script.write_text("import torch\nprint('started')\nlayer = torch.nn.Transformer()\n")
+    result = subprocess.run([sys.executable, "-m", "tinygrad_cnn", "run", str(script)], capture_output=True,
+                            text=True, cwd=tmp_path, timeout=120)
+    assert result.returncode == 1 and result.stdout == "started\n"
+    assert result.stderr == "tinygrad-cnn run: torch.nn.Transformer is not supported by tinygrad_cnn\n"
+    check = subprocess.run([sys.executable, "-m", "tinygrad_cnn", "run", "--check", str(script)],
+                           capture_output=True, text=True, timeout=120)
+    assert check.returncode == 1
+    assert check.stdout == f"{script}:3: torch.nn.Transformer is not supported by tinygrad_cnn\n"

@@ -1,4 +1,4 @@
-"""The ``tinygrad-cnn`` command (also ``python -m tinygrad_cnn``): train, evaluate, predict, summary, graph.
+"""The ``tinygrad-cnn`` command (also ``python -m tinygrad_cnn``): train, evaluate, predict, summary, graph, run.
 
     tinygrad-cnn train                       # LeNet, 5 epochs, Adam 1e-3 + cosine schedule
     tinygrad-cnn train --epochs 1 --limit 5000 --out runs/quick
@@ -6,6 +6,7 @@
     tinygrad-cnn predict runs/lenet/best.npz digit.png scan.npy
     tinygrad-cnn summary --model lenet
     tinygrad-cnn graph --model lenet -o lenet.svg
+    tinygrad-cnn run tutorial.py --epochs 1     # an unmodified PyTorch script
 
 This module holds the parser and ``main``; each subcommand group has a module of its own
 (``train``; ``evaluate`` for evaluate and predict; ``model`` for summary and graph) and
@@ -23,6 +24,7 @@ from typing import Any, Sequence
 from tinygrad_cnn.cli.common import CLIError
 from tinygrad_cnn.cli.evaluate import cmd_evaluate, cmd_predict
 from tinygrad_cnn.cli.model import cmd_graph, cmd_summary
+from tinygrad_cnn.cli.run import cmd_run
 from tinygrad_cnn.cli.train import cmd_train
 from tinygrad_cnn.train import DEFAULT_LR
 from tinygrad_cnn.viz import RANKDIRS
@@ -120,11 +122,21 @@ def build_parser() -> argparse.ArgumentParser:
                        help="output file: .svg/.png/.pdf (needs Graphviz's dot) or .dot/.gv (default: MODEL.svg)")
     graph.add_argument("--batch-size", type=_positive_int, default=64, help="batch size drawn (default: 64)")
     graph.add_argument("--rankdir", choices=RANKDIRS, default="TB", help="layout direction")
+
+    run = sub.add_parser("run", help="run an unmodified PyTorch script on tinygrad_cnn",
+                         description="Run SCRIPT as `python SCRIPT ARGS` would, with torch and torchvision served "
+                                     "by tinygrad_cnn; --check lists the torch names it uses that are missing, "
+                                     "without running it.")
+    run.add_argument("--check", action="store_true", help="read the script and list what it uses that is missing")
+    run.add_argument("--graph", metavar="FILE", type=_graph_file,
+                     help="draw the graph of the last backward() the script ran (.svg/.png/.pdf/.dot)")
+    run.add_argument("script", metavar="SCRIPT", help="a Python file using torch")
+    run.add_argument("args", nargs=argparse.REMAINDER, metavar="ARGS", help="the script's own arguments")
     return parser
 
 
 COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict, "summary": cmd_summary,
-            "graph": cmd_graph}
+            "graph": cmd_graph, "run": cmd_run}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -49,7 +49,8 @@ def target_of(torch_name: str) -> str | None:
     return ROOTS[root] + ("." + rest if rest else "")
 
 
-def _module_exists(name: str) -> bool:
+def module_exists(name: str) -> bool:
+    """True when the module ``name`` can be imported (found on the path)."""
     try:
         return importlib.util.find_spec(name) is not None
     except ModuleNotFoundError:
@@ -73,7 +74,7 @@ class AliasModule(types.ModuleType):
         value = getattr(target, name, None)
         if value is not None and not isinstance(value, types.ModuleType):
             return value  # a function or class may share its name with a module (torch.tensor)
-        if home is not None and (value is not None or qualified in sys.modules or _module_exists(home)):
+        if home is not None and (value is not None or qualified in sys.modules or module_exists(home)):
             return importlib.import_module(qualified)
         if value is None:
             raise UnsupportedAPI(f"{qualified} {SUPPORT_NOTE}")
@@ -105,7 +106,7 @@ class AliasFinder(importlib.abc.MetaPathFinder):
         home = target_of(fullname)
         if home is None:
             return None
-        if not _module_exists(home):
+        if not module_exists(home):
             raise UnsupportedModule(f"{fullname} {SUPPORT_NOTE}", name=fullname)
         is_package = importlib.util.find_spec(home).submodule_search_locations is not None
         return importlib.machinery.ModuleSpec(fullname, _AliasLoader(home), is_package=is_package)

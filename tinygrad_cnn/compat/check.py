@@ -9,7 +9,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from tinygrad_cnn.compat.aliases import ROOTS, UnsupportedAPI, UnsupportedModule, install, is_installed, uninstall
+from tinygrad_cnn.compat.aliases import ROOTS, module_exists, target_of
 
 
 @dataclass(frozen=True)
@@ -73,16 +73,14 @@ def _uses(tree: ast.Module, bound: dict[str, str]) -> list[tuple[int, str]]:
 
 
 def _resolves(name: str) -> bool:
-    """True when the PyTorch dotted ``name`` exists here, as an import would find it."""
+    """True when the PyTorch dotted ``name`` exists here: its longest module prefix has a
+    counterpart module and the rest are attributes of it."""
     parts = name.split(".")
     for split in range(len(parts), 0, -1):
-        module_name = ".".join(parts[:split])
-        try:
-            obj = importlib.import_module(module_name)
-        except (UnsupportedModule, UnsupportedAPI):
+        home = target_of(".".join(parts[:split]))
+        if home is None or not module_exists(home):
             continue
-        except ModuleNotFoundError:
-            continue
+        obj = importlib.import_module(home)
         try:
             for attr in parts[split:]:
                 obj = getattr(obj, attr)
@@ -95,19 +93,13 @@ def _resolves(name: str) -> bool:
 def check_script(path: str | os.PathLike) -> list[Finding]:
     """The PyTorch names the script at ``path`` uses (imports, ``torch.x.y`` chains, names
     bound by ``from torch... import``) that tinygrad_cnn does not provide, with line numbers,
-    in line order. Methods called on tensors or modules are not seen (they need the running
-    program). Raises SyntaxError for a script that does not parse."""
+    in line order, without running or importing it. Methods called on tensors or modules are
+    not seen (they need the running program). Raises SyntaxError for a script that does not parse."""
     source = Path(path).read_text()
     tree = ast.parse(source, filename=str(path))
     bound = _bound_names(tree)
-    installed_before = is_installed()
-    install()
-    try:
-        missing = {}
-        for line, name in sorted(_uses(tree, bound)):
-            if name not in missing and not _resolves(name):
-                missing[name] = Finding(line, name)
-        return sorted(missing.values(), key=lambda f: (f.line, f.name))
-    finally:
-        if not installed_before:
-            uninstall()
+    missing: dict[str, Finding] = {}
+    for line, name in sorted(_uses(tree, bound)):
+        if name not in missing and not _resolves(name):
+            missing[name] = Finding(line, name)
+    return sorted(missing.values(), key=lambda f: (f.line, f.name))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 import types
 
-from tinygrad_cnn.compat.aliases import _module_exists, target_of
+from tinygrad_cnn.compat.aliases import module_exists, target_of
 
 MODULES = (
     "torch", "torch.nn", "torch.nn.functional", "torch.nn.init", "torch.nn.utils", "torch.autograd", "torch.optim",
@@ -38,6 +38,20 @@ A PyTorch name that is missing fails with one line naming it, e.g.
 `torch.nn.Transformer is not supported by tinygrad_cnn`. Everything computes on the CPU in
 NumPy: `torch.cuda.is_available()` is False and asking for a GPU device raises.
 
+Checking a script before running it:
+
+```python
+import tempfile
+from pathlib import Path
+
+from tinygrad_cnn.compat import check_script
+
+script = Path(tempfile.mkdtemp()) / "net.py"
+script.write_text("import torch\\nimport torch.nn as nn\\nlayer = nn.Linear(4, 2)\\nmodel = nn.Transformer()\\n")
+print([str(f) for f in check_script(script)])   # ['line 4: torch.nn.Transformer']
+assert [f.line for f in check_script(script)] == [4]
+```
+
 The names each PyTorch module provides here, read from the code:
 """
 
@@ -55,7 +69,7 @@ def supported_names() -> dict[str, list[str] | None]:
     table: dict[str, list[str] | None] = {}
     for torch_name in MODULES:
         home = target_of(torch_name)
-        table[torch_name] = _public_names(importlib.import_module(home)) if home and _module_exists(home) else None
+        table[torch_name] = _public_names(importlib.import_module(home)) if home and module_exists(home) else None
     return table
 
 

@@ -21,11 +21,13 @@ rendering (``render``, ``Digraph.render``/``pipe``, Jupyter display) needs Graph
 
 The package: ``graph`` walks the tensors behind the roots and groups ops into module calls;
 ``style`` holds the look (node styles, label text); ``dot`` the graphviz plumbing and
-``render``; ``draw`` puts them together in ``draw_graph`` and ``model_graph``.
+``render``; ``draw`` puts them together in ``draw_graph``; ``model`` runs a model for ``model_graph``.
+``Tensor.draw`` imports ``viz.draw`` alone, which imports no tensor module.
 """
 
 from tinygrad_cnn.viz.dot import DOT_MISSING, render
-from tinygrad_cnn.viz.draw import draw_graph, model_graph
+from tinygrad_cnn.viz.draw import draw_graph
+from tinygrad_cnn.viz.model import model_graph
 from tinygrad_cnn.viz.style import RANKDIRS, op_label
 
 __all__ = ["DOT_MISSING", "RANKDIRS", "draw_graph", "model_graph", "op_label", "render"]

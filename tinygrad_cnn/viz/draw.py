@@ -4,11 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-import numpy as np
-
-from tinygrad_cnn.autograd import enable_grad
-from tinygrad_cnn.nn import functional as F
-from tinygrad_cnn.tensor import Tensor
+from tinygrad_cnn.autograd import is_variable
 from tinygrad_cnn.viz.dot import digraph_type
 from tinygrad_cnn.viz.graph import cluster_paths, common_depth, forward_order, resolve_params, side_inputs, walk
 from tinygrad_cnn.viz.style import (EDGE_ATTR, GRAPH_ATTR, NODE_ATTR, RANKDIRS, STYLE, cluster_box, leaf_node,
@@ -40,14 +36,14 @@ def draw_graph(root: Tensor | Sequence[Tensor], params: Any = None, *, show_shap
     if not roots:
         raise ValueError("draw_graph: root is an empty list; pass a Tensor or a list of Tensors")
     for r in roots:
-        if not isinstance(r, Tensor):
+        if not is_variable(r):
             raise TypeError(f"draw_graph: root must be a Tensor or a list of Tensors, got {type(r).__name__}")
     names, modules = resolve_params(params)
-    return _draw(roots, names, modules, show_shapes=show_shapes, show_grads=show_grads,
+    return draw_tensors(roots, names, modules, show_shapes=show_shapes, show_grads=show_grads,
                  show_saved=show_saved, group_modules=group_modules, rankdir=rankdir, max_nodes=max_nodes)
 
 
-def _draw(roots: list[Tensor], names: dict[int, str], modules: dict[str, Any], *, show_shapes: bool,
+def draw_tensors(roots: list[Tensor], names: dict[int, str], modules: dict[str, Any], *, show_shapes: bool,
           show_grads: bool, show_saved: bool, group_modules: bool, rankdir: str, max_nodes: int | None) -> Any:
     if rankdir not in RANKDIRS:
         raise ValueError(f"draw_graph/model_graph: rankdir must be one of {RANKDIRS}, got {rankdir!r}")
@@ -154,29 +150,3 @@ def _draw(roots: list[Tensor], names: dict[int, str], modules: dict[str, Any], *
     for k, r in enumerate(unique_roots):
         graph.edge(node_id[position[id(r)]], f"out{k}")
     return graph
-
-
-def model_graph(model: Any, input_shape: Sequence[int], batch_size: int = 64, *, show_shapes: bool = True,
-                show_grads: bool = False, show_saved: bool = False, group_modules: bool = True,
-                rankdir: str = "TB", max_nodes: int | None = None) -> Any:
-    """The training graph of one batch, ``cross_entropy(model(input), target)``, as a graphviz.Digraph.
-
-    input_shape: one sample's shape without the batch dim, e.g. (1, 28, 28). The input
-    (batch_size, *input_shape) holds standard normal values from a generator of its own (the
-    global seed is untouched) in the dtype of the model's parameters; the targets are class 0.
-    The model runs in its current mode (train or eval), with grad recording on. Leaves are named by the model's
-    named_parameters, plus "input" and "target"; the options are draw_graph's.
-    """
-    shape = tuple(int(n) for n in input_shape)
-    if int(batch_size) < 1 or not shape or min(shape) < 1:
-        raise ValueError(f"model_graph: need batch_size >= 1 and an input_shape of positive sizes, "
-                         f"got batch_size={batch_size}, input_shape={tuple(input_shape)}")
-    dtype = next((p.dtype for p in model.parameters()), np.dtype(np.float32))
-    x = Tensor(np.random.default_rng(0).standard_normal((int(batch_size),) + shape).astype(dtype))
-    target = Tensor(np.zeros(int(batch_size), dtype=np.int64))
-    with enable_grad():
-        loss = F.cross_entropy(model(x), target)
-    names, modules = resolve_params(model)
-    names.update({id(x): "input", id(target): "target"})
-    return _draw([loss], names, modules, show_shapes=show_shapes, show_grads=show_grads, show_saved=show_saved,
-                 group_modules=group_modules, rankdir=rankdir, max_nodes=max_nodes)

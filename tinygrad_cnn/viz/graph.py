@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections import deque
 from typing import Any, Mapping, Sequence
 
-from tinygrad_cnn.tensor import Tensor
+from tinygrad_cnn.autograd import is_variable
+
 
 
 def walk(roots: Sequence[Tensor]) -> list[Tensor]:
@@ -120,7 +121,7 @@ def resolve_params(params: Any) -> tuple[dict[int, str], dict[str, Any]]:
     if isinstance(params, Mapping):
         names = {}
         for name, t in params.items():
-            if not isinstance(t, Tensor):
+            if not is_variable(t):
                 raise TypeError(f"draw_graph: params[{name!r}] must be a Tensor, got {type(t).__name__}")
             names.setdefault(id(t), str(name))
         return names, {}

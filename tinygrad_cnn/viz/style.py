@@ -7,7 +7,6 @@ from typing import Any, Sequence
 import numpy as np
 
 from tinygrad_cnn.autograd import Context
-from tinygrad_cnn.tensor import Tensor
 
 RANKDIRS = ("TB", "LR", "BT", "RL")
 

@@ -36,7 +36,7 @@ def test_repr_shows_data_shape_and_grad_fn():
     x = tg.Tensor([1.0, 2.0], requires_grad=True)
     assert "requires_grad=True" in repr(x)
     text = repr(x * 2.0)
-    assert "[2., 4.]" in text and "shape=(2,)" in text and "grad_fn=<mulBackward>" in text
+    assert "[2., 4.]" in text and "shape=(2,)" in text and "grad_fn=<MulBackward0>" in text
 
 
 def test_factories_shapes_dtypes_and_requires_grad():

@@ -25,11 +25,11 @@ from tinygrad_cnn.dtypes import (
     int, int8, int16, int32, int64, long, set_default_dtype, short, uint8,
 )
 from tinygrad_cnn.functions import *  # noqa: F403 (the torch.* functions; their names are in functions.__all__)
-from tinygrad_cnn.grad_mode import inference_mode, is_inference_mode_enabled
+from tinygrad_cnn.inference import inference_mode, is_inference_mode_enabled
 from tinygrad_cnn.random import Generator, initial_seed, manual_seed, seed
 from tinygrad_cnn.serialization import load, save
 from tinygrad_cnn.tensor import Size, Tensor
-from tinygrad_cnn.threads import get_num_threads, set_num_threads
+from tinygrad_cnn.ops.parallel import get_num_threads, set_num_threads
 
 __version__ = "0.1.0"
 

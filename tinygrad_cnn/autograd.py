@@ -1,319 +1,290 @@
-"""The autograd engine: grad mode, module scopes, Function (one differentiable op) and backward.
+"""The autograd engine and its public face, as ``torch.autograd``: ``backward``, ``grad``,
+``Function``, grad mode and the module scope stack.
 
-A Function subclass holds ``forward`` and ``backward`` side by side, on NumPy arrays.
-``Function.apply`` runs forward and, when some input requires grad, links the output
-tensor to a graph node (the ``ctx``) that remembers the inputs, the op's name, its
-parameters and the module scope it ran in. ``run_backward`` walks that graph once, in
-reverse topological order, without recursion.
+``run_backward`` walks the graph of nodes (Contexts, plus leaf tensors as sinks) once, in
+reverse topological order, without recursion. Before any gradient is computed it checks
+every node it will run: a node whose saved arrays were freed by an earlier backward, or
+whose saved input was modified in place since forward, raises RuntimeError and nothing
+is accumulated. Hooks registered with ``Tensor.register_hook`` rewrite the gradient that
+reaches their tensor; ``retain_grad()`` tensors accumulate theirs.
 
-The engine imports no tensor class. It works against the small ``Variable`` protocol below
-(minitorch's Variable, PyTorch's AccumulateGrad node are the models); ``tinygrad_cnn.tensor``
-registers its Tensor class with ``register_variable_type`` when it is imported.
+The engine imports no tensor class: it works against the ``Variable`` protocol of
+``tinygrad_cnn.function`` (exported here as ``VariableLike``: ``autograd.Variable`` is PyTorch's
+old wrapper function).
 """
 
 from __future__ import annotations
 
-import contextlib
-import functools
-import inspect
-import threading
-from typing import Any, Iterator, Protocol, Sequence
+import re
+from typing import Any, Iterable, Sequence
 
 import numpy as np
 
-_state = threading.local()
-
-
-class Variable(Protocol):
-    """What the engine needs of a tensor (``tinygrad_cnn.Tensor`` is the one implementation).
-
-    - ``grad_fn``: the Context of the op that made it, None for a leaf;
-    - ``requires_grad``, ``shape``, ``dtype``;
-    - ``numpy()``: the ndarray the op reads (not copied);
-    - ``retains_grad``: True when a non-leaf keeps its gradient (``retain_grad()``);
-    - ``accumulate_grad(grad)``: the sink at a leaf: add the ndarray ``grad`` to ``.grad``;
-    - ``from_op(array, node)`` (a classmethod): wrap an op's output array, linked to ``node``.
-    """
-
-    grad_fn: "Context | None"
-    requires_grad: bool
-    retains_grad: bool
-    shape: tuple[int, ...]
-    dtype: np.dtype
-
-    def numpy(self) -> np.ndarray: ...
-
-    def accumulate_grad(self, grad: np.ndarray) -> None: ...
-
-    @classmethod
-    def from_op(cls, array: np.ndarray, node: "Context | None") -> "Variable": ...
-
-
-_variable_type: Any = None
-
-
-def is_variable(value: Any) -> bool:
-    """True when ``value`` is a tensor of the registered Variable type (tinygrad_cnn.Tensor)."""
-    return isinstance(value, _variable_type)
-
-
-def register_variable_type(cls: type) -> None:
-    """Make ``cls`` (implementing ``Variable``) the type Function.apply takes and returns."""
-    global _variable_type
-    _variable_type = cls
-
-
-def _grad_flag() -> bool:
-    return getattr(_state, "grad_enabled", True)
-
-
-def is_grad_enabled() -> bool:
-    """Return True when ops record the graph (the default), False inside ``no_grad``."""
-    return _grad_flag()
-
-
-class _GradMode(contextlib.ContextDecorator):
-    """Context manager and decorator that records the graph (mode True) or not inside it."""
-
-    def __init__(self, mode: bool) -> None:
-        self.mode = bool(mode)
-        self._previous: list[bool] = []
-
-    def __enter__(self) -> "_GradMode":
-        self._previous.append(_grad_flag())
-        _state.grad_enabled = self.mode
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        _state.grad_enabled = self._previous.pop()
-
-
-class no_grad(_GradMode):
-    """Context manager and decorator: ops inside record no graph (inference, optimizer steps)."""
-
-    def __init__(self) -> None:
-        super().__init__(False)
-
-
-class enable_grad(_GradMode):
-    """Context manager and decorator: ops inside record the graph, even within ``no_grad``."""
-
-    def __init__(self) -> None:
-        super().__init__(True)
-
-
-class set_grad_enabled(_GradMode):
-    """As torch's: called plainly, ``set_grad_enabled(False)`` switches graph recording off
-    from now on; as a context manager or decorator it applies only inside."""
-
-    def __init__(self, mode: bool) -> None:
-        super().__init__(mode)
-        self._switched_from: bool | None = _grad_flag()
-        _state.grad_enabled = self.mode
-
-    def __enter__(self) -> "set_grad_enabled":
-        previous, self._switched_from = self._switched_from, None
-        self._previous.append(_grad_flag() if previous is None else previous)
-        _state.grad_enabled = self.mode
-        return self
-
-    def __call__(self, function):  # used as a decorator: undo the switch made by __init__
-        if self._switched_from is not None:
-            _state.grad_enabled, self._switched_from = self._switched_from, None
-        return super().__call__(function)
-
-
-def _scope_stack() -> list[str]:
-    stack = getattr(_state, "scope", None)
-    if stack is None:
-        stack = _state.scope = []
-    return stack
-
-
-def current_scope() -> tuple[str, ...]:
-    """The module names enclosing the op being recorded, outermost first (``("conv1",)``)."""
-    return tuple(_scope_stack())
-
-
-@contextlib.contextmanager
-def scope(name: str) -> Iterator[None]:
-    """Push ``name`` onto the scope stack for the ops run inside (nn.Module.__call__ uses it)."""
-    stack = _scope_stack()
-    stack.append(name)
-    try:
-        yield
-    finally:
-        stack.pop()
-
-
-def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    """Sum ``grad`` over the axes that broadcasting added or stretched, giving ``shape``."""
-    if grad.shape == shape:
-        return grad
-    extra = grad.ndim - len(shape)
-    if extra > 0:
-        grad = grad.sum(axis=tuple(range(extra)))
-    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
-    if stretched:
-        grad = grad.sum(axis=stretched, keepdims=True)
-    return grad.reshape(shape)
-
-
-class Context:
-    """One recorded op: the graph node behind ``Tensor.grad_fn``.
-
-    ``op`` is the op's name, ``params`` its non-tensor arguments (stride, padding, ...),
-    ``scope`` the module names it ran in, ``inputs`` the tensors it consumed and
-    ``needs_input_grad`` which of them want a gradient. Forward stores what backward
-    needs with ``save_for_backward`` or as plain attributes.
-    """
-
-    def __init__(self, function: type["Function"], params: dict[str, Any], inputs: Sequence["Variable"]) -> None:
-        self.function = function
-        self.op = function.name()
-        self.params = params
-        self.scope = current_scope()
-        self.inputs: tuple["Variable", ...] = tuple(inputs)
-        self.needs_input_grad = tuple(t.requires_grad for t in self.inputs)
-        self.saved_tensors: tuple[np.ndarray, ...] = ()
-        self.freed = False
-
-    def save_for_backward(self, *arrays: np.ndarray) -> None:
-        """Keep ``arrays`` for backward; they are dropped when the graph is freed."""
-        self.saved_tensors = arrays
-
-    def saved_attributes(self) -> dict[str, Any]:
-        """What forward stored as plain attributes on ctx (beyond the node's own fields)."""
-        return {k: v for k, v in vars(self).items() if k not in _NODE_FIELDS}
-
-    def release(self) -> None:
-        """Drop everything saved for backward (called after backward unless retain_graph)."""
-        self.saved_tensors = ()
-        for key in self.saved_attributes():
-            delattr(self, key)
-        self.freed = True
-
-    def __repr__(self) -> str:
-        return f"<{self.op}Backward>"
-
-
-_NODE_FIELDS = frozenset({"function", "op", "params", "scope", "inputs", "needs_input_grad", "saved_tensors", "freed"})
-
-
-class Function:
-    """Base class of a differentiable op.
-
-    Subclasses define ``forward(ctx, *arrays, **params) -> ndarray`` and
-    ``backward(ctx, grad) -> ndarray | tuple`` (one gradient per tensor input, None where
-    ``ctx.needs_input_grad`` is False). A gradient may keep a broadcast shape: the engine
-    reduces it to the input's shape and dtype. ``ctx.params`` holds every keyword parameter
-    of ``forward``: those given to ``apply`` and the defaults of the others, so backward may
-    read any of them.
-    """
-
-    op_name: str = ""
-
-    @staticmethod
-    def forward(ctx: Context, *arrays: np.ndarray, **params: Any) -> np.ndarray:
-        raise NotImplementedError
-
-    @staticmethod
-    def backward(ctx: Context, grad: np.ndarray) -> Any:
-        raise NotImplementedError
-
-    @classmethod
-    def name(cls) -> str:
-        """The op name recorded in the graph: ``op_name`` or the lower-cased class name."""
-        return cls.op_name or cls.__name__.lower()
-
-    @classmethod
-    def apply(cls, *inputs: "Variable", **params: Any) -> "Variable":
-        """Run forward on the inputs' arrays; record a graph node when some input needs grad."""
-        for i, t in enumerate(inputs):
-            if not isinstance(t, _variable_type):
-                raise TypeError(f"{cls.name()}: input {i} must be a Tensor, got {type(t).__name__}")
-        defaults = _keyword_defaults(cls, len(inputs))
-        if defaults:
-            params = {**params, **{k: v for k, v in defaults.items() if k not in params}}
-        ctx = Context(cls, params, inputs)
-        out = cls.forward(ctx, *(t.numpy() for t in inputs), **params)
-        recorded = _grad_flag() and any(ctx.needs_input_grad)
-        return _variable_type.from_op(out, ctx if recorded else None)
-
-
-@functools.cache
-def _keyword_defaults(function: type[Function], n_inputs: int) -> dict[str, Any]:
-    """The defaults of ``function.forward``'s parameters that ``n_inputs`` arrays (after ctx)
-    leave unfilled: what ``apply`` records in ``ctx.params`` when they are not passed."""
-    parameters = list(inspect.signature(function.forward).parameters.values())  # ctx, arrays..., keywords
-    # a forward that declares keyword-only parameters (after ``*``) takes arrays positionally
-    # and parameters by keyword only; otherwise the positions after the inputs are parameters
-    kinds = (inspect.Parameter.KEYWORD_ONLY,) if any(p.kind == p.KEYWORD_ONLY for p in parameters) \
-        else (inspect.Parameter.KEYWORD_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
-    return {p.name: p.default for i, p in enumerate(parameters)
-            if i > n_inputs and p.kind in kinds and p.default is not inspect.Parameter.empty}
-
-
-def _topological_order(root: "Variable") -> list["Variable"]:
-    """Tensors reachable from ``root`` through grad_fn links, each after all of its inputs.
-
-    An iterative depth-first search: a tensor is emitted once every input of its op has
-    been emitted, so walking the list backwards visits each tensor after all its consumers.
-    """
-    order: list["Variable"] = []
+from tinygrad_cnn.function import (AccumulateGrad, Context, Function, VersionCounter, is_variable,
+                                   register_variable_type, unbroadcast, variable_type)
+from tinygrad_cnn.function import Variable as VariableLike
+from tinygrad_cnn.tensor_function import TensorFunction
+from tinygrad_cnn.grad_mode import (current_scope, enable_grad, is_grad_enabled, no_grad, scope,
+                                    set_grad_enabled)
+
+__all__ = [
+    "AccumulateGrad", "Context", "Function", "TensorFunction", "Variable", "VariableLike", "VersionCounter", "backward", "current_scope",
+    "enable_grad", "grad", "is_grad_enabled", "is_variable", "no_grad", "register_variable_type", "run_backward", "scope",
+    "set_grad_enabled", "unbroadcast",
+]
+
+_TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor", "int64": "LongTensor",
+               "int32": "IntTensor", "int16": "ShortTensor", "int8": "CharTensor", "uint8": "ByteTensor",
+               "bool": "BoolTensor"}
+
+
+def _vertex(t: VariableLike) -> Any:
+    """Where the gradient of ``t`` goes: its grad_fn, or the tensor itself for a leaf."""
+    return t.grad_fn if t.grad_fn is not None else t
+
+
+def _modified_error(node: Context, counter: VersionCounter, version: int, i: int, j: int) -> RuntimeError:
+    """PyTorch's error for a saved array that an in-place op changed after forward."""
+    if i >= 0:
+        saved = node.inputs[i]
+        producer = saved.grad_fn  # as PyTorch: the saved tensor's grad_fn now
+    else:
+        saved, producer = node.saved_tensors[j], node
+    kind = _TYPE_NAMES.get(np.dtype(saved.dtype).name, f"{np.dtype(saved.dtype).name}Tensor")
+    text = (f"one of the variables needed for gradient computation has been modified by an inplace operation: "
+            f"[tinygrad_cnn.{kind} [{', '.join(str(n) for n in saved.shape)}]]")
+    if producer is not None:
+        text += f", which is output 0 of {re.sub(r'Backward[0-9]*$', '', producer.name())},"
+    return RuntimeError(
+        f"{text} is at version {counter.value}; expected version {version} instead. Hint: the op "
+        f"{node.name()} saved it for backward; clone() it before modifying it in place, or modify it after backward."
+    )
+
+
+def _freed_error(node: Context) -> RuntimeError:
+    return RuntimeError(
+        f"Trying to backward through the graph a second time (op {node.name()} already freed its saved arrays). "
+        "Saved intermediate values of the graph are freed when you call .backward() or autograd.grad(). "
+        "Specify retain_graph=True if you need to backward through the graph a second time."
+    )
+
+
+def _topological_order(roots: Sequence[Any]) -> list[Any]:
+    """The nodes and leaf tensors reachable from ``roots`` through ``edges``, each after every
+    node its gradient flows to, so walking the list backwards visits each after all its
+    consumers. Checks, on the way, that no node to be run was freed or had a saved input
+    modified in place."""
+    order: list[Any] = []
     expanded: set[int] = set()
-    stack: list[tuple["Variable", bool]] = [(root, False)]
+    stack: list[tuple[Any, bool]] = [(v, False) for v in roots]
     while stack:
-        tensor, inputs_done = stack.pop()
+        vertex, inputs_done = stack.pop()
         if inputs_done:
-            order.append(tensor)
+            order.append(vertex)
             continue
-        if id(tensor) in expanded:
+        if id(vertex) in expanded:
             continue
-        expanded.add(id(tensor))
-        stack.append((tensor, True))
-        node = tensor.grad_fn
-        if node is None:
+        expanded.add(id(vertex))
+        stack.append((vertex, True))
+        if not isinstance(vertex, Context):
             continue
-        for parent in node.inputs:
-            if parent.requires_grad and id(parent) not in expanded:
-                stack.append((parent, False))
+        if vertex.freed:
+            raise _freed_error(vertex)
+        for counter, version, i, j in vertex.saved_versions:
+            if counter.value != version:
+                raise _modified_error(vertex, counter, version, i, j)
+        for edge in vertex.edges:
+            if edge is not None and id(edge) not in expanded:
+                stack.append((edge, False))
     return order
 
 
-def run_backward(root: "Variable", grad: np.ndarray, retain_graph: bool) -> None:
-    """Propagate ``grad`` (d root / d root) to every leaf that requires grad, accumulating ``.grad``."""
-    order = _topological_order(root)
-    for tensor in order:
-        if tensor.grad_fn is not None and tensor.grad_fn.freed:
-            raise RuntimeError(
-                f"backward: trying to backward through the graph a second time (op "
-                f"'{tensor.grad_fn.op}' already freed its saved arrays); pass retain_graph=True "
-                "to the first backward call"
-            )
-    grads: dict[int, np.ndarray] = {id(root): grad}
-    for tensor in reversed(order):
-        g = grads.pop(id(tensor), None)
+def _run_hooks(hooks: dict, grad: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """Pass ``grad`` through each hook in turn (a hook returning None keeps it)."""
+    wrap = variable_type().from_op
+    for hook in list(hooks.values()):
+        result = hook(wrap(grad, None))
+        if result is not None:
+            new = np.asarray(result.numpy() if hasattr(result, "numpy") else result, dtype=dtype)
+            if new.shape != grad.shape:
+                raise RuntimeError(f"hook {hook!r}: returned a gradient of shape {new.shape}, expected {grad.shape}")
+            grad = new
+    return grad
+
+
+def run_backward(roots: Sequence[VariableLike], grads: Sequence[np.ndarray], retain_graph: bool,
+                 targets: Iterable[VariableLike] | None = None) -> dict[int, np.ndarray] | None:
+    """Propagate ``grads`` (d root / d root, one array per root) through the graph.
+
+    With ``targets`` None, accumulate into ``.grad`` of every leaf that requires grad (and of
+    retain_grad() tensors); otherwise accumulate nowhere and return {id(tensor): gradient}
+    for the targets that the roots reach, running only the nodes on the way to them.
+    """
+    for root in roots:
+        if root._base is not None:
+            root.refresh_view()
+    start = [_vertex(r) for r in roots]
+    order = _topological_order(start)
+    capture = None if targets is None else {id(_vertex(t)): t for t in targets}
+    runs = None
+    if capture is not None:  # only nodes with a path to a target run
+        live, runs = set(capture), set()
+        for vertex in order:
+            if isinstance(vertex, Context) and any(e is not None and id(e) in live for e in vertex.edges):
+                runs.add(id(vertex))
+                live.add(id(vertex))
+    pending: dict[int, np.ndarray] = {}
+    for vertex, g in zip(start, grads):
+        key = id(vertex)
+        pending[key] = pending[key] + g if key in pending else g
+    captured: dict[int, np.ndarray] = {}
+    for vertex in reversed(order):
+        key = id(vertex)
+        g = pending.pop(key, None)
         if g is None:
             continue
-        node = tensor.grad_fn
-        if node is None or tensor.retains_grad:
-            tensor.accumulate_grad(g)
-        if node is None:
+        if vertex.__class__ is not Context:  # a leaf: hooks, then the sink
+            if vertex._backward_hooks:
+                g = _run_hooks(vertex._backward_hooks, g, vertex.dtype)
+            if capture is None:
+                vertex.accumulate_grad(g)
+            elif key in capture:
+                captured[id(capture[key])] = g
             continue
-        input_grads = node.function.backward(node, g)
+        if vertex.tensor_hooks:
+            g = _run_hooks(vertex.tensor_hooks, g, g.dtype)
+        if capture is None:
+            if vertex.retained is not None and (kept := vertex.retained()) is not None:
+                kept.accumulate_grad(g)
+        else:
+            if key in capture:
+                captured[id(capture[key])] = g
+            if key not in runs:
+                continue
+        input_grads = vertex.function.backward(vertex, g)
         if not isinstance(input_grads, tuple):
             input_grads = (input_grads,)
-        for parent, needs, pg in zip(node.inputs, node.needs_input_grad, input_grads):
-            if not needs or pg is None:
+        for edge, parent, pg in zip(vertex.edges, vertex.inputs, input_grads):
+            if edge is None or pg is None:
                 continue
             pg = unbroadcast(np.asarray(pg), parent.shape)
             if pg.dtype != parent.dtype:
                 pg = pg.astype(parent.dtype)
-            key = id(parent)
-            if key in grads:
-                grads[key] = grads[key] + pg
-            else:
-                grads[key] = pg
+            k = id(edge)
+            pending[k] = pending[k] + pg if k in pending else pg
         if not retain_graph:
-            node.release()
+            vertex.release()
+    return None if capture is None else captured
+
+
+def _tuple(x: Any) -> tuple:
+    if x is None:
+        return ()
+    return tuple(x) if isinstance(x, (tuple, list)) else (x,)
+
+
+def _root_grads(outputs: tuple, grad_outputs: tuple, caller: str) -> list[np.ndarray]:
+    """Check the roots and turn their upstream gradients into arrays (ones for a scalar)."""
+    if grad_outputs and len(grad_outputs) != len(outputs):
+        raise RuntimeError(f"{caller}: got {len(grad_outputs)} gradients for {len(outputs)} outputs")
+    grads, kind = [], variable_type()
+    for i, t in enumerate(outputs):
+        if not isinstance(t, kind):
+            raise TypeError(f"{caller}: element {i} of the outputs must be a Tensor, got {type(t).__name__}")
+        if not t.requires_grad:
+            raise RuntimeError(f"{caller}: element {i} of tensors does not require grad and does not have a grad_fn")
+        g = grad_outputs[i] if grad_outputs else None
+        if g is None:
+            if t.numpy().size != 1:
+                raise RuntimeError(f"{caller}: grad can be implicitly created only for scalar (one-element) outputs, "
+                                   f"got shape {tuple(t.shape)}; pass a gradient of the same shape")
+            grads.append(np.ones(t.shape, dtype=t.dtype))
+            continue
+        g = np.asarray(g.numpy() if isinstance(g, kind) else g, dtype=t.dtype)
+        if g.shape != tuple(t.shape):
+            raise RuntimeError(f"{caller}: Mismatch in shape: grad shape {g.shape} for output {i} "
+                               f"of shape {tuple(t.shape)}")
+        grads.append(g)
+    return grads
+
+
+def _no_create_graph(caller: str, create_graph: bool) -> None:
+    if create_graph:
+        raise NotImplementedError(f"{caller}: create_graph=True (a differentiable backward, for higher-order "
+                                  "gradients) is not implemented: tinygrad_cnn computes first-order gradients only")
+
+
+def backward(tensors: VariableLike | Sequence[VariableLike], grad_tensors: Any = None,
+             retain_graph: bool | None = None, create_graph: bool = False, inputs: VariableLike | Sequence[VariableLike] | None = None) -> None:
+    """As ``torch.autograd.backward``: accumulate d(sum of tensors * grad_tensors)/d(leaf) into
+    ``leaf.grad`` for every leaf that requires grad, or only into ``inputs`` when given.
+
+    ``grad_tensors`` holds one upstream gradient per tensor (None for a one-element tensor).
+    The graph's saved arrays are freed unless ``retain_graph``.
+    """
+    _no_create_graph("backward", create_graph)
+    roots = _tuple(tensors)
+    grads = _root_grads(roots, _tuple(grad_tensors) if grad_tensors is not None else (), "backward")
+    keep = bool(create_graph if retain_graph is None else retain_graph)
+    if inputs is None:
+        run_backward(roots, grads, keep)
+        return
+    wanted = _tuple(inputs)
+    if not wanted:
+        raise RuntimeError("backward: 'inputs' argument to backward() cannot be empty.")
+    for t in wanted:
+        if not t.requires_grad:
+            raise RuntimeError("backward: One of the differentiated Tensors given as 'inputs' does not require grad")
+    captured = run_backward(roots, grads, keep, wanted)
+    for t in wanted:
+        if id(t) in captured:
+            t.accumulate_grad(captured[id(t)])
+
+
+def grad(outputs: VariableLike | Sequence[VariableLike], inputs: VariableLike | Sequence[VariableLike],
+         grad_outputs: Any = None,
+         retain_graph: bool | None = None, create_graph: bool = False, allow_unused: bool | None = None,
+         is_grads_batched: bool = False, materialize_grads: bool = False) -> tuple[VariableLike | None, ...]:
+    """As ``torch.autograd.grad``: the gradients of sum(outputs * grad_outputs) with respect to
+    each of ``inputs`` (one Tensor per input, its shape), accumulating into no ``.grad``.
+
+    An input the outputs do not depend on raises RuntimeError unless ``allow_unused`` (its
+    gradient is then None) or ``materialize_grads`` (zeros). First order only.
+    """
+    _no_create_graph("autograd.grad", create_graph)
+    if is_grads_batched:
+        raise NotImplementedError("autograd.grad: is_grads_batched=True is not implemented")
+    roots, wanted = _tuple(outputs), _tuple(inputs)
+    if not wanted:
+        raise RuntimeError("autograd.grad: grad requires non-empty inputs.")
+    for t in wanted:
+        if not isinstance(t, variable_type()):
+            raise TypeError(f"autograd.grad: inputs must be Tensors, got {type(t).__name__}")
+        if not t.requires_grad:
+            raise RuntimeError("autograd.grad: One of the differentiated Tensors does not require grad")
+    grads = _root_grads(roots, _tuple(grad_outputs) if grad_outputs is not None else (), "autograd.grad")
+    captured = run_backward(roots, grads, bool(create_graph if retain_graph is None else retain_graph), wanted)
+    wrap, result = variable_type().from_op, []
+    for i, t in enumerate(wanted):
+        g = captured.get(id(t))
+        if g is None:
+            if materialize_grads:
+                result.append(wrap(np.zeros(t.shape, dtype=t.dtype), None))
+                continue
+            if not allow_unused:
+                raise RuntimeError(f"autograd.grad: The differentiated Tensor at index {i} appears to not have been "
+                                   "used in the graph. Set allow_unused=True if this is the desired behavior.")
+            result.append(None)
+            continue
+        result.append(wrap(np.array(g, dtype=t.dtype), None))
+    return tuple(result)
+
+
+def Variable(data: VariableLike, requires_grad: bool = False, volatile: bool = False) -> VariableLike:
+    """PyTorch's deprecated ``torch.autograd.Variable(tensor, requires_grad=False)``, kept for old
+    code: returns the tensor itself, with ``requires_grad`` set when asked (as torch does)."""
+    if not isinstance(data, variable_type()):
+        raise TypeError(f"Variable: data must be a Tensor, got {type(data).__name__}")
+    if requires_grad:
+        data.requires_grad_(True)
+    return data

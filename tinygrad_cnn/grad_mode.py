@@ -1,34 +1,95 @@
-"""torch.inference_mode: here the same as no_grad (ops record no graph inside it)."""
+"""Grad mode (``no_grad``, ``enable_grad``, ``set_grad_enabled``) and the module scope stack.
+
+Both are thread-local switches read by ``Function.apply`` when it records an op.
+"""
 
 from __future__ import annotations
 
-from tinygrad_cnn.autograd import _GradMode, is_grad_enabled
+import contextlib
+import threading
+from typing import Iterator
 
-__all__ = ["inference_mode", "is_inference_mode_enabled"]
-
-_depth = [0]  # how many inference_mode(True) blocks enclose the running code
+_state = threading.local()
 
 
-class inference_mode(_GradMode):
-    """Context manager and decorator as torch.inference_mode: inside ``inference_mode()``
-    (or ``inference_mode(True)``) no graph is recorded; ``inference_mode(False)`` changes nothing."""
+def _grad_flag() -> bool:
+    return getattr(_state, "grad_enabled", True)
 
-    def __init__(self, mode: bool = True) -> None:
-        super().__init__(False)
-        self.inference = bool(mode)
 
-    def __enter__(self) -> "inference_mode":
-        if not self.inference:
-            self.mode = is_grad_enabled()
-        _depth[0] += self.inference
-        super().__enter__()
+def is_grad_enabled() -> bool:
+    """Return True when ops record the graph (the default), False inside ``no_grad``."""
+    return _grad_flag()
+
+
+class _GradMode(contextlib.ContextDecorator):
+    """Context manager and decorator that records the graph (mode True) or not inside it."""
+
+    def __init__(self, mode: bool) -> None:
+        self.mode = bool(mode)
+        self._previous: list[bool] = []
+
+    def __enter__(self) -> "_GradMode":
+        self._previous.append(_grad_flag())
+        _state.grad_enabled = self.mode
         return self
 
     def __exit__(self, *exc: object) -> None:
-        _depth[0] -= self.inference
-        super().__exit__(*exc)
+        _state.grad_enabled = self._previous.pop()
 
 
-def is_inference_mode_enabled() -> bool:
-    """True inside ``inference_mode()``."""
-    return _depth[0] > 0
+class no_grad(_GradMode):
+    """Context manager and decorator: ops inside record no graph (inference, optimizer steps)."""
+
+    def __init__(self) -> None:
+        super().__init__(False)
+
+
+class enable_grad(_GradMode):
+    """Context manager and decorator: ops inside record the graph, even within ``no_grad``."""
+
+    def __init__(self) -> None:
+        super().__init__(True)
+
+
+class set_grad_enabled(_GradMode):
+    """As torch's: called plainly, ``set_grad_enabled(False)`` switches graph recording off
+    from now on; as a context manager or decorator it applies only inside."""
+
+    def __init__(self, mode: bool) -> None:
+        super().__init__(mode)
+        self._switched_from: bool | None = _grad_flag()
+        _state.grad_enabled = self.mode
+
+    def __enter__(self) -> "set_grad_enabled":
+        previous, self._switched_from = self._switched_from, None
+        self._previous.append(_grad_flag() if previous is None else previous)
+        _state.grad_enabled = self.mode
+        return self
+
+    def __call__(self, function):  # used as a decorator: undo the switch made by __init__
+        if self._switched_from is not None:
+            _state.grad_enabled, self._switched_from = self._switched_from, None
+        return super().__call__(function)
+
+
+def _scope_stack() -> list[str]:
+    stack = getattr(_state, "scope", None)
+    if stack is None:
+        stack = _state.scope = []
+    return stack
+
+
+def current_scope() -> tuple[str, ...]:
+    """The module names enclosing the op being recorded, outermost first (``("conv1",)``)."""
+    return tuple(_scope_stack())
+
+
+@contextlib.contextmanager
+def scope(name: str) -> Iterator[None]:
+    """Push ``name`` onto the scope stack for the ops run inside (nn.Module.__call__ uses it)."""
+    stack = _scope_stack()
+    stack.append(name)
+    try:
+        yield
+    finally:
+        stack.pop()

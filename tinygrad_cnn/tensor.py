@@ -7,15 +7,18 @@ three mixins, one per family: ``tensor_math`` (operators, elementwise, dtypes),
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 import numpy as np
 
-from tinygrad_cnn.autograd import Context, is_grad_enabled, register_variable_type, run_backward
+from tinygrad_cnn import autograd
+from tinygrad_cnn.autograd import Context, register_variable_type
+from tinygrad_cnn.tensor_inplace import InplaceMixin
 from tinygrad_cnn.tensor_convert import ConvertMixin
 from tinygrad_cnn.tensor_math import ArrayLike, MathMixin, is_float
 from tinygrad_cnn.tensor_reduce import MaxResult, ReduceMixin
-from tinygrad_cnn.tensor_shape import ShapeMixin, index_arg
+from tinygrad_cnn.tensor_shape import ShapeMixin
 
 DEFAULT_DTYPE = np.dtype(np.float32)
 
@@ -43,7 +46,7 @@ class Size(tuple):
         return f"torch.Size({list(self)})"
 
 
-class Tensor(MathMixin, ReduceMixin, ShapeMixin, ConvertMixin):
+class Tensor(InplaceMixin, MathMixin, ReduceMixin, ShapeMixin, ConvertMixin):
     """An n-dimensional array with an optional gradient, as torch.Tensor.
 
     Construction: from a NumPy array (its dtype kept), a list or a Python number (float32
@@ -59,7 +62,6 @@ class Tensor(MathMixin, ReduceMixin, ShapeMixin, ConvertMixin):
         self._array: np.ndarray = array
         self._grad: Tensor | None = None
         self.grad_fn: Context | None = None
-        self._retains_grad = False
         self._requires_grad = False
         self.requires_grad = requires_grad
 
@@ -70,7 +72,6 @@ class Tensor(MathMixin, ReduceMixin, ShapeMixin, ConvertMixin):
         out._array = array
         out._grad = None
         out.grad_fn = node
-        out._retains_grad = False
         out._requires_grad = node is not None
         return out
 
@@ -142,6 +143,12 @@ class Tensor(MathMixin, ReduceMixin, ShapeMixin, ConvertMixin):
             raise TypeError(f"only integer tensors of a single element can be converted to an index, got {self}")
         return int(self.item())
 
+    def __getattr__(self, name: str) -> Any:
+        # only reached for a name the class lacks: say which torch.Tensor API it is
+        if name.startswith("_"):
+            raise AttributeError(f"'Tensor' object has no attribute {name!r}")
+        raise AttributeError(f"torch.Tensor.{name} is not supported by tinygrad_cnn")
+
     def __len__(self) -> int:
         if self.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
@@ -193,8 +200,12 @@ class Tensor(MathMixin, ReduceMixin, ShapeMixin, ConvertMixin):
         return self._retains_grad
 
     def retain_grad(self) -> None:
-        """Keep ``.grad`` on this non-leaf tensor after backward."""
-        self._retains_grad = True
+        """Keep ``.grad`` on this non-leaf tensor after backward (a leaf always keeps it)."""
+        if not self._requires_grad:
+            raise RuntimeError("retain_grad: can't retain_grad on Tensor that has requires_grad=False")
+        if self.grad_fn is not None:
+            self._retains_grad = True
+            self.grad_fn.retained = weakref.ref(self)
 
     def accumulate_grad(self, grad: np.ndarray) -> None:
         """Add the array ``grad`` (this tensor's shape and dtype) to ``.grad``: the engine's
@@ -212,14 +223,6 @@ class Tensor(MathMixin, ReduceMixin, ShapeMixin, ConvertMixin):
         else:
             self._grad._array[...] = 0
 
-    def __setitem__(self, index: Any, value: ArrayLike) -> None:
-        if self._requires_grad and is_grad_enabled():
-            raise RuntimeError(
-                "setitem: a tensor that requires grad cannot be written in place outside no_grad(); "
-                "write into .data or run under no_grad()"
-            )
-        self._array[index_arg(index)] = as_array(value, self.dtype)
-
     # ---------------------------------------------------------------- conversions
     def item(self) -> float | int | bool:
         """The single value of a one-element tensor as a Python number."""
@@ -232,8 +235,10 @@ class Tensor(MathMixin, ReduceMixin, ShapeMixin, ConvertMixin):
         return self._array.tolist()
 
     def detach(self) -> "Tensor":
-        """A tensor sharing this one's array, cut from the graph (no grad, no grad_fn)."""
-        return Tensor.from_op(self._array, None)
+        """A tensor sharing this one's array and version counter, cut from the graph (no grad, no grad_fn)."""
+        out = Tensor.from_op(self._array, None)
+        out._vc = self.version_counter()
+        return out
 
     def __repr__(self) -> str:
         body = np.array2string(self._array, separator=", ", prefix="tensor(", precision=4, threshold=50)
@@ -247,26 +252,18 @@ class Tensor(MathMixin, ReduceMixin, ShapeMixin, ConvertMixin):
         return f"tensor({body}, {', '.join(extra)})"
 
     # ---------------------------------------------------------------- autograd
-    def backward(self, gradient: ArrayLike | None = None, retain_graph: bool | None = None) -> None:
-        """Accumulate d(self)/d(leaf) into ``leaf.grad`` for every leaf that requires grad.
+    def backward(self, gradient: ArrayLike | None = None, retain_graph: bool | None = None,
+                 create_graph: bool = False, inputs: Any = None) -> None:
+        """Accumulate d(self)/d(leaf) into ``leaf.grad`` for every leaf that requires grad (only
+        for ``inputs`` when given), as torch's.
 
         ``gradient`` is the upstream gradient (same shape as self); it may be omitted only for
         a one-element tensor. The graph's saved arrays are freed unless ``retain_graph``.
+        ``create_graph=True`` raises NotImplementedError (first-order gradients only).
         """
-        if not self.requires_grad:
-            raise RuntimeError("backward: this tensor does not require grad and has no grad_fn")
-        if gradient is None:
-            if self._array.size != 1:
-                raise RuntimeError(
-                    f"backward: grad can be implicitly created only for one-element outputs, got shape {self.shape}; "
-                    "pass a gradient of the same shape"
-                )
-            g = np.ones(self.shape, dtype=self.dtype)
-        else:
-            g = as_array(gradient, self.dtype)
-            if g.shape != self.shape:
-                raise RuntimeError(f"backward: grad shape {g.shape} does not match tensor shape {self.shape}")
-        run_backward(self, g, bool(retain_graph))
+        if gradient is not None and not isinstance(gradient, Tensor):
+            gradient = as_array(gradient, self.dtype)
+        autograd.backward(self, None if gradient is None else (gradient,), retain_graph, create_graph, inputs)
 
     def draw(self, **kwargs: Any) -> Any:
         """The graph that computed this tensor as a graphviz.Digraph (see tinygrad_cnn.viz.draw_graph)."""

@@ -29,25 +29,28 @@ class MatMul(Function):
     @staticmethod
     def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         check_matmul_shapes("matmul", a.shape, b.shape)
-        ctx.save_for_backward(a, b)
+        # each operand is needed only for the other's gradient (as torch saves them)
+        ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b if ctx.needs_input_grad[0] else None)
+        ctx.shapes = (a.shape, b.shape)
         return np.asarray(a @ b)
 
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray):
         a, b = ctx.saved_tensors
-        a2 = a[None, :] if a.ndim == 1 else a
-        b2 = b[:, None] if b.ndim == 1 else b
-        batch = np.broadcast_shapes(a2.shape[:-2], b2.shape[:-2])
-        g = grad.reshape(batch + (a2.shape[-2], b2.shape[-1]))
+        a_shape, b_shape = ctx.shapes
+        a2_shape = (1,) + a_shape if len(a_shape) == 1 else a_shape
+        b2_shape = b_shape + (1,) if len(b_shape) == 1 else b_shape
+        batch = np.broadcast_shapes(a2_shape[:-2], b2_shape[:-2])
+        g = grad.reshape(batch + (a2_shape[-2], b2_shape[-1]))
         grad_a = grad_b = None
         if ctx.needs_input_grad[0]:
-            grad_a = g @ np.swapaxes(b2, -1, -2)
-            if a.ndim == 1:
-                grad_a = grad_a.reshape(-1, a.shape[0]).sum(axis=0)
+            grad_a = g @ np.swapaxes(b.reshape(b2_shape), -1, -2)
+            if len(a_shape) == 1:
+                grad_a = grad_a.reshape(-1, a_shape[0]).sum(axis=0)
         if ctx.needs_input_grad[1]:
-            grad_b = np.swapaxes(a2, -1, -2) @ g
-            if b.ndim == 1:
-                grad_b = grad_b.reshape(-1, b.shape[0]).sum(axis=0)
+            grad_b = np.swapaxes(a.reshape(a2_shape), -1, -2) @ g
+            if len(b_shape) == 1:
+                grad_b = grad_b.reshape(-1, b_shape[0]).sum(axis=0)
         return grad_a, grad_b
 
 
@@ -69,7 +72,7 @@ class Linear(Function):
             )
         if bias is not None and bias.shape != (weight.shape[0],):
             raise ValueError(f"linear: bias shape {bias.shape} must be ({weight.shape[0]},) for weight {weight.shape}")
-        ctx.save_for_backward(x, weight)
+        ctx.save_for_backward(x if ctx.needs_input_grad[1] else None, weight if ctx.needs_input_grad[0] else None)
         out = x @ weight.T
         if bias is not None:
             out += bias

@@ -13,6 +13,8 @@ from tinygrad_cnn.autograd import Context, Function
 class Reshape(Function):
     """The same values in a new ``shape``; the gradient is reshaped back."""
 
+    is_view = True
+
     @staticmethod
     def forward(ctx: Context, a: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
         ctx.in_shape = a.shape
@@ -26,6 +28,8 @@ class Reshape(Function):
 class Permute(Function):
     """Axes reordered by ``dims`` (a view); the gradient is permuted by the inverse."""
 
+    is_view = True
+
     @staticmethod
     def forward(ctx: Context, a: np.ndarray, dims: tuple[int, ...]) -> np.ndarray:
         return a.transpose(dims)
@@ -37,6 +41,8 @@ class Permute(Function):
 
 class Expand(Function):
     """A broadcast view of ``a`` with ``shape``; the engine sums the gradient back."""
+
+    is_view = True
 
     @staticmethod
     def forward(ctx: Context, a: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -54,6 +60,7 @@ class GetItem(Function):
     """
 
     op_name = "getitem"
+    is_view = True
 
     @staticmethod
     def forward(ctx: Context, a: np.ndarray, index: Any) -> np.ndarray:

@@ -57,7 +57,7 @@ class Adam(Optimizer):
             step = state["step"]
             if weight_decay != 0:
                 if self.decoupled_weight_decay:
-                    param *= 1 - lr * weight_decay
+                    p.mul_(1 - lr * weight_decay)
                 else:
                     grad = grad + weight_decay * param
             exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
@@ -73,7 +73,7 @@ class Adam(Optimizer):
                 denom = np.sqrt(exp_avg_sq)
             denom /= bias_correction2_sqrt
             denom += eps
-            param -= step_size * (exp_avg / denom)
+            p.sub_(step_size * (exp_avg / denom))  # in place through the tensor: bumps its version
 
 
 class AdamW(Adam):

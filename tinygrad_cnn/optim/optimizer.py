@@ -7,7 +7,7 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
-from tinygrad_cnn.autograd import enable_grad
+from tinygrad_cnn.autograd import enable_grad, no_grad
 from tinygrad_cnn.tensor import Tensor
 
 
@@ -78,8 +78,9 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
-        for group in self.param_groups:
-            self._update_group(group)
+        with no_grad():  # updates are in-place tensor ops (p.sub_(...)): unrecorded, version bumped
+            for group in self.param_groups:
+                self._update_group(group)
         return loss
 
     def _update_group(self, group: dict[str, Any]) -> None:

@@ -51,4 +51,4 @@ class SGD(Optimizer):
                     buf *= momentum
                     buf += (1 - dampening) * grad
                 grad = grad + momentum * buf if nesterov else buf
-            param -= lr * grad
+            p.sub_(lr * grad)  # in place through the tensor: bumps its version

@@ -1,0 +1,327 @@
+"""Function (one differentiable op), Context (its graph node) and the Variable protocol.
+
+A Function subclass holds ``forward`` and ``backward`` side by side, on NumPy arrays.
+``Function.apply`` runs forward and, when some input requires grad, links the output
+tensor to a graph node (the ``ctx``) that remembers the inputs, the op's name, its
+parameters, the module scope it ran in, the graph edges to the inputs' own nodes and the
+versions of the input arrays that forward saved (so backward can refuse to use an array
+that an in-place op has changed since). The backward walk lives in ``autograd``.
+
+This module imports no tensor class: it works against the small ``Variable`` protocol
+(minitorch's Variable and PyTorch's AccumulateGrad node are the models); ``tinygrad_cnn.tensor``
+registers its Tensor class with ``register_variable_type`` when it is imported.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from typing import Any, Callable, Protocol, Sequence
+
+import numpy as np
+
+from tinygrad_cnn.grad_mode import _grad_flag, current_scope
+
+
+class VersionCounter:
+    """How many in-place writes a tensor's memory has seen: one cell shared by a tensor, its
+    views and its ``detach()``ed copies; every in-place op adds one."""
+
+    __slots__ = ("value",)
+
+    def __init__(self) -> None:
+        self.value = 0
+
+
+class Variable(Protocol):
+    """What the engine needs of a tensor (``tinygrad_cnn.Tensor`` is the one implementation).
+
+    - ``grad_fn``: the Context of the op that made it, None for a leaf;
+    - ``requires_grad``, ``shape``, ``dtype``;
+    - ``numpy()``: the ndarray the op reads (not copied);
+    - ``accumulate_grad(grad)``: the sink at a leaf: add the ndarray ``grad`` to ``.grad``;
+    - ``from_op(array, node)`` (a classmethod): wrap an op's output array, linked to ``node``;
+    - ``version_counter()``: its VersionCounter (shared with views and detached copies);
+    - ``_backward_hooks``: None or a dict of hooks ``hook(grad) -> grad | None`` run on the
+      gradient reaching a leaf (non-leaf tensors keep theirs on their node: ``tensor_hooks``);
+    - ``_base``: the tensor whose memory a view shares (None if not a view) and
+      ``refresh_view()``, which re-derives a view's grad_fn from its base after the base was
+      modified in place; ``make_view_of(base, function, params)`` marks an op's output a view.
+    """
+
+    grad_fn: "Context | None"
+    requires_grad: bool
+    shape: tuple[int, ...]
+    dtype: np.dtype
+    _backward_hooks: dict | None
+    _base: "Variable | None"
+
+    def numpy(self) -> np.ndarray: ...
+
+    def accumulate_grad(self, grad: np.ndarray) -> None: ...
+
+    def version_counter(self) -> VersionCounter: ...
+
+    def refresh_view(self) -> None: ...
+
+    def make_view_of(self, base: "Variable", function: type["Function"], params: dict[str, Any]) -> None: ...
+
+    @classmethod
+    def from_op(cls, array: np.ndarray, node: "Context | None") -> "Variable": ...
+
+
+_variable_type: Any = None
+
+
+def is_variable(value: Any) -> bool:
+    """True when ``value`` is a tensor of the registered Variable type (tinygrad_cnn.Tensor)."""
+    return isinstance(value, _variable_type)
+
+
+def register_variable_type(cls: type) -> None:
+    """Make ``cls`` (implementing ``Variable``) the type Function.apply takes and returns."""
+    global _variable_type
+    _variable_type = cls
+
+
+def variable_type() -> Any:
+    """The registered tensor class (what ``autograd.grad`` wraps its gradients in)."""
+    return _variable_type
+
+
+def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Sum ``grad`` over the axes that broadcasting added or stretched, giving ``shape``."""
+    if grad.shape == shape:
+        return grad
+    extra = grad.ndim - len(shape)
+    if extra > 0:
+        grad = grad.sum(axis=tuple(range(extra)))
+    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
+    if stretched:
+        grad = grad.sum(axis=stretched, keepdims=True)
+    return grad.reshape(shape)
+
+
+class AccumulateGrad:
+    """The node PyTorch puts at a leaf: ``grad_fn.next_functions`` shows one per leaf input
+    that requires grad; ``variable`` is the leaf tensor."""
+
+    def __init__(self, variable: Variable) -> None:
+        self.variable = variable
+
+    @staticmethod
+    def name() -> str:
+        """PyTorch's name of the node: ``torch::autograd::AccumulateGrad``."""
+        return "torch::autograd::AccumulateGrad"
+
+    @property
+    def next_functions(self) -> tuple:
+        """A leaf has no inputs: ()."""
+        return ()
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, AccumulateGrad) and other.variable is self.variable
+
+    def __hash__(self) -> int:
+        return id(self.variable)
+
+    def __repr__(self) -> str:
+        return "<AccumulateGrad>"
+
+
+class Context:
+    """One recorded op: the graph node behind ``Tensor.grad_fn``.
+
+    ``op`` is the op's short name (graph pictures use it), ``params`` its non-tensor
+    arguments (stride, padding, ...), ``scope`` the module names it ran in, ``inputs`` the
+    tensors it consumed and ``needs_input_grad`` which of them want a gradient. Forward
+    stores what backward needs with ``save_for_backward`` or as plain attributes.
+    Once recorded, ``edges`` holds, per input, the node its gradient goes to (the input's
+    grad_fn at forward time, the leaf tensor itself, or None) and ``saved_versions`` the
+    (counter, version, input index, saved index) of each saved input array.
+    """
+
+    edges: tuple = ()
+    saved_versions: tuple = ()
+    tensor_hooks: dict | None = None
+    retained: Any = None
+
+    def __init__(self, function: type["Function"], params: dict[str, Any], inputs: Sequence["Variable"]) -> None:
+        self.function = function
+        self.op = function.name()
+        self.params = params
+        self.scope = current_scope()
+        self.inputs: tuple["Variable", ...] = tuple(inputs)
+        self.needs_input_grad = tuple(t.requires_grad for t in self.inputs)
+        self.saved_tensors: tuple[np.ndarray, ...] = ()
+        self.freed = False
+
+    def save_for_backward(self, *arrays: np.ndarray | None) -> None:
+        """Keep ``arrays`` for backward (None for one not needed); they are dropped when the
+        graph is freed. Saving an input's own array makes backward check that no in-place op
+        changed that input since."""
+        self.saved_tensors = arrays
+
+    def saved_attributes(self) -> dict[str, Any]:
+        """What forward stored as plain attributes on ctx (beyond the node's own fields)."""
+        return {k: v for k, v in vars(self).items() if k not in _NODE_FIELDS}
+
+    def release(self) -> None:
+        """Drop everything saved for backward (called after backward unless retain_graph)."""
+        self.saved_tensors = ()
+        for key in self.saved_attributes():
+            delattr(self, key)
+        self.freed = True
+
+    def name(self) -> str:
+        """PyTorch's name for this node (``AddBackward0``, ``ConvolutionBackward0``, ...)."""
+        torch_name = _TORCH_NAMES.get(self.function.__name__)
+        if torch_name is None:
+            return "".join(part.capitalize() for part in self.op.split("_")) + "Backward0"
+        return torch_name if isinstance(torch_name, str) else torch_name(self)
+
+    @property
+    def next_functions(self) -> tuple[tuple[Any, int], ...]:
+        """One ``(node, 0)`` pair per input, as PyTorch's: the input's grad_fn, an
+        AccumulateGrad for a leaf that requires grad, or None."""
+        return tuple((e if e is None or isinstance(e, Context) else AccumulateGrad(e), 0) for e in self.edges)
+
+    def __repr__(self) -> str:
+        return f"<{self.name()}>"
+
+
+_NODE_FIELDS = frozenset({"function", "op", "params", "scope", "inputs", "needs_input_grad", "saved_tensors",
+                          "freed", "edges", "saved_versions", "tensor_hooks", "retained"})
+
+
+def _reduces_everything(ctx: Context) -> bool:
+    axis = ctx.params.get("axis")
+    return not ctx.params.get("keepdims") and (axis is None or len(tuple(axis)) == ctx.inputs[0].ndim)
+
+
+def _index_name(ctx: Context) -> str:
+    index = ctx.params.get("index")
+    parts = index if isinstance(index, tuple) else (index,)
+    if any(isinstance(p, (np.ndarray, list)) for p in parts):
+        return "IndexBackward0"
+    return "SelectBackward0" if any(isinstance(p, (int, np.integer)) for p in parts) else "SliceBackward0"
+
+
+_TORCH_NAMES: dict[str, str | Callable[[Context], str]] = {
+    "PowScalar": "PowBackward0", "Pow": "PowBackward1", "ReLU": "ReluBackward0", "Clamp": "ClampBackward1",
+    "Cast": "ToCopyBackward0", "Reshape": "ViewBackward0", "Pad": "ConstantPadNdBackward0",
+    "Sum": lambda ctx: "SumBackward0" if _reduces_everything(ctx) else "SumBackward1",
+    "Mean": lambda ctx: "MeanBackward0" if _reduces_everything(ctx) else "MeanBackward1",
+    "Max": lambda ctx: "MaxBackward1" if _reduces_everything(ctx) else "AmaxBackward0",
+    "Min": lambda ctx: "MinBackward1" if _reduces_everything(ctx) else "AminBackward0",
+    "MaxAlong": "MaxBackward0", "MinAlong": "MinBackward0", "GetItem": _index_name,
+    "MatMul": lambda ctx: {2: "MmBackward0", 1: "DotBackward0"}.get(ctx.inputs[0].ndim, "BmmBackward0")
+    if ctx.inputs[0].ndim == ctx.inputs[1].ndim else "MatmulBackward0",
+    "Linear": lambda ctx: "AddmmBackward0" if len(ctx.inputs) == 3 else "MmBackward0",
+    "Conv2d": "ConvolutionBackward0", "MaxPool2d": "MaxPool2DWithIndicesBackward0",
+    "AvgPool2d": "AvgPool2DBackward0", "CrossEntropy": "NllLossBackward0", "NLLLoss": "NllLossBackward0",
+    "MSELoss": "MseLossBackward0", "Dropout": "NativeDropoutBackward0", "LogSumExp": "LogsumexpBackward0",
+    "CopySlices": "CopySlices", "Copy": "CopyBackwards", "Fill": "FillBackward0", "Zero": "ZeroBackward0",
+    "Uniform": "UniformBackward0", "Normal": "NormalBackward0",
+}
+"""PyTorch's grad_fn names for our ops, by Function class name (a callable where PyTorch's
+name depends on the arguments); any other op is named CamelCase(op) + "Backward0"."""
+
+
+class Function:
+    """Base class of a differentiable op.
+
+    Subclasses define ``forward(ctx, *arrays, **params) -> ndarray`` and
+    ``backward(ctx, grad) -> ndarray | tuple`` (one gradient per tensor input, None where
+    ``ctx.needs_input_grad`` is False). A gradient may keep a broadcast shape: the engine
+    reduces it to the input's shape and dtype. ``ctx.params`` holds every keyword parameter
+    of ``forward``: those given to ``apply`` and the defaults of the others, so backward may
+    read any of them.
+
+    Two class attributes describe what the op does with memory: ``is_view`` (its output may
+    share the first input's memory: reshape, permute, expand, basic indexing) and
+    ``saves_inputs`` (indices of inputs whose values backward depends on although forward
+    saved a derived copy, e.g. conv's im2col columns: as PyTorch, modifying such an input in
+    place before backward is an error).
+    """
+
+    op_name: str = ""
+    is_view: bool = False
+    saves_inputs: tuple[int, ...] = ()
+
+    @staticmethod
+    def forward(ctx: Context, *arrays: np.ndarray, **params: Any) -> np.ndarray:
+        raise NotImplementedError
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> Any:
+        raise NotImplementedError
+
+    @classmethod
+    def name(cls) -> str:
+        """The op name recorded in the graph: ``op_name`` or the lower-cased class name."""
+        return cls.op_name or cls.__name__.lower()
+
+    @classmethod
+    def apply(cls, *inputs: "Variable", **params: Any) -> "Variable":
+        """Run forward on the inputs' arrays; record a graph node when some input needs grad."""
+        for i, t in enumerate(inputs):
+            if not isinstance(t, _variable_type):
+                raise TypeError(f"{cls.name()}: input {i} must be a Tensor, got {type(t).__name__}")
+        defaults = _keyword_defaults(cls, len(inputs))
+        if defaults:
+            params = {**params, **{k: v for k, v in defaults.items() if k not in params}}
+        ctx = Context(cls, params, inputs)
+        arrays = tuple([t.numpy() for t in inputs])
+        out = cls.forward(ctx, *arrays, **params)
+        if _grad_flag() and True in ctx.needs_input_grad:
+            for t in inputs:
+                if t._base is not None:  # a view whose base an in-place op re-recorded
+                    t.refresh_view()
+            ctx.edges = tuple([t.grad_fn or (t if needs else None) for t, needs in zip(inputs, ctx.needs_input_grad)])
+            result = _variable_type.from_op(out, ctx)
+            if ctx.saved_tensors or cls.saves_inputs:
+                ctx.saved_versions = _saved_versions(ctx, arrays, out, result)
+        else:
+            result = _variable_type.from_op(out, None)
+        if cls.is_view and out.base is not None and np.may_share_memory(out, arrays[0]):
+            result.make_view_of(inputs[0], cls, params)
+        return result
+
+
+def _saved_versions(ctx: Context, arrays: tuple[np.ndarray, ...], out: np.ndarray,
+                    result: "Variable") -> tuple[tuple[VersionCounter, int, int, int], ...]:
+    """(counter, version now, input index or -1 for the output, saved index or -1) for every
+    saved array that is an input's or the output's own memory, and for ``saves_inputs``."""
+    entries = []
+    for j, saved in enumerate(ctx.saved_tensors):
+        if saved is None:
+            continue
+        if saved is out:
+            counter = result.version_counter()
+            entries.append((counter, counter.value, -1, j))
+            continue
+        for i, a in enumerate(arrays):
+            if saved is a:
+                t = ctx.inputs[i]
+                counter = t.version_counter()
+                entries.append((counter, counter.value, i, j))
+                break
+    for i in ctx.function.saves_inputs:
+        if i < len(arrays):
+            counter = ctx.inputs[i].version_counter()
+            entries.append((counter, counter.value, i, -1))
+    return tuple(entries)
+
+
+@functools.cache
+def _keyword_defaults(function: type[Function], n_inputs: int) -> dict[str, Any]:
+    """The defaults of ``function.forward``'s parameters that ``n_inputs`` arrays (after ctx)
+    leave unfilled: what ``apply`` records in ``ctx.params`` when they are not passed."""
+    parameters = list(inspect.signature(function.forward).parameters.values())  # ctx, arrays..., keywords
+    # a forward that declares keyword-only parameters (after ``*``) takes arrays positionally
+    # and parameters by keyword only; otherwise the positions after the inputs are parameters
+    kinds = (inspect.Parameter.KEYWORD_ONLY,) if any(p.kind == p.KEYWORD_ONLY for p in parameters) \
+        else (inspect.Parameter.KEYWORD_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    return {p.name: p.default for i, p in enumerate(parameters)
+            if i > n_inputs and p.kind in kinds and p.default is not inspect.Parameter.empty}

@@ -1,8 +1,9 @@
 """Tensor: a NumPy array that remembers the op that made it, so backward() can differentiate.
 
 The class itself holds the array, the gradient and the graph link; its methods come from
-three mixins, one per family: ``tensor_math`` (operators, elementwise, dtypes),
-``tensor_reduce`` (sum, mean, max, ...) and ``tensor_shape`` (views and indexing).
+mixins, one per family: ``tensor_inplace`` (in-place ops), ``tensor_math`` (operators,
+elementwise), ``tensor_reduce`` (sum, mean, max, sort, ...), ``tensor_shape`` (views,
+indexing, gathers) and ``tensor_convert`` (dtype/device conversions, new_*, queries).
 """
 
 from __future__ import annotations

@@ -93,7 +93,9 @@ def worker_ours(work: str, model_name: str, batch: int, limit: int, init: str, t
 
     import tinygrad_cnn.nn.functional as F
     from tinygrad_cnn import Tensor, no_grad, optim
-    from tinygrad_cnn.data import DataLoader, MNIST_MEAN, MNIST_STD
+    from tinygrad_cnn.data import MNIST_MEAN, MNIST_STD
+    from tinygrad_cnn.data.augment import Standardize
+    from tinygrad_cnn.utils.data import DataLoader, TensorDataset
     from tinygrad_cnn.ops.parallel import set_num_threads
     from tinygrad_cnn.train import fit
 
@@ -110,7 +112,8 @@ def worker_ours(work: str, model_name: str, batch: int, limit: int, init: str, t
         return {"seconds": time.perf_counter() - start, "predictions": np.concatenate(predictions).tolist()}
 
     X, y = _data(limit)
-    loader = DataLoader(X, y, batch_size=batch, shuffle=True, seed=SEED, normalize=True)
+    loader = DataLoader(Standardize(TensorDataset(Tensor(X), Tensor(y)), MNIST_MEAN, MNIST_STD), batch_size=batch,
+                        shuffle=True, generator=np.random.default_rng(SEED))
     opt = optim.Adam(model.parameters(), lr=LR)
     if work == "memory":
         for step, (xb, yb) in enumerate(loader):

@@ -1,14 +1,21 @@
 """The one source of randomness (initialisation, dropout, shuffling), seeded by ``manual_seed``,
-and ``Generator``, torch's independent random stream for ``generator=`` arguments."""
+and ``Generator``, torch's independent random stream for ``generator=`` arguments.
+
+A thread may be given its own generator (``set_thread_generator``): the DataLoader's worker
+threads each draw from one seeded per worker, so random transforms run in workers are
+reproducible whatever the threads' timing.
+"""
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import numpy as np
 
 _initial_seed = int(np.random.SeedSequence().entropy) % 2**63
 _generator = np.random.default_rng(_initial_seed)
+_thread = threading.local()
 
 
 def _checked_seed(seed: Any, op: str) -> int:
@@ -37,8 +44,14 @@ def initial_seed() -> int:
 
 
 def generator() -> np.random.Generator:
-    """The package's current random generator."""
-    return _generator
+    """The package's current random generator (the calling thread's own, when it was given one)."""
+    own = getattr(_thread, "generator", None)
+    return _generator if own is None else own
+
+
+def set_thread_generator(rng: np.random.Generator | None) -> None:
+    """Make ``generator()`` return ``rng`` in the calling thread (None: the shared one again)."""
+    _thread.generator = rng
 
 
 class Generator:
@@ -85,7 +98,7 @@ def resolve(generator_arg: Any, op: str) -> np.random.Generator:
     """A ``generator=`` argument as a NumPy generator: None gives the package's own, a
     ``Generator`` its stream; a NumPy Generator is used as it is."""
     if generator_arg is None:
-        return _generator
+        return generator()
     if isinstance(generator_arg, Generator):
         return generator_arg.numpy()
     if isinstance(generator_arg, np.random.Generator):

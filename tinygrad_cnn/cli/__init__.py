@@ -99,6 +99,9 @@ def build_parser() -> argparse.ArgumentParser:
                             "test set is evaluated after each epoch and picks the best checkpoint")
     train.add_argument("--patience", type=_positive_int, metavar="N",
                        help="stop early after N epochs without a lower validation loss")
+    train.add_argument("--shift", type=_non_negative_int, default=0, metavar="PIXELS",
+                       help="augment: move each training image by up to PIXELS whole pixels each way, a fresh "
+                            "draw every epoch (default: 0, off)")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
 
     evaluate_p = sub.add_parser("evaluate", help="test loss, accuracy and confusion matrix of a checkpoint")

@@ -1,60 +1,169 @@
-"""Free functions on tensors, as torch's: where, maximum, minimum, cat, stack, pad."""
+"""Free functions on tensors, as torch's: where, cat, stack, pad, broadcast_tensors, std_mean,
+var_mean, and every Tensor method that torch also offers as ``torch.<name>(input, ...)``,
+generated in one place from the table ``METHOD_FUNCTIONS``.
+
+The generated functions take torch's ``out=`` keyword: the result is written into ``out``
+(resized when its shape differs), refused as torch refuses it when a gradient would be needed.
+"""
 
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+import builtins
+from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
-from tinygrad_cnn.ops import elementwise as E
+from tinygrad_cnn.autograd import is_grad_enabled
 from tinygrad_cnn.ops import reduce as R
 from tinygrad_cnn.ops import shape as S
 from tinygrad_cnn.tensor import Tensor
 from tinygrad_cnn.tensor_math import ArrayLike
 
-
-def where(condition: ArrayLike, input: ArrayLike, other: ArrayLike) -> Tensor:
-    """``input`` where ``condition`` is true, else ``other`` (broadcast); differentiable in both."""
-    cond = np.asarray(condition.numpy() if isinstance(condition, Tensor) else condition, dtype=bool)
-    a = input if isinstance(input, Tensor) else None
-    b = other if isinstance(other, Tensor) else None
-    like = a if a is not None else b
-    if like is None:
-        return Tensor(np.where(cond, input, other))
-    return E.Where.apply(like._lift(input), like._lift(other), condition=cond)
-
-
-def maximum(input: Tensor, other: ArrayLike) -> Tensor:
-    """Elementwise maximum of two tensors (broadcast)."""
-    return input.maximum(other)
+#: Tensor methods that torch also exposes as functions taking the tensor first
+METHOD_FUNCTIONS = (
+    "abs absolute acos add allclose amax amin all any arccos arcsin arctan argmax argmin argsort asin atan bmm ceil "
+    "chunk clamp clamp_max clamp_min clip clone cos cosh count_nonzero cumprod cumsum div divide dot eq equal exp "
+    "expm1 fix flatten flip fliplr flipud floor floor_divide frac gather ge greater greater_equal gt index_select "
+    "isclose isfinite isinf isnan is_complex is_floating_point le less less_equal log log10 log1p log2 "
+    "log_softmax logical_and logical_not logical_or logical_xor logsumexp lt masked_fill masked_select matmul max "
+    "maximum mean median min minimum mm moveaxis movedim mul multiply nan_to_num narrow ne neg negative nonzero "
+    "norm not_equal numel outer permute pow prod reciprocal relu remainder repeat_interleave reshape roll round "
+    "rsqrt scatter scatter_add select sigmoid sign sin sinh softmax sort split sqrt square squeeze std sub "
+    "subtract sum swapaxes swapdims t tan tanh tensor_split tile topk transpose tril triu true_divide trunc unbind "
+    "unflatten unsqueeze var"
+).split()
 
 
-def minimum(input: Tensor, other: ArrayLike) -> Tensor:
-    """Elementwise minimum of two tensors (broadcast)."""
-    return input.minimum(other)
+def _write_into(out: Tensor, result: Any, op: str) -> Tensor:
+    """Copy ``result`` into ``out`` (resized to the result's shape if needed), as torch's out=."""
+    if not isinstance(out, Tensor) or not isinstance(result, Tensor):
+        raise TypeError(f"{op}: out= must be a Tensor and the result a single tensor, got {type(out).__name__}")
+    if is_grad_enabled() and (result.requires_grad or out.requires_grad):
+        raise RuntimeError(f"{op}(): functions with out=... arguments don't support automatic differentiation, "
+                           "but one of the arguments requires grad.")
+    if not np.can_cast(result.dtype, out.dtype, "same_kind"):
+        raise RuntimeError(f"{op}: result type {result.dtype} can't be cast to the desired output type {out.dtype}")
+    if out.shape == result.shape:
+        out.numpy()[...] = result.numpy()
+    else:
+        out.data = Tensor.from_op(result.numpy().astype(out.dtype), None)
+    return out
 
 
-def cat(tensors: Iterable[Tensor], dim: int = 0) -> Tensor:
-    """Tensors joined along existing dim ``dim``; all other dims must agree."""
+def _function(name: str) -> Callable[..., Any]:
+    method = getattr(Tensor, name)
+
+    def function(input: Any, *args: Any, out: Tensor | None = None, **kwargs: Any) -> Any:
+        if not isinstance(input, Tensor):
+            like = next((a for a in args if isinstance(a, Tensor)), None)
+            if like is None:
+                raise TypeError(f"{name}(): argument 'input' must be a Tensor, not {type(input).__name__}")
+            input = like._lift(input)
+        result = method(input, *args, **kwargs)
+        return result if out is None else _write_into(out, result, name)
+
+    function.__name__ = function.__qualname__ = name
+    function.__module__ = __name__
+    function.__doc__ = (f"``torch.{name}(input, ...)``: the same as ``input.{name}(...)`` (a Tensor method), with "
+                        f"torch's ``out=``.\n\n{method.__doc__ or ''}")
+    return function
+
+
+for _name in METHOD_FUNCTIONS:  # all, any, max, min, sum, abs, round, pow: below, Python's are builtins.<name>
+    globals()[_name] = _function(_name)
+
+
+def where(condition: ArrayLike, input: ArrayLike = None, other: ArrayLike = None) -> "Tensor | tuple[Tensor, ...]":
+    """``input`` where ``condition`` is true, else ``other`` (broadcast; numbers allowed),
+    differentiable in both; ``where(condition)`` alone is ``condition.nonzero(as_tuple=True)``."""
+    cond = condition if isinstance(condition, Tensor) else Tensor.from_op(np.asarray(condition), None)
+    if input is None and other is None:
+        return cond.nonzero(as_tuple=True)
+    if isinstance(input, Tensor):
+        return input.where(cond, other)
+    if isinstance(other, Tensor):
+        return other._lift(input).where(cond, other)
+    return Tensor.from_op(np.asarray(np.where(cond.numpy().astype(bool), input, other)), None)
+
+
+def is_tensor(obj: Any) -> bool:
+    """True when ``obj`` is a tinygrad_cnn Tensor."""
+    return isinstance(obj, Tensor)
+
+
+def _tensor_list(tensors: Iterable[Tensor], op: str) -> list[Tensor]:
     items = list(tensors)
     if not items:
-        raise ValueError("cat: expected a non-empty list of tensors")
+        raise ValueError(f"{op}: expected a non-empty list of tensors")
+    if not builtins.all(isinstance(t, Tensor) for t in items):
+        raise TypeError(f"{op}: expected a sequence of Tensors, got {[type(t).__name__ for t in items]}")
+    return items
+
+
+def cat(tensors: Iterable[Tensor], dim: int = 0, *, out: Tensor | None = None) -> Tensor:
+    """Tensors joined along existing dim ``dim``; all other dims must agree."""
+    items = _tensor_list(tensors, "cat")
     d = R.normalize_axis(dim, items[0].ndim, "cat")[0]
     for t in items[1:]:
         if t.ndim != items[0].ndim or t.shape[:d] + t.shape[d + 1:] != items[0].shape[:d] + items[0].shape[d + 1:]:
             raise ValueError(f"cat: shapes {[x.shape for x in items]} differ outside dim {dim}")
-    return S.Cat.apply(*items, dim=d)
+    result = S.Cat.apply(*_common_dtype(items), dim=d)
+    return result if out is None else _write_into(out, result, "cat")
 
 
-def stack(tensors: Iterable[Tensor], dim: int = 0) -> Tensor:
+concat = concatenate = cat
+
+
+def _common_dtype(items: list[Tensor]) -> list[Tensor]:
+    """The tensors converted to their common dtype (torch's promotion for cat/stack)."""
+    common = np.result_type(*(t.dtype for t in items))
+    return [t if t.dtype == common else t.to(common) for t in items]
+
+
+def stack(tensors: Iterable[Tensor], dim: int = 0, *, out: Tensor | None = None) -> Tensor:
     """Tensors of one shape joined along a new dim ``dim``."""
-    items = list(tensors)
-    if not items:
-        raise ValueError("stack: expected a non-empty list of tensors")
-    if any(t.shape != items[0].shape for t in items):
+    items = _tensor_list(tensors, "stack")
+    if builtins.any(t.shape != items[0].shape for t in items):
         raise ValueError(f"stack: all tensors must have one shape, got {[t.shape for t in items]}")
     d = R.normalize_axis(dim, items[0].ndim + 1, "stack")[0]
-    return S.Stack.apply(*items, dim=d)
+    result = S.Stack.apply(*_common_dtype(items), dim=d)
+    return result if out is None else _write_into(out, result, "stack")
+
+
+def hstack(tensors: Iterable[Tensor]) -> Tensor:
+    """Tensors joined along dim 1 (dim 0 for 1-D tensors), as torch.hstack."""
+    items = _tensor_list(tensors, "hstack")
+    return cat(items, 0 if items[0].ndim == 1 else 1)
+
+
+def vstack(tensors: Iterable[Tensor]) -> Tensor:
+    """Tensors joined along dim 0, 1-D tensors first made rows, as torch.vstack."""
+    return cat([t.reshape(1, -1) if t.ndim < 2 else t for t in _tensor_list(tensors, "vstack")], 0)
+
+
+def broadcast_tensors(*tensors: Tensor) -> tuple[Tensor, ...]:
+    """The tensors expanded to their common broadcast shape (differentiable)."""
+    shape = np.broadcast_shapes(*(t.shape for t in tensors))
+    return tuple(t.expand(shape) for t in tensors)
+
+
+def broadcast_shapes(*shapes: Sequence[int]) -> tuple[int, ...]:
+    """The shape that tensors of ``shapes`` broadcast to."""
+    from tinygrad_cnn.tensor import Size
+
+    return Size(np.broadcast_shapes(*(tuple(s) for s in shapes)))
+
+
+def std_mean(input: Tensor, dim: Any = None, *, correction: float | None = None, keepdim: bool = False
+             ) -> tuple[Tensor, Tensor]:
+    """(std, mean) over ``dim`` in one call, as torch.std_mean."""
+    return input.std(dim, correction=correction, keepdim=keepdim), input.mean(dim, keepdim)
+
+
+def var_mean(input: Tensor, dim: Any = None, *, correction: float | None = None, keepdim: bool = False
+             ) -> tuple[Tensor, Tensor]:
+    """(var, mean) over ``dim`` in one call, as torch.var_mean."""
+    return input.var(dim, correction=correction, keepdim=keepdim), input.mean(dim, keepdim)
 
 
 def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float = 0.0) -> Tensor:
@@ -64,9 +173,15 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
         raise ValueError(f"pad: only mode='constant' is supported, got {mode!r}")
     if len(pad) % 2 or len(pad) // 2 > input.ndim:
         raise ValueError(f"pad: pad {tuple(pad)} must hold (before, after) pairs for at most {input.ndim} dims")
-    if any(int(p) < 0 for p in pad):
+    if builtins.any(int(p) < 0 for p in pad):
         raise ValueError(f"pad: negative padding {tuple(pad)} is not supported")
     widths = [(0, 0)] * input.ndim
     for i in range(len(pad) // 2):
         widths[input.ndim - 1 - i] = (int(pad[2 * i]), int(pad[2 * i + 1]))
     return S.Pad.apply(input, pad_width=tuple(widths), value=value)
+
+
+__all__ = sorted(METHOD_FUNCTIONS + [
+    "broadcast_shapes", "broadcast_tensors", "cat", "concat", "concatenate", "hstack", "is_tensor", "pad", "stack",
+    "std_mean", "var_mean", "vstack", "where",
+])

@@ -1,8 +1,9 @@
 """Tensor: a NumPy array that remembers the op that made it, so backward() can differentiate.
 
 The class itself holds the array, the gradient and the graph link; its methods come from
-three mixins, one per family: ``tensor_math`` (operators, elementwise, dtypes),
-``tensor_reduce`` (sum, mean, max, ...) and ``tensor_shape`` (views and indexing).
+mixins, one per family: ``tensor_inplace`` (in-place ops), ``tensor_math`` (operators,
+elementwise), ``tensor_reduce`` (sum, mean, max, sort, ...), ``tensor_shape`` (views,
+indexing, gathers) and ``tensor_convert`` (dtype/device conversions, new_*, queries).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import numpy as np
 from tinygrad_cnn import autograd
 from tinygrad_cnn.autograd import Context, register_variable_type
 from tinygrad_cnn.tensor_inplace import InplaceMixin
+from tinygrad_cnn.tensor_convert import ConvertMixin
 from tinygrad_cnn.tensor_math import ArrayLike, MathMixin, is_float
 from tinygrad_cnn.tensor_reduce import MaxResult, ReduceMixin
 from tinygrad_cnn.tensor_shape import ShapeMixin
@@ -45,7 +47,7 @@ class Size(tuple):
         return f"torch.Size({list(self)})"
 
 
-class Tensor(InplaceMixin, MathMixin, ReduceMixin, ShapeMixin):
+class Tensor(InplaceMixin, MathMixin, ReduceMixin, ShapeMixin, ConvertMixin):
     """An n-dimensional array with an optional gradient, as torch.Tensor.
 
     Construction: from a NumPy array (its dtype kept), a list or a Python number (float32

@@ -258,7 +258,7 @@ CASES = [
            lambda a, dim: np.max(a, axis=dim)),
     OpCase("min_dim", distinct_one_dim, lambda a, dim: a.min(dim).values, lambda a, dim: a.min(dim).values,
            lambda a, dim: np.min(a, axis=dim)),
-    OpCase("var", var_draw, lambda a, axis, keepdims, correction: a.var(axis, keepdims, correction=correction),
+    OpCase("var", var_draw, lambda a, axis, keepdims, correction: a.var(axis, keepdim=keepdims, correction=correction),
            lambda a, axis, keepdims, correction: a.var(_torch_dims(axis, a.ndim), correction=correction, keepdim=keepdims),
            lambda a, axis, keepdims, correction: np.var(a, axis=axis, ddof=correction, keepdims=keepdims)),
     OpCase("logsumexp", reduction(), lambda a, axis, keepdims: a.logsumexp(axis, keepdims),

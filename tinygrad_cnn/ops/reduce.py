@@ -1,4 +1,5 @@
-"""Reductions over an axis (int, tuple or None, with keepdims) and the softmax family."""
+"""Reductions over an axis (int, tuple or None, with keepdims), vector norms, products,
+cumulative sums and products, and the softmax family."""
 
 from __future__ import annotations
 
@@ -192,3 +193,112 @@ class LogSoftmax(Function):
     def backward(ctx: Context, grad: np.ndarray):
         (out,) = ctx.saved_tensors
         return grad - np.exp(out) * grad.sum(axis=ctx.params["dim"], keepdims=True)
+
+
+def _exclusive_products(a: np.ndarray, axis: int) -> np.ndarray:
+    """For each position along ``axis``, the product of all the OTHER elements there
+    (exact with zeros: a prefix product times a suffix product, no division)."""
+    ones = np.ones_like(np.take(a, [0], axis=axis))
+    before = np.concatenate([ones, np.cumprod(a, axis=axis)], axis=axis)
+    after = np.flip(np.cumprod(np.flip(a, axis), axis=axis), axis)
+    after = np.concatenate([after, ones], axis=axis)
+    n = a.shape[axis]
+    return np.take(before, range(n), axis=axis) * np.take(after, range(1, n + 1), axis=axis)
+
+
+class Prod(Function):
+    """Product over one ``dim`` (over everything, to a 0-D array, when None), as torch.prod; d/da_i is the
+    product of the other elements (computed without division, so zeros are exact)."""
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, dim: int | None = None, keepdim: bool = False) -> np.ndarray:
+        ctx.save_for_backward(a)
+        if dim is None:
+            return np.asarray(np.prod(a))
+        return np.asarray(np.prod(a, axis=dim, keepdims=keepdim))
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray):
+        (a,) = ctx.saved_tensors
+        dim, keepdim = ctx.params["dim"], ctx.params["keepdim"]
+        if dim is None:
+            others = _exclusive_products(a.reshape(-1), 0).reshape(a.shape)
+            return grad.reshape(()) * others
+        g = grad if keepdim else np.expand_dims(grad, dim)
+        return g * _exclusive_products(a, dim)
+
+
+class Cumsum(Function):
+    """Running sum along ``dim``; the gradient is the reversed running sum of the upstream."""
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, dim: int) -> np.ndarray:
+        return np.cumsum(a, axis=dim)
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray):
+        dim = ctx.params["dim"]
+        return np.flip(np.cumsum(np.flip(grad, dim), axis=dim), dim)
+
+
+class Cumprod(Function):
+    """Running product along ``dim``; d out_j / d a_i = prod_{k <= j, k != i} a_k (exact with zeros)."""
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, dim: int) -> np.ndarray:
+        out = np.cumprod(a, axis=dim)
+        ctx.save_for_backward(a, out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray):
+        a, out = ctx.saved_tensors
+        dim = ctx.params["dim"]
+        if np.all(a != 0):
+            return np.flip(np.cumsum(np.flip(grad * out, dim), axis=dim), dim) / a
+        a_last, g_last = np.moveaxis(a, dim, -1), np.moveaxis(grad, dim, -1)
+        result = np.empty_like(a_last)
+        for i in range(a_last.shape[-1]):
+            without = a_last.copy()
+            without[..., i] = 1
+            result[..., i] = (g_last[..., i:] * np.cumprod(without, axis=-1)[..., i:]).sum(axis=-1)
+        return np.moveaxis(result, -1, dim)
+
+
+class Norm(Function):
+    """The vector ``p``-norm over ``axis`` (p a number, inf or -inf), as torch.linalg.vector_norm.
+
+    d/da = sign(a) |a|^(p-1) / norm^(p-1) (0 where the norm is 0); for p = +-inf the gradient
+    goes to the extreme elements, shared among ties; for p = 0 (the non-zero count) it is 0.
+    """
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, p: float, axis: tuple[int, ...], keepdims: bool = False) -> np.ndarray:
+        magnitude = np.abs(a)
+        if p == np.inf:
+            out = magnitude.max(axis=axis, keepdims=True)
+        elif p == -np.inf:
+            out = magnitude.min(axis=axis, keepdims=True)
+        elif p == 0:
+            out = (a != 0).sum(axis=axis, keepdims=True).astype(a.dtype)
+        elif p == 2:
+            out = np.sqrt((a * a).sum(axis=axis, keepdims=True))
+        else:
+            out = (magnitude ** p).sum(axis=axis, keepdims=True) ** (1 / p)
+        ctx.save_for_backward(a, out)
+        return np.asarray(out if keepdims else np.squeeze(out, axis=axis))
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray):
+        a, norm = ctx.saved_tensors
+        p, axis = ctx.params["p"], ctx.params["axis"]
+        g = expand_reduced(grad, a.shape, axis, ctx.params["keepdims"])
+        if p == 0:
+            return np.zeros_like(a)
+        if p in (np.inf, -np.inf):
+            hits = np.abs(a) == norm
+            return g * np.sign(a) * hits / hits.sum(axis=axis, keepdims=True, dtype=a.dtype)
+        safe = np.where(norm == 0, 1, norm)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale = a / safe if p == 2 else np.sign(a) * (np.abs(a) / safe) ** (p - 1)
+        return g * np.where(norm == 0, 0, scale)

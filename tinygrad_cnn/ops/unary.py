@@ -1,0 +1,97 @@
+"""Elementwise functions of one array (trigonometric, hyperbolic, logarithms, rounding, ...):
+each op names its NumPy function and its derivative, as a function of the input ``a`` and
+the output ``out``; rounding and sign have derivative 0 (as torch's)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tinygrad_cnn.autograd import Context, Function
+
+
+class Unary(Function):
+    """Base of the ops here: ``out = fn(a)``; d out / d a = ``derivative(a, out)``."""
+
+    @staticmethod
+    def fn(a: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    @staticmethod
+    def derivative(a: np.ndarray, out: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    @classmethod
+    def forward(cls, ctx: Context, a: np.ndarray) -> np.ndarray:
+        out = np.asarray(cls.fn(a))
+        ctx.save_for_backward(a, out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray):
+        a, out = ctx.saved_tensors
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return grad * ctx.function.derivative(a, out)
+
+
+def _unary(name: str, fn, derivative, doc: str) -> type[Unary]:
+    """A Unary subclass called ``name`` computing ``fn`` with ``derivative``."""
+    return type(name, (Unary,), {"fn": staticmethod(fn), "derivative": staticmethod(derivative), "__doc__": doc,
+                                 "__module__": __name__})
+
+
+def _zero(a: np.ndarray, out: np.ndarray) -> np.ndarray:
+    return np.zeros((), dtype=out.dtype)
+
+
+Sin = _unary("Sin", np.sin, lambda a, out: np.cos(a), "sin(a); d/da = cos(a).")
+Cos = _unary("Cos", np.cos, lambda a, out: -np.sin(a), "cos(a); d/da = -sin(a).")
+Tan = _unary("Tan", np.tan, lambda a, out: 1 + out * out, "tan(a); d/da = 1 + tan(a)**2.")
+Asin = _unary("Asin", np.arcsin, lambda a, out: 1 / np.sqrt(1 - a * a), "arcsin(a); d/da = 1 / sqrt(1 - a**2).")
+Acos = _unary("Acos", np.arccos, lambda a, out: -1 / np.sqrt(1 - a * a), "arccos(a); d/da = -1 / sqrt(1 - a**2).")
+Atan = _unary("Atan", np.arctan, lambda a, out: 1 / (1 + a * a), "arctan(a); d/da = 1 / (1 + a**2).")
+Sinh = _unary("Sinh", np.sinh, lambda a, out: np.cosh(a), "sinh(a); d/da = cosh(a).")
+Cosh = _unary("Cosh", np.cosh, lambda a, out: np.sinh(a), "cosh(a); d/da = sinh(a).")
+Log2 = _unary("Log2", np.log2, lambda a, out: 1 / (a * np.log(2).astype(a.dtype)), "log2(a); d/da = 1 / (a ln 2).")
+Log10 = _unary("Log10", np.log10, lambda a, out: 1 / (a * np.log(10).astype(a.dtype)),
+               "log10(a); d/da = 1 / (a ln 10).")
+Log1p = _unary("Log1p", np.log1p, lambda a, out: 1 / (1 + a), "log(1 + a), exact for small a; d/da = 1 / (1 + a).")
+Expm1 = _unary("Expm1", np.expm1, lambda a, out: out + 1, "exp(a) - 1, exact for small a; d/da = exp(a).")
+Rsqrt = _unary("Rsqrt", lambda a: 1 / np.sqrt(a), lambda a, out: -0.5 * out * out * out,
+               "1 / sqrt(a); d/da = -0.5 a**-1.5.")
+Reciprocal = _unary("Reciprocal", lambda a: 1 / a, lambda a, out: -out * out, "1 / a; d/da = -1 / a**2.")
+Square = _unary("Square", np.square, lambda a, out: 2 * a, "a**2; d/da = 2a.")
+Sign = _unary("Sign", np.sign, _zero, "The sign of a (-1, 0 or 1); derivative 0.")
+Floor = _unary("Floor", np.floor, _zero, "a rounded down; derivative 0.")
+Ceil = _unary("Ceil", np.ceil, _zero, "a rounded up; derivative 0.")
+Trunc = _unary("Trunc", np.trunc, _zero, "a rounded towards 0; derivative 0.")
+Frac = _unary("Frac", lambda a: a - np.trunc(a), lambda a, out: np.ones((), dtype=out.dtype),
+              "a - trunc(a) (the fractional part, sign kept); derivative 1.")
+
+
+class Round(Function):
+    """a rounded to ``decimals`` places, halves to even (as torch.round); derivative 0."""
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, decimals: int = 0) -> np.ndarray:
+        return np.round(a, decimals)
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray):
+        return np.zeros_like(grad)
+
+
+class NanToNum(Function):
+    """a with NaN, +inf and -inf replaced by ``nan``, ``posinf`` and ``neginf`` (the dtype's
+    largest and smallest finite values when None, as torch); the gradient passes where a is finite."""
+
+    op_name = "nan_to_num"
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, nan: float = 0.0, posinf: float | None = None,
+                neginf: float | None = None) -> np.ndarray:
+        ctx.finite = np.isfinite(a)
+        return np.nan_to_num(a, nan=nan, posinf=posinf, neginf=neginf)
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray):
+        return grad * ctx.finite

@@ -21,17 +21,45 @@ from tinygrad_cnn.tensor_shape import ShapeMixin
 
 DEFAULT_DTYPE = np.dtype(np.float32)
 
-__all__ = ["DEFAULT_DTYPE", "MaxResult", "Size", "Tensor", "as_array"]
+__all__ = ["DEFAULT_DTYPE", "MaxResult", "Size", "Tensor", "TensorDataError", "as_array"]
+
+
+class TensorDataError(TypeError, ValueError, RuntimeError):
+    """Data a Tensor cannot hold (None, objects, strings, ragged lists, complex numbers): a
+    TypeError, and also the ValueError/RuntimeError torch.tensor raises for some of them."""
+
+
+_REFUSED_KINDS = {"O": "objects", "U": "strings", "S": "bytes", "V": "structured records", "c": "complex numbers",
+                  "M": "datetimes", "m": "timedeltas"}
+
+
+def _refuse(data: Any, why: str) -> TensorDataError:
+    shown = repr(data)
+    return TensorDataError(f"Tensor: cannot make a tensor from {why}: {shown[:80]}{'...' if len(shown) > 80 else ''}")
 
 
 def as_array(data: ArrayLike, dtype: Any = None) -> np.ndarray:
     """``data`` (a Tensor, an array, a number or nested lists) as an ndarray: arrays and
-    tensors keep their dtype unless ``dtype`` is given; Python data becomes float32."""
+    tensors keep their dtype unless ``dtype`` is given; Python data becomes float32.
+    None, objects, strings, ragged or mixed lists and complex values raise TensorDataError."""
     if isinstance(data, Tensor):
         data = data._array
     if isinstance(data, (np.ndarray, np.generic)):
-        return np.asarray(data, dtype=dtype)
-    return np.asarray(data, dtype=DEFAULT_DTYPE if dtype is None else dtype)
+        array = data
+    elif isinstance(data, (bool, int, float)):
+        return np.asarray(data, dtype=DEFAULT_DTYPE if dtype is None else dtype)
+    else:
+        try:
+            array = np.asarray(data)
+        except (ValueError, TypeError) as error:
+            raise _refuse(data, f"ragged or mixed data ({error})") from None
+        if dtype is None and array.dtype.kind in "biuf":
+            dtype = DEFAULT_DTYPE
+    if array.dtype.kind in _REFUSED_KINDS:
+        raise _refuse(data, f"{_REFUSED_KINDS[array.dtype.kind]} (dtype {array.dtype})")
+    if dtype is not None and np.dtype(dtype).kind in _REFUSED_KINDS:
+        raise _refuse(data, f"dtype {np.dtype(dtype)}")
+    return np.asarray(array, dtype=dtype)
 
 
 class Size(tuple):

@@ -286,6 +286,34 @@ class Tensor(InplaceMixin, MathMixin, ReduceMixin, ShapeMixin):
             gradient = as_array(gradient, self.dtype)
         autograd.backward(self, None if gradient is None else (gradient,), retain_graph, create_graph, inputs)
 
+    # ---------------------------------------------------------------- copying and pickling
+    _GRAPH_STATE = ("grad_fn", "_vc", "_base", "_view_chain", "_view_root_fn", "_no_grad_view", "_retains_grad")
+
+    def _state_without_graph(self) -> dict:
+        """The instance attributes minus the graph links (grad_fn, views, version counter), so
+        copying never walks the graph (a 20,000-op graph would be a RecursionError)."""
+        state = {k: v for k, v in self.__dict__.items() if k not in self._GRAPH_STATE}
+        state["grad_fn"] = None
+        return state
+
+    def __deepcopy__(self, memo: dict) -> "Tensor":
+        """A leaf's deep copy (array, grad, requires_grad, subclass attributes), as torch's;
+        a non-leaf raises RuntimeError, as torch's: copy ``t.detach()`` instead."""
+        if self.grad_fn is not None:
+            raise RuntimeError("deepcopy: only tensors created explicitly by the user (graph leaves) support the "
+                               f"deepcopy protocol; this one was made by {self.grad_fn!r}: deepcopy t.detach() instead")
+        import copy
+
+        out = type(self).__new__(type(self))
+        memo[id(self)] = out
+        out.__dict__.update(copy.deepcopy(self._state_without_graph(), memo))
+        return out
+
+    def __getstate__(self) -> dict:
+        """Pickled state: the values, grad and requires_grad, without the graph (as torch, a
+        pickled non-leaf comes back as a leaf)."""
+        return self._state_without_graph()
+
     def draw(self, **kwargs: Any) -> Any:
         """The graph that computed this tensor as a graphviz.Digraph (see tinygrad_cnn.viz.draw_graph)."""
         from tinygrad_cnn.viz.draw import draw_graph

@@ -228,6 +228,16 @@ class Tensor(InplaceMixin, MathMixin, ReduceMixin, ShapeMixin):
             self._retains_grad = True
             self.grad_fn.retained = weakref.ref(self)
 
+    def check_preset_grad(self) -> None:
+        """Raise RuntimeError, naming this tensor, when its existing ``.grad`` no longer has its
+        shape and dtype (e.g. after ``p.data`` or ``p.grad.data`` was replaced), so backward
+        would broadcast into it or fail halfway; backward checks every leaf before accumulating."""
+        grad = self._grad
+        if grad is not None and (grad.shape != self.shape or grad.dtype != self.dtype):
+            raise RuntimeError(f"backward: the existing .grad of tensor {self!r} has shape {grad.shape}, dtype "
+                               f"{grad.dtype}; the tensor has shape {self.shape}, dtype {self.dtype} "
+                               "(set .grad = None first)")
+
     def accumulate_grad(self, grad: np.ndarray) -> None:
         """Add the array ``grad`` (this tensor's shape and dtype) to ``.grad``: the engine's
         sink at a leaf. The first gradient is copied; later ones are added in place."""

@@ -26,7 +26,8 @@ class ReduceMixin:
 
     # ---------------------------------------------------------------- reductions
     def _reduce(self, fn: type, op: str, dim: Dim, keepdim: bool, **extra: Any) -> "Tensor":
-        return fn.apply(self, axis=R.normalize_axis(dim, self.ndim, op), keepdims=bool(keepdim), **extra)
+        axes = R.normalize_axis(dim, self.ndim, op) if self.ndim else (R.normalize_axis(dim, 0, op) and ())
+        return fn.apply(self, axis=axes, keepdims=bool(keepdim), **extra)
 
     def sum(self, dim: Dim = None, keepdim: bool = False, *, axis: Dim = None, keepdims: bool | None = None) -> "Tensor":
         """Sum over ``dim`` (alias ``axis``: an int, a tuple or None for all)."""
@@ -76,6 +77,9 @@ class ReduceMixin:
         if not isinstance(dim, (int, np.integer)):
             return self._reduce(fn, op, dim, keepdim)
         d = R.normalize_axis(dim, self.ndim, op)[0]
+        if self.ndim == 0:  # dim 0 of a scalar is the scalar itself, at index 0, as torch
+            return MaxResult(fn.apply(self, axis=(), keepdims=False), self.from_op(np.zeros((), np.int64), None))
+        R.check_nonempty(op, self.shape, (d,))
         indices = arg(self._array, axis=d, keepdims=True)
         values = along.apply(self, indices=indices, dim=d, keepdim=bool(keepdim))
         kept = indices if keepdim else np.squeeze(indices, axis=d)
@@ -85,6 +89,7 @@ class ReduceMixin:
                keepdims: bool | None = None) -> "Tensor":
         """Index of the maximum (of the flattened tensor when ``dim`` is None), int64."""
         dim, keepdim = pick(dim, axis), pick(keepdim, keepdims)
+        R.check_nonempty("argmax", self.shape, None if dim is None else R.normalize_axis(dim, self.ndim, "argmax"))
         out = np.argmax(self._array, axis=dim, keepdims=keepdim if dim is not None else False)
         return self.from_op(np.asarray(out, dtype=np.int64), None)
 
@@ -92,6 +97,7 @@ class ReduceMixin:
                keepdims: bool | None = None) -> "Tensor":
         """Index of the minimum (of the flattened tensor when ``dim`` is None), int64."""
         dim, keepdim = pick(dim, axis), pick(keepdim, keepdims)
+        R.check_nonempty("argmin", self.shape, None if dim is None else R.normalize_axis(dim, self.ndim, "argmin"))
         out = np.argmin(self._array, axis=dim, keepdims=keepdim if dim is not None else False)
         return self.from_op(np.asarray(out, dtype=np.int64), None)
 

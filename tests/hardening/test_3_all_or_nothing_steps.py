@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tinygrad_cnn import optim
-from tinygrad_cnn.optim.optimizer import check_hyperparameters
+from tinygrad_cnn.optim.optimizer import check_group_hyperparameters
 from tinygrad_cnn.tensor import Tensor
 
 BAD = [float("nan"), float("inf"), -float("inf"), -0.5]
@@ -74,7 +74,7 @@ def test_torch_also_refuses_negative_lr_with_a_value_error():
 
 def test_non_number_hyperparameter_is_a_type_error():
     with pytest.raises(TypeError, match="lr"):
-        check_hyperparameters("X", {"lr": "fast"})
+        check_group_hyperparameters("X", {"lr": "fast"})
 
 
 @given(st.sampled_from(sorted(OPTIMIZERS)), st.integers(0, 2), st.sampled_from(["shape", "dtype", "buffer", "nan"]),

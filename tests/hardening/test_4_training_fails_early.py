@@ -6,7 +6,7 @@ import pytest
 
 import tinygrad_cnn.nn.functional as F
 from tinygrad_cnn import nn, optim
-from tinygrad_cnn.data import DataLoader
+from tinygrad_cnn.utils.data import DataLoader, TensorDataset
 from tinygrad_cnn.tensor import Tensor
 from tinygrad_cnn.train import fit
 
@@ -16,7 +16,7 @@ def setup():
     X = rng.random((8, 4), dtype=np.float32)
     y = np.arange(8) % 2
     model = nn.Linear(4, 2)
-    return model, DataLoader(X, y, batch_size=4), optim.SGD(model.parameters(), lr=0.1)
+    return model, DataLoader(TensorDataset(Tensor(X), Tensor(y)), batch_size=4), optim.SGD(model.parameters(), lr=0.1)
 
 
 def weights(model):
@@ -29,7 +29,8 @@ def test_bad_arguments_are_refused_before_the_first_step(case):
     model, loader, opt = setup()
     before = weights(model)
     kwargs = dict(val_loader=loader)
-    empty = DataLoader(np.zeros((0, 4), dtype=np.float32), np.zeros(0, dtype=np.int64), batch_size=4)
+    empty = DataLoader(TensorDataset(Tensor(np.zeros((0, 4), dtype=np.float32)), Tensor(np.zeros(0, dtype=np.int64))),
+                       batch_size=4)
     if case == "empty_val":
         kwargs["val_loader"] = empty
     elif case == "early_stopping_str":

@@ -120,6 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
     predict_p.add_argument("checkpoint", metavar="CKPT", help="a .npz checkpoint written by train")
     predict_p.add_argument("images", nargs="+", metavar="IMAGE",
                            help="image files of any size (dark digit on light background is inverted)")
+    predict_p.add_argument("--topk", type=int, default=1, metavar="K", help="show the K most likely classes (default: 1)")
 
     summary = sub.add_parser("summary", help="print a model's layer table")
     summary.add_argument("--model", choices=models, default="lenet", help="model (default: lenet)")

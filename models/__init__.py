@@ -1,11 +1,16 @@
-"""Ready-made models for MNIST, built from tinygrad_cnn.nn only, and a registry for the CLI."""
+"""Ready-made models for MNIST (SimpleCNN, LeNet, LeNet5, ResNet20) and torchvision's ResNet and
+VGG definitions (same state_dict keys, for porting checkpoints), built from tinygrad_cnn.nn
+only, and the registry the CLI reads."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from models.lenet import LeNet, LeNet5
+from models.resnet import BasicBlock, Bottleneck, ResNet, resnet18, resnet34, resnet50
+from models.resnet20 import ResNet20
 from models.simple_cnn import SimpleCNN
+from models.vgg import VGG, vgg11, vgg11_bn, vgg16
 from tinygrad_cnn.nn import Module
 
 MODELS: dict[str, type[Module]] = {"simple_cnn": SimpleCNN, "lenet": LeNet, "lenet5": LeNet5}
@@ -19,4 +24,7 @@ def get_model(name: str, **kwargs: Any) -> Module:
     return MODELS[name](**kwargs)
 
 
-__all__ = ["MODELS", "LeNet", "LeNet5", "SimpleCNN", "get_model"]
+__all__ = [
+    "MODELS", "VGG", "BasicBlock", "Bottleneck", "LeNet", "LeNet5", "ResNet", "ResNet20", "SimpleCNN", "get_model",
+    "resnet18", "resnet34", "resnet50", "vgg11", "vgg11_bn", "vgg16",
+]

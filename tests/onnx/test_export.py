@@ -36,8 +36,9 @@ def ours(model: nn.Module, x: np.ndarray) -> np.ndarray:
         return model.eval()(Tensor(x)).numpy()
 
 
-RESNETS = sorted({cls for name, cls in models.MODELS.items() if "resnet" in name.lower()}
-                 | ({models.ResNet20} if hasattr(models, "ResNet20") else set()), key=lambda c: c.__name__)
+_RESNET20 = {models.ResNet20} if hasattr(models, "ResNet20") and hasattr(nn, "BatchNorm2d") else set()
+RESNETS = sorted({cls for name, cls in models.MODELS.items() if "resnet" in name.lower()} | _RESNET20,
+                 key=lambda c: c.__name__)
 
 
 def warmed(model: nn.Module, x: np.ndarray) -> nn.Module:

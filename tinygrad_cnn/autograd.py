@@ -126,6 +126,10 @@ def run_backward(roots: Sequence[VariableLike], grads: Sequence[np.ndarray], ret
     start = [_vertex(r) for r in roots]
     order = _topological_order(start)
     capture = None if targets is None else {id(_vertex(t)): t for t in targets}
+    if capture is None:  # a bad preset .grad anywhere raises before any leaf accumulates
+        for vertex in order:
+            if vertex.__class__ is not Context:
+                vertex.check_preset_grad()
     runs = None
     if capture is not None:  # only nodes with a path to a target run
         live, runs = set(capture), set()

@@ -24,6 +24,7 @@ import io
 import json
 import os
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -101,6 +102,11 @@ def save(path: str | os.PathLike, model: Any, optimizer: Any = None, *, epoch: i
     generator state is always saved. Returns the path written.
     """
     path = Path(path)
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise NotADirectoryError(f"checkpoint {path}: not a directory: {parent} is a regular file")
+            break
     encoder = _Encoder()
     meta = {
         "format": FORMAT,
@@ -124,6 +130,12 @@ def save(path: str | os.PathLike, model: Any, optimizer: Any = None, *, epoch: i
     return atomic_write(path, buffer.getvalue())
 
 
+# Every way a damaged zip shows when NumPy reads it: a bad header, an unknown compression method
+# (NotImplementedError), a corrupt deflate stream (zlib.error), a truncated or inconsistent member.
+_ZIP_ERRORS = (OSError, ValueError, EOFError, KeyError, RuntimeError, NotImplementedError, zipfile.BadZipFile,
+               zlib.error)
+
+
 def _read(path: Path) -> tuple[dict[str, Any], dict[str, np.ndarray], dict[str, Any]]:
     """(metadata, model weights by name, decoded optimizer/scheduler/loader/rng/extra states) of the
     checkpoint at ``path``, every entry read (so a damaged one shows now) and the metadata checked."""
@@ -137,13 +149,17 @@ def _read(path: Path) -> tuple[dict[str, Any], dict[str, np.ndarray], dict[str, 
         archive = np.load(path, allow_pickle=False)
     except FileNotFoundError:
         raise FileNotFoundError(f"checkpoint {path} does not exist") from None
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
-        raise fail(f"damaged or not a .npz file ({exc})") from None
+    except IsADirectoryError:
+        raise fail("is a directory, not a checkpoint file") from None
+    except NotADirectoryError:
+        raise fail("not a directory: a part of the path is a regular file") from None
+    except _ZIP_ERRORS as exc:
+        raise fail(f"damaged or not a .npz file ({exc or type(exc).__name__})") from None
     with archive:
         try:
             entries = {name: archive[name] for name in archive.files}
-        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
-            raise fail(f"damaged ({exc})") from None
+        except _ZIP_ERRORS as exc:
+            raise fail(f"damaged ({exc or type(exc).__name__})") from None
     if "metadata" not in entries:
         raise fail("no 'metadata' entry; not a tinygrad_cnn checkpoint")
     try:

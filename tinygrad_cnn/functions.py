@@ -103,6 +103,10 @@ def _tensor_list(tensors: Iterable[Tensor], op: str) -> list[Tensor]:
 def cat(tensors: Iterable[Tensor], dim: int = 0, *, out: Tensor | None = None) -> Tensor:
     """Tensors joined along existing dim ``dim``; all other dims must agree."""
     items = _tensor_list(tensors, "cat")
+    for i, t in enumerate(items):
+        if t.ndim == 0:
+            raise RuntimeError(f"cat: zero-dimensional tensor (at position {i}) cannot be concatenated "
+                               f"(shapes {[x.shape for x in items]}); use stack")
     d = R.normalize_axis(dim, items[0].ndim, "cat")[0]
     for t in items[1:]:
         if t.ndim != items[0].ndim or t.shape[:d] + t.shape[d + 1:] != items[0].shape[:d] + items[0].shape[d + 1:]:

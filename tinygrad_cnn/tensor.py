@@ -23,17 +23,45 @@ from tinygrad_cnn.tensor_shape import ShapeMixin
 
 DEFAULT_DTYPE = np.dtype(np.float32)
 
-__all__ = ["DEFAULT_DTYPE", "MaxResult", "Size", "Tensor", "as_array"]
+__all__ = ["DEFAULT_DTYPE", "MaxResult", "Size", "Tensor", "TensorDataError", "as_array"]
+
+
+class TensorDataError(TypeError, ValueError, RuntimeError):
+    """Data a Tensor cannot hold (None, objects, strings, ragged lists, complex numbers): a
+    TypeError, and also the ValueError/RuntimeError torch.tensor raises for some of them."""
+
+
+_REFUSED_KINDS = {"O": "objects", "U": "strings", "S": "bytes", "V": "structured records", "c": "complex numbers",
+                  "M": "datetimes", "m": "timedeltas"}
+
+
+def _refuse(data: Any, why: str) -> TensorDataError:
+    shown = repr(data)
+    return TensorDataError(f"Tensor: cannot make a tensor from {why}: {shown[:80]}{'...' if len(shown) > 80 else ''}")
 
 
 def as_array(data: ArrayLike, dtype: Any = None) -> np.ndarray:
     """``data`` (a Tensor, an array, a number or nested lists) as an ndarray: arrays and
-    tensors keep their dtype unless ``dtype`` is given; Python data becomes float32."""
+    tensors keep their dtype unless ``dtype`` is given; Python data becomes float32.
+    None, objects, strings, ragged or mixed lists and complex values raise TensorDataError."""
     if isinstance(data, Tensor):
         data = data._array
     if isinstance(data, (np.ndarray, np.generic)):
-        return np.asarray(data, dtype=dtype)
-    return np.asarray(data, dtype=DEFAULT_DTYPE if dtype is None else dtype)
+        array = data
+    elif isinstance(data, (bool, int, float)):
+        return np.asarray(data, dtype=DEFAULT_DTYPE if dtype is None else dtype)
+    else:
+        try:
+            array = np.asarray(data)
+        except (ValueError, TypeError) as error:
+            raise _refuse(data, f"ragged or mixed data ({error})") from None
+        if dtype is None and array.dtype.kind in "biuf":
+            dtype = DEFAULT_DTYPE
+    if array.dtype.kind in _REFUSED_KINDS:
+        raise _refuse(data, f"{_REFUSED_KINDS[array.dtype.kind]} (dtype {array.dtype})")
+    if dtype is not None and np.dtype(dtype).kind in _REFUSED_KINDS:
+        raise _refuse(data, f"dtype {np.dtype(dtype)}")
+    return np.asarray(array, dtype=dtype)
 
 
 class Size(tuple):
@@ -208,6 +236,16 @@ class Tensor(InplaceMixin, MathMixin, ReduceMixin, ShapeMixin, ConvertMixin):
             self._retains_grad = True
             self.grad_fn.retained = weakref.ref(self)
 
+    def check_preset_grad(self) -> None:
+        """Raise RuntimeError, naming this tensor, when its existing ``.grad`` no longer has its
+        shape and dtype (e.g. after ``p.data`` or ``p.grad.data`` was replaced), so backward
+        would broadcast into it or fail halfway; backward checks every leaf before accumulating."""
+        grad = self._grad
+        if grad is not None and (grad.shape != self.shape or grad.dtype != self.dtype):
+            raise RuntimeError(f"backward: the existing .grad of tensor {self!r} has shape {grad.shape}, dtype "
+                               f"{grad.dtype}; the tensor has shape {self.shape}, dtype {self.dtype} "
+                               "(set .grad = None first)")
+
     def accumulate_grad(self, grad: np.ndarray) -> None:
         """Add the array ``grad`` (this tensor's shape and dtype) to ``.grad``: the engine's
         sink at a leaf. The first gradient is copied; later ones are added in place."""
@@ -265,6 +303,34 @@ class Tensor(InplaceMixin, MathMixin, ReduceMixin, ShapeMixin, ConvertMixin):
         if gradient is not None and not isinstance(gradient, Tensor):
             gradient = as_array(gradient, self.dtype)
         autograd.backward(self, None if gradient is None else (gradient,), retain_graph, create_graph, inputs)
+
+    # ---------------------------------------------------------------- copying and pickling
+    _GRAPH_STATE = ("grad_fn", "_vc", "_base", "_view_chain", "_view_root_fn", "_no_grad_view", "_retains_grad")
+
+    def _state_without_graph(self) -> dict:
+        """The instance attributes minus the graph links (grad_fn, views, version counter), so
+        copying never walks the graph (a 20,000-op graph would be a RecursionError)."""
+        state = {k: v for k, v in self.__dict__.items() if k not in self._GRAPH_STATE}
+        state["grad_fn"] = None
+        return state
+
+    def __deepcopy__(self, memo: dict) -> "Tensor":
+        """A leaf's deep copy (array, grad, requires_grad, subclass attributes), as torch's;
+        a non-leaf raises RuntimeError, as torch's: copy ``t.detach()`` instead."""
+        if self.grad_fn is not None:
+            raise RuntimeError("deepcopy: only tensors created explicitly by the user (graph leaves) support the "
+                               f"deepcopy protocol; this one was made by {self.grad_fn!r}: deepcopy t.detach() instead")
+        import copy
+
+        out = type(self).__new__(type(self))
+        memo[id(self)] = out
+        out.__dict__.update(copy.deepcopy(self._state_without_graph(), memo))
+        return out
+
+    def __getstate__(self) -> dict:
+        """Pickled state: the values, grad and requires_grad, without the graph (as torch, a
+        pickled non-leaf comes back as a leaf)."""
+        return self._state_without_graph()
 
     def draw(self, **kwargs: Any) -> Any:
         """The graph that computed this tensor as a graphviz.Digraph (see tinygrad_cnn.viz.draw_graph)."""

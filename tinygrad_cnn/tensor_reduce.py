@@ -29,7 +29,8 @@ class ReduceMixin:
 
     # ---------------------------------------------------------------- reductions
     def _reduce(self, fn: type, op: str, dim: Dim, keepdim: bool, **extra: Any) -> "Tensor":
-        return fn.apply(self, axis=R.normalize_axis(dim, self.ndim, op), keepdims=bool(keepdim), **extra)
+        axes = R.normalize_axis(dim, self.ndim, op) if self.ndim else (R.normalize_axis(dim, 0, op) and ())
+        return fn.apply(self, axis=axes, keepdims=bool(keepdim), **extra)
 
     def _with_dtype(self, dtype: Any, op: str) -> "Tensor":
         return self if dtype is None else self._cast(dtype_arg(dtype, op))
@@ -131,6 +132,9 @@ class ReduceMixin:
         if not isinstance(dim, (int, np.integer)):
             return self._reduce(fn, op, dim, keepdim)
         d = R.normalize_axis(dim, self.ndim, op)[0]
+        if self.ndim == 0:  # dim 0 of a scalar is the scalar itself, at index 0, as torch
+            return MaxResult(fn.apply(self, axis=(), keepdims=False), self.from_op(np.zeros((), np.int64), None))
+        R.check_nonempty(op, self.shape, (d,))
         indices = arg(self._array, axis=d, keepdims=True)
         values = along.apply(self, indices=indices, dim=d, keepdim=bool(keepdim))
         kept = indices if keepdim else np.squeeze(indices, axis=d)
@@ -140,6 +144,7 @@ class ReduceMixin:
                keepdims: bool | None = None) -> "Tensor":
         """Index of the maximum (of the flattened tensor when ``dim`` is None), int64."""
         dim, keepdim = pick(dim, axis), pick(keepdim, keepdims)
+        R.check_nonempty("argmax", self.shape, None if dim is None else R.normalize_axis(dim, self.ndim, "argmax"))
         out = np.argmax(self._array, axis=dim, keepdims=keepdim if dim is not None else False)
         return self.from_op(np.asarray(out, dtype=np.int64), None)
 
@@ -147,6 +152,7 @@ class ReduceMixin:
                keepdims: bool | None = None) -> "Tensor":
         """Index of the minimum (of the flattened tensor when ``dim`` is None), int64."""
         dim, keepdim = pick(dim, axis), pick(keepdim, keepdims)
+        R.check_nonempty("argmin", self.shape, None if dim is None else R.normalize_axis(dim, self.ndim, "argmin"))
         out = np.argmin(self._array, axis=dim, keepdims=keepdim if dim is not None else False)
         return self.from_op(np.asarray(out, dtype=np.int64), None)
 

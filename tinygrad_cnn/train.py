@@ -156,6 +156,34 @@ def _progress(total: int, desc: str, quiet: bool) -> Any:
     return tqdm(total=total, desc=desc, unit="batch", leave=False, dynamic_ncols=True)
 
 
+def _check_finite_gradients(optimizer: Any, step: int, loss: float) -> None:
+    """Stop before a step whose gradients hold NaN/inf though the loss was finite."""
+    for group in optimizer.param_groups:
+        for p in group["params"]:
+            if p.grad is not None and not np.isfinite(p.grad.numpy()).all():
+                raise FloatingPointError(
+                    f"fit: the gradient of a parameter of shape {p.shape} became non-finite at step {step} "
+                    f"(loss {loss:.4g}; the weights are those before this step); lower the learning rate"
+                )
+
+
+def _check_fit_arguments(train_loader: Any, val_loader: Any, callbacks: list, early_stopping: Any) -> None:
+    """Refuse bad loaders, callbacks and early stopping before the first step changes the model."""
+    for name, loader in (("train_loader", train_loader), ("val_loader", val_loader)):
+        if loader is None and name == "val_loader":
+            continue
+        if not hasattr(loader, "__iter__"):
+            raise TypeError(f"fit: {name} must be an iterable of (inputs, labels) batches, got {type(loader).__name__}")
+        if hasattr(loader, "__len__") and len(loader) == 0:
+            raise ValueError(f"fit: {name} yields no batch (empty data, or drop_last with too few samples)")
+    for callback in callbacks:
+        if not callable(callback):
+            raise TypeError(f"fit: callbacks must be callables callback(epoch, history), got {callback!r}")
+    if early_stopping is not None and not isinstance(early_stopping, EarlyStopping):
+        raise TypeError(f"fit: early_stopping must be an EarlyStopping, a patience (int) or None, "
+                        f"got {early_stopping!r}")
+
+
 def _train_epoch(model: Any, loader: DataLoader, optimizer: Any, loss_fn: LossFn, scheduler: Any,
                  scheduler_interval: str, bar: Any) -> tuple[float, float]:
     model.train()
@@ -172,6 +200,7 @@ def _train_epoch(model: Any, loader: DataLoader, optimizer: Any, loss_fn: LossFn
             )
         optimizer.zero_grad()
         loss.backward()
+        _check_finite_gradients(optimizer, step, value)
         optimizer.step()
         if scheduler is not None and scheduler_interval == "step":
             scheduler.step()
@@ -216,6 +245,7 @@ def fit(model: Any, train_loader: DataLoader, optimizer: Any, loss_fn: LossFn, e
         raise ValueError("fit: early_stopping watches the validation loss and needs a val_loader")
     history = History() if history is None else history
     callbacks = list(callbacks)
+    _check_fit_arguments(train_loader, val_loader, callbacks, early_stopping)
     first = history.epochs + 1
     for epoch in range(first, first + epochs):
         lr = float(optimizer.param_groups[0]["lr"])

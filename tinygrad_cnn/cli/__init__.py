@@ -93,7 +93,10 @@ def build_parser() -> argparse.ArgumentParser:
                             f"(default: {', '.join(f'{lr:g} for {name}' for name, lr in DEFAULT_LR.items())})")
     train.add_argument("--seed", type=_non_negative_int, default=0, help="random seed (default: 0)")
     data_options(train)
-    train.add_argument("--out", metavar="DIR", help="output folder (default: runs/MODEL)")
+    train.add_argument("--out", metavar="DIR",
+                       help="output folder (default: runs/MODEL, or the --resume checkpoint's folder)")
+    train.add_argument("--overwrite", action="store_true",
+                       help="allow a new run to replace the checkpoints of an earlier run in --out")
     train.add_argument("--resume", metavar="CKPT",
                        help="continue the run saved in this checkpoint (its model and options) up to --epochs; "
                             "a larger --epochs than the run's stretches its cosine schedule over the new total")
@@ -120,6 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
     predict_p.add_argument("checkpoint", metavar="CKPT", help="a .npz checkpoint written by train")
     predict_p.add_argument("images", nargs="+", metavar="IMAGE",
                            help="image files of any size (dark digit on light background is inverted)")
+    predict_p.add_argument("--topk", type=int, default=1, metavar="K", help="show the K most likely classes (default: 1)")
 
     summary = sub.add_parser("summary", help="print a model's layer table")
     summary.add_argument("--model", choices=models, default="lenet", help="model (default: lenet)")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
@@ -106,3 +107,22 @@ def write_graph(graph: Any, path: Path) -> Path:
         return viz.render(graph, path)
     except RuntimeError as exc:
         raise CLIError(str(exc)) from None
+
+
+def output_folder(out: str | None, resume: str | None, model: str, overwrite: bool) -> Path:
+    """The run's output folder, checked before any data loads or training starts: --out, else
+    the --resume checkpoint's folder, else runs/MODEL (created later, when the first checkpoint
+    is saved). CLIError when it or a parent is a file, it could not be created or written, or (a
+    new run, without ``overwrite``) it already holds an earlier run's last.npz."""
+    folder = Path(out) if out else Path(resume).parent if resume else Path("runs") / model
+    existing = next(p for p in (folder, *folder.parents) if p.exists() or p == Path(p.anchor or "."))
+    if existing.exists() and not existing.is_dir():
+        raise CLIError(f"--out {folder}: not a directory ({existing} is a file); choose another --out")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise CLIError(f"--out {folder}: {'the folder' if existing == folder else existing} is not writable, "
+                       "so the run could not be saved")
+    if resume is None and not overwrite and (folder / "last.npz").exists():
+        raise CLIError(f"--out {folder} already holds an earlier run (last.npz); pass --overwrite to replace it, "
+                       "another --out, or --resume to continue it")
+    return folder
+

@@ -38,6 +38,9 @@ def cmd_predict(args: argparse.Namespace) -> int:
     """``tinygrad-cnn predict``: print the digit a checkpoint sees in each image file and its
     probability, one line per image. Returns the exit status."""
     require("predict", "train", "PIL")
+    topk = getattr(args, "topk", 1)
+    if not 1 <= topk <= 10:
+        raise CLIError(f"predict: --topk must be between 1 and 10 (the number of digit classes), got {topk}")
     model, norm = restore(args.checkpoint)
     try:
         images = [load_image(p) for p in args.images]
@@ -47,6 +50,6 @@ def cmd_predict(args: argparse.Namespace) -> int:
     probs = predict_proba(model, eval_loader(digits, np.zeros(len(digits), dtype=np.int64), norm))
     width = max(len(p) for p in args.images)
     for path, p in zip(args.images, probs):
-        k = int(p.argmax())
-        print(f"{path.ljust(width)}  {k}  ({p[k]:.1%})")
+        ranked = np.argsort(-p, kind="stable")[:topk]
+        print(f"{path.ljust(width)}  " + "  ".join(f"{int(k)}  ({p[k]:.1%})" for k in ranked))
     return 0

@@ -12,7 +12,8 @@ from typing import Any
 import numpy as np
 
 from tinygrad_cnn import checkpoint, optim, viz
-from tinygrad_cnn.cli.common import (CLIError, checkpoint_errors, dataset, eval_loader, load_data, require,
+from tinygrad_cnn.cli.common import (CLIError, checkpoint_errors, dataset, eval_loader, load_data, output_folder,
+                                     require,
                                      write_graph, write_json)
 from tinygrad_cnn.data import MNIST_MEAN, MNIST_STD, shuffle_generator, standardize
 from tinygrad_cnn.data.augment import RandomShifts
@@ -65,7 +66,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     require("train", "train", "matplotlib", "graphviz")
     config = _train_config(args)
-    out = Path(args.out or Path("runs") / config["model"])
+    out = output_folder(args.out, args.resume, config["model"], getattr(args, "overwrite", False))
     X_train, y_train, X_test, y_test = load_data(args.data, args.download)
     if config["limit"]:
         X_train, y_train = X_train[:config["limit"]], y_train[:config["limit"]]

@@ -25,6 +25,7 @@ A folder holding a ``mnist/`` subfolder (such as the repository's ``data/``) wor
 from __future__ import annotations
 
 import gzip
+import io
 import hashlib
 import os
 import struct
@@ -61,6 +62,7 @@ _IDX_TYPES = {
 }
 
 _MAX_DOWNLOAD_BYTES = 64 * 1024 * 1024
+_MAX_IDX_BYTES = 64 * 1024 * 1024  # a decompressed file larger than this is refused
 
 
 class MNISTError(ValueError):
@@ -168,12 +170,17 @@ def parse_idx(raw: bytes, name: str = "<bytes>") -> np.ndarray:
 def _decompress(data: bytes, name: str) -> bytes:
     if data[:2] != b"\x1f\x8b":
         return data
-    try:
-        return gzip.decompress(data)
+    try:  # read at most the limit: a gzip bomb must not become a MemoryError
+        with gzip.GzipFile(fileobj=io.BytesIO(data)) as file:
+            raw = file.read(_MAX_IDX_BYTES + 1)
     except (EOFError, OSError, zlib.error) as exc:
         raise MNISTError(
             f"{name}: cannot decompress ({exc}); the file is truncated or corrupted: delete it and download it again"
         ) from None
+    if len(raw) > _MAX_IDX_BYTES:
+        raise MNISTError(f"{name}: decompresses to more than {_MAX_IDX_BYTES} bytes (the limit; MNIST's largest file "
+                         "is 47,040,016): not an IDX file of this dataset (a gzip bomb?)")
+    return raw
 
 
 def read_idx(path: str | os.PathLike) -> np.ndarray:

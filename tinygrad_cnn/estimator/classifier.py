@@ -122,7 +122,8 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         """(X as (N, F) rows, y as 1-D or None, the sample shape of 3-D/4-D X or None).
 
         X must be finite, non-empty and at least 2-D (scikit-learn's errors); with
-        ``reset`` n_features_in_ is set, else X must have that many values per sample.
+        ``reset`` n_features_in_ is set, else X must have that many values per sample and 3-D/4-D
+        X samples the fitted layout (an (H, W, C) image is not silently reshaped into (C, H, W)).
         """
         sample_shape = None
         if not hasattr(X, "ndim"):
@@ -131,6 +132,11 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
             X = check_array(X, allow_nd=True, dtype=_FLOATS, estimator=self, input_name="X")
             sample_shape = X.shape[1:]
             X = X.reshape(len(X), -1)
+            fitted = getattr(self, "input_shape_", None)
+            if (not reset and fitted is not None and math.prod(sample_shape) == math.prod(fitted)
+                    and sample_shape not in (fitted, fitted[1:] if fitted[0] == 1 else None)):
+                raise ValueError(f"X has samples of shape {sample_shape}, but {type(self).__name__} was fitted on "
+                                 f"samples of shape {fitted} (channels first, (C, H, W)); transpose X to match")
         if y is None and not reset:
             return validate_data(self, X, reset=False, dtype=_FLOATS), None, sample_shape
         X, y = validate_data(self, X, y, reset=reset, dtype=_FLOATS)

@@ -40,6 +40,24 @@ __all__ = [
 ]
 
 
+_TORCH_SCALAR = {"float16": "Half", "float32": "Float", "float64": "Double", "int64": "Long", "int32": "Int",
+                 "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+
+
+def _scalar_name(dtype: np.dtype) -> str:
+    """torch's name for the scalar type of ``dtype`` ('Float', 'Long', ...)."""
+    return _TORCH_SCALAR.get(np.dtype(dtype).name, np.dtype(dtype).name)
+
+
+def _check_same_dtype(op: str, input: Tensor, *params: Tensor | None) -> None:
+    """torch's conv/linear refuse an input whose dtype differs from the weights' (RuntimeError),
+    rather than promoting: int64 images must be converted with ``.float()`` first."""
+    for param in params:
+        if param is not None and param.dtype != input.dtype:
+            raise RuntimeError(f"{op}: expected scalar type {_scalar_name(input.dtype)} but found "
+                               f"{_scalar_name(param.dtype)} (input dtype {input.dtype}, weight dtype {param.dtype})")
+
+
 def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: IntPair = 1, padding: Padding = 0,
            dilation: IntPair = 1, groups: int = 1) -> Tensor:
     """2-D convolution (cross-correlation) as torch.nn.functional.conv2d.
@@ -63,6 +81,7 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: In
 
 def conv2d_checked(input: Tensor, weight: Tensor, bias: Tensor | None, **args: Any) -> Tensor:
     """conv2d for arguments already checked (nn.Conv2d checks its own once, at construction)."""
+    _check_same_dtype("conv2d", input, weight, bias)
     inputs = (input, weight) if bias is None else (input, weight, bias)
     return C.Conv2d.apply(*inputs, **args)
 
@@ -100,11 +119,19 @@ def avg_pool2d(input: Tensor, kernel_size: IntPair, stride: IntPair | None = Non
     check_tensor("avg_pool2d", "input", input)
     args = P.pool_arguments("avg_pool2d", input.shape, kernel_size, stride, padding, 1, ceil_mode)
     del args["dilation"]
+    if input.dtype == np.int64:  # torch averages Long exactly and truncates toward zero
+        mean = P.AvgPool2d.apply(Tensor(input.numpy().astype(np.float64)), **args,
+                                 count_include_pad=bool(count_include_pad))
+        return Tensor(np.trunc(mean.numpy()).astype(np.int64))
+    if input.dtype.kind not in "f":
+        raise NotImplementedError(f'"avg_pool2d" not implemented for \'{_scalar_name(input.dtype)}\' '
+                                  f"(input dtype {input.dtype}, shape {input.shape})")
     return P.AvgPool2d.apply(input, **args, count_include_pad=bool(count_include_pad))
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """input (*, in_features) @ weight.T (out_features, in_features) + bias (out_features,) -> (*, out_features)."""
+    _check_same_dtype("linear", input, weight, bias)
     if bias is None:
         return M.Linear.apply(input, weight)
     return M.Linear.apply(input, weight, bias)

@@ -114,6 +114,9 @@ def _check(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, stride: t
             f"conv2d: weight must be 4-D (out_channels, in_channels/groups, KH, KW), got shape {weight.shape}"
         )
     out_channels, group_channels, kh, kw = weight.shape
+    if 0 in weight.shape:  # torch refuses these (RuntimeError) rather than returning zeros
+        raise RuntimeError(f"conv2d: weight {weight.shape} has a zero-size dimension: kernel size and output "
+                           f"channels must be greater than zero (input {x.shape})")
     if x.shape[1] % groups or out_channels % groups:
         raise ValueError(
             f"conv2d: groups={groups} must divide both the input's {x.shape[1]} channels (input {x.shape}) "

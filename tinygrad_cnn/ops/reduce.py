@@ -25,6 +25,19 @@ def normalize_axis(axis: Axis, ndim: int, op: str) -> tuple[int, ...]:
     return tuple(sorted(out))
 
 
+def check_nonempty(op: str, shape: tuple[int, ...], axes: tuple[int, ...] | None) -> None:
+    """Raise as torch for a max/min/argmax over nothing: IndexError naming the empty reduced
+    dim, or RuntimeError when reducing all (``axes`` None) of an empty tensor."""
+    if axes is None:
+        if 0 in shape:
+            raise RuntimeError(f"{op}(): expected reduction dim to be specified for input.numel() == 0 "
+                               f"(input shape {shape}); specify dim")
+        return
+    for axis in axes:
+        if shape and shape[axis] == 0:
+            raise IndexError(f"{op}(): expected reduction dim {axis} to have non-zero size (input shape {shape})")
+
+
 def expand_reduced(grad: np.ndarray, shape: tuple[int, ...], axes: tuple[int, ...], keepdims: bool) -> np.ndarray:
     """Give a reduced gradient its size-1 axes back so that it broadcasts against ``shape``."""
     if keepdims or not shape:
@@ -68,6 +81,7 @@ class Max(Function):
 
     @classmethod
     def forward(cls, ctx: Context, a: np.ndarray, axis: tuple[int, ...], keepdims: bool = False) -> np.ndarray:
+        check_nonempty(cls.op_name or cls.__name__.lower(), a.shape, axis if len(axis) < a.ndim else None)
         out = cls.reducer(a, axis=axis, keepdims=True)
         ctx.save_for_backward(a, out)
         return np.asarray(out if keepdims else np.squeeze(out, axis=axis))
@@ -140,6 +154,8 @@ class Var(Function):
 
 def stable_logsumexp(a: np.ndarray, axis: int | tuple[int, ...]) -> np.ndarray:
     """log(sum(exp(a))) over ``axis`` with keepdims, shifted by the max so that 1e4 stays finite."""
+    if a.size == 0:  # an empty sum is 0, its log -inf (as torch); the result may itself be empty
+        return np.full(np.sum(a, axis=axis, keepdims=True).shape, -np.inf, dtype=a.dtype)
     shift = a.max(axis=axis, keepdims=True)
     shift = np.where(np.isfinite(shift), shift, 0)
     return shift + np.log(np.exp(a - shift).sum(axis=axis, keepdims=True))

@@ -3,12 +3,50 @@
 from __future__ import annotations
 
 import copy
+import math
+import numbers
 from typing import Any, Callable, Iterable
 
 import numpy as np
 
 from tinygrad_cnn.autograd import enable_grad, no_grad
 from tinygrad_cnn.tensor import Tensor
+
+
+# Hyper-parameters every optimizer shares, by name: a number that must be finite and >= 0,
+# or, for "betas", a pair of numbers each in [0, 1), as torch validates them.
+NONNEGATIVE_HYPERPARAMETERS = ("lr", "momentum", "dampening", "eps", "weight_decay")
+
+
+def _number(owner: str, name: str, value: Any) -> float:
+    if hasattr(value, "numel") and value.numel() == 1:  # a one-element Tensor, as torch allows for lr
+        value = value.item()
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{owner}: invalid {name} {value!r} (must be a number, got {type(value).__name__})")
+    return float(value)
+
+
+def check_group_hyperparameters(owner: str, group: dict[str, Any]) -> None:
+    """Raise ValueError naming the hyper-parameter when one of ``group``'s lr, momentum,
+    dampening, eps, weight_decay is NaN, infinite or negative, or ``betas`` is not a pair in
+    [0, 1) (TypeError when it is not a number). Names the group does not hold are skipped;
+    ``owner`` ("SGD", "Adam param_groups[1]", ...) starts the message. Optimizers call it from
+    the constructor and ``add_param_group``, and ``step()`` calls it again for every group, so
+    edits of ``param_groups`` are checked before anything changes."""
+    for name in NONNEGATIVE_HYPERPARAMETERS:
+        if name in group and not isinstance(group[name], (tuple, list)):
+            value = _number(owner, name, group[name])
+            if not math.isfinite(value) or value < 0:
+                label = "learning rate" if name == "lr" else name
+                raise ValueError(f"{owner}: invalid {label} {group[name]!r} ({name} must be finite and >= 0)")
+    if "betas" in group:
+        betas = group["betas"]
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise ValueError(f"{owner}: invalid betas {betas!r} (must be a pair (beta1, beta2))")
+        for i, beta in enumerate(betas):
+            value = _number(owner, f"betas[{i}]", beta)
+            if not 0.0 <= value < 1.0:
+                raise ValueError(f"{owner}: invalid beta parameter at index {i}: {beta!r} (betas must be in [0, 1))")
 
 
 class Optimizer:
@@ -21,7 +59,14 @@ class Optimizer:
     ``_update_group(group)`` (or override ``step``), updating each parameter's array
     (``p.numpy()``) in place. ``foreach``, ``capturable``, ``differentiable`` and ``fused``
     are accepted where torch has them and recorded in the groups; they change nothing.
+
+    ``step()`` is all-or-nothing: it first checks every group's hyper-parameters
+    (``check_group_hyperparameters``), every gradient's shape and dtype and every state buffer's
+    shape (and, when ``check_finite`` is True, that every gradient is finite), and raises
+    before any parameter or buffer changes.
     """
+
+    check_finite: bool = False
 
     def __init__(self, params: Iterable[Tensor] | Iterable[dict[str, Any]], defaults: dict[str, Any]) -> None:
         if isinstance(params, Tensor):
@@ -64,6 +109,8 @@ class Optimizer:
             raise ValueError(f"{type(self).__name__}: some parameters appear in more than one parameter group")
         group = dict(self.defaults)
         group.update({k: v for k, v in param_group.items() if k != "params"})
+        check_group_hyperparameters(type(self).__name__ if not self.param_groups else
+                              f"{type(self).__name__} param_groups[{len(self.param_groups)}]", group)
         group["params"] = params
         self.param_groups.append(group)
 
@@ -80,6 +127,7 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
+        self.check_step(finite=self.check_finite)
         with no_grad():  # updates are in-place tensor ops (p.sub_(...)): unrecorded, version bumped
             for group in self.param_groups:
                 self._update_group(group)
@@ -87,6 +135,28 @@ class Optimizer:
 
     def _update_group(self, group: dict[str, Any]) -> None:
         raise NotImplementedError
+
+    def check_step(self, finite: bool = False) -> None:
+        """Raise before a step that would fail halfway: a hyper-parameter NaN, infinite or
+        negative (ValueError), a gradient whose shape or dtype is not its parameter's, or a state
+        buffer whose shape is not (RuntimeError), or with ``finite`` a gradient holding NaN or
+        inf (FloatingPointError). Each message names the group and parameter index and shapes."""
+        name = type(self).__name__
+        for g, group in enumerate(self.param_groups):
+            check_group_hyperparameters(f"{name} param_groups[{g}]", group)
+            for i, p in enumerate(group["params"]):
+                where = f"{name}.step: parameter {i} of group {g} (shape {p.shape}, dtype {p.dtype})"
+                for key, buffer in self.state.get(p, {}).items():
+                    if isinstance(buffer, np.ndarray) and buffer.ndim and buffer.shape != p.shape:
+                        raise RuntimeError(f"{where}: state buffer '{key}' has shape {buffer.shape}")
+                if p.grad is None:
+                    continue
+                grad = p.grad.numpy()
+                if grad.shape != p.shape or grad.dtype != p.dtype:
+                    raise RuntimeError(f"{where}: gradient has shape {grad.shape}, dtype {grad.dtype}")
+                if finite and not np.isfinite(grad).all():
+                    raise FloatingPointError(f"{where}: gradient is not finite "
+                                             f"({int(np.count_nonzero(~np.isfinite(grad)))} NaN/inf values)")
 
     def state_dict(self) -> dict[str, Any]:
         """torch 2.x's structure: ``{"state": {index: {name: Tensor copy}}, "param_groups": [{...,

@@ -4,6 +4,7 @@ import contextlib
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -303,3 +304,19 @@ def test_extras_require_the_versions_that_have_the_apis_used():
             floors.setdefault(name, {})[extra] = tuple(int(part) for part in version.split(".")) if version else ()
     assert floors["pillow"] == {"train": (9, 1), "dev": (9, 1)}
     assert floors["scikit-learn"] == {"sklearn": (1, 6), "dev": (1, 6)}
+
+
+def test_version_and_bare_command_print_and_exit_0():
+    status, stdout, _ = run()
+    assert status == 0 and stdout.startswith("usage: tinygrad-cnn") and "train" in stdout
+    with pytest.raises(SystemExit) as exit_info, contextlib.redirect_stdout(io.StringIO()) as out:
+        main(["--version"])
+    assert exit_info.value.code == 0 and re.fullmatch(r"tinygrad-cnn \S.*\n", out.getvalue())
+
+
+@pytest.mark.parametrize("command", ["train", "evaluate", "predict", "summary", "graph", "run"])
+def test_every_subcommand_help_has_a_description(command, capsys):
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    usage, description = capsys.readouterr().out.split("\n\n")[:2]
+    assert usage.startswith(f"usage: tinygrad-cnn {command}") and not description.lstrip().startswith(("positional", "options"))

@@ -20,6 +20,7 @@ import numpy as np
 
 from tinygrad_cnn.autograd import no_grad, scope
 from tinygrad_cnn.nn.modes import eval_mode
+from tinygrad_cnn.nn.summary_table import Summary
 from tinygrad_cnn.tensor import Tensor
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
@@ -365,14 +366,15 @@ class Module:
             body = "\n  " + "\n  ".join(lines) + "\n"
         return f"{type(self).__name__}({body})"
 
-    def summary(self, input_shape: Iterable[int] | None = None, batch_size: int = 1) -> str:
+    def summary(self, input_shape: Iterable[int] | None = None, batch_size: int = 1) -> Summary:
         """A table of every layer called on zeros of shape (batch_size, *input_shape).
 
         ``input_shape`` is one sample's shape, e.g. (1, 28, 28); it defaults to the model's
         ``input_shape`` attribute when it has one (the ready-made models do). Runs one forward
         pass in eval mode under no_grad (the training flags are restored afterwards and no
         random number is drawn) and lists, in call order, each layer's qualified name, type,
-        output shape and number of parameters of its own, then the total.
+        output shape and number of parameters of its own, then the totals and a memory estimate:
+        a ``nn.summary_table.Summary``, a str shown as the table by print, repr and Jupyter.
         """
         if input_shape is None:
             input_shape = getattr(self, "input_shape", None)
@@ -405,21 +407,9 @@ class Module:
         finally:
             for handle in handles:
                 handle.remove()
-        header = ["Layer", "Type", "Output Shape", "Param #"]
-        widths = [max(len(r[i]) for r in rows + [header]) for i in range(4)]
-
-        def line(cells: list[str]) -> str:
-            return "  ".join(c.ljust(w) if i < 3 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))
-
-        rule = "=" * len(line(header))
-        total = self.get_params_count()
         trainable = sum(p.numel() for p in self.parameters() if p.requires_grad)
-        return "\n".join(
-            [f"{type(self).__name__} summary, input shape {(batch_size,) + input_shape}", rule, line(header), rule]
-            + [line(r) for r in rows]
-            + [rule, f"Output shape: {_describe_shape(out)}", f"Total params: {total:,}",
-               f"Trainable params: {trainable:,}", f"Non-trainable params: {total - trainable:,}"]
-        )
+        return Summary(self, (batch_size,) + input_shape, rows, _describe_shape(out), self.get_params_count(),
+                       trainable, dtype.itemsize)
 
 
 def _describe_shape(out: Any) -> str:

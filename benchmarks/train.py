@@ -48,7 +48,7 @@ def worker_ours(model_name: str, batch: int, limit: int, init: str, profile: boo
     import numpy as np
 
     import tinygrad_cnn.nn.functional as F
-    from models import get_model
+    from tinygrad_cnn.models import get_model
     from tinygrad_cnn import optim
     from tinygrad_cnn.data import DataLoader
     from tinygrad_cnn.train import fit
@@ -189,7 +189,7 @@ def main() -> None:
 
     import numpy as np
 
-    from models import get_model
+    from tinygrad_cnn.models import get_model
     from tinygrad_cnn import manual_seed
 
     use_torch = not args.no_torch and importlib.util.find_spec("torch") is not None

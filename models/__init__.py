@@ -1,22 +1,12 @@
-"""Ready-made models for MNIST, built from tinygrad_cnn.nn only, and a registry for the CLI."""
+"""The old import path of the ready-made models, kept for a source checkout: ``models`` is
+``tinygrad_cnn.models`` (the wheel installs only that name, so it never shadows a user's own
+``models`` module). ``import models.lenet`` gives tinygrad_cnn.models.lenet."""
 
-from __future__ import annotations
+import sys
 
-from typing import Any
+import tinygrad_cnn.models as _models
+from tinygrad_cnn.models import lenet, simple_cnn
 
-from models.lenet import LeNet, LeNet5
-from models.simple_cnn import SimpleCNN
-from tinygrad_cnn.nn import Module
-
-MODELS: dict[str, type[Module]] = {"simple_cnn": SimpleCNN, "lenet": LeNet, "lenet5": LeNet5}
-
-
-def get_model(name: str, **kwargs: Any) -> Module:
-    """A new model by registry name ("simple_cnn", "lenet", "lenet5"); ``kwargs`` go to its
-    constructor (e.g. ``num_classes``). An unknown name raises a ValueError listing the valid ones."""
-    if name not in MODELS:
-        raise ValueError(f"get_model: unknown model {name!r}; valid names: {', '.join(sorted(MODELS))}")
-    return MODELS[name](**kwargs)
-
-
-__all__ = ["MODELS", "LeNet", "LeNet5", "SimpleCNN", "get_model"]
+sys.modules[__name__] = _models
+sys.modules[__name__ + ".lenet"] = lenet
+sys.modules[__name__ + ".simple_cnn"] = simple_cnn

@@ -284,7 +284,7 @@ def load_model(path: str | os.PathLike) -> Any:
         model = load_model("runs/lenet/best.npz")
         probabilities = model(x).softmax(dim=1)    # x: (N, 1, 28, 28), normalised
     """
-    from models import MODELS
+    from tinygrad_cnn.models import MODELS
 
     meta = load_metadata(path)
     name = meta["extra"].get("config", {}).get("model")

@@ -5,7 +5,7 @@ from tinygrad_cnn import manual_seed, optim
 from tinygrad_cnn.data import DataLoader, load_mnist
 import tinygrad_cnn.nn.functional as F
 from tinygrad_cnn.train import fit, evaluate
-from models import LeNet
+from tinygrad_cnn.models import LeNet
 
 manual_seed(0)
 X_train, y_train, X_test, y_test = load_mnist()

@@ -21,7 +21,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import tinygrad_cnn as tg
 import tinygrad_cnn.nn as nn
-from models import LeNet
+from tinygrad_cnn.models import LeNet
 from tinygrad_cnn.data import load_digits as load_digits_images
 from tinygrad_cnn.data import load_mnist
 from tinygrad_cnn.estimator import CNNClassifier, small_cnn

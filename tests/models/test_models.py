@@ -7,7 +7,7 @@ import pytest
 
 import tinygrad_cnn as tg
 import tinygrad_cnn.nn.functional as F
-from models import MODELS, LeNet, LeNet5, SimpleCNN, get_model
+from tinygrad_cnn.models import MODELS, LeNet, LeNet5, SimpleCNN, get_model
 from tinygrad_cnn import optim
 from tinygrad_cnn.data import MNIST_MEAN, MNIST_STD, load_mnist
 

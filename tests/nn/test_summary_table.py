@@ -2,7 +2,7 @@
 
 import re
 
-from models import LeNet
+from tinygrad_cnn.models import LeNet
 from tinygrad_cnn.nn.summary_table import Summary
 
 

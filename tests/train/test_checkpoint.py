@@ -31,6 +31,7 @@ class TinyNet(nn.Module):
 
 @pytest.fixture(scope="module")
 def digits():
+    pytest.importorskip("sklearn", reason="load_digits reads scikit-learn's digits data set")
     X, y = load_digits()
     return X[:600], y[:600]
 
@@ -327,7 +328,7 @@ def test_optimizer_state_that_does_not_fit_is_refused_before_anything_changes(di
 
 
 def test_load_model_gives_the_trained_model_in_eval_mode_and_leaves_the_rng_alone(tmp_path):
-    from models import LeNet
+    from tinygrad_cnn.models import LeNet
 
     manual_seed(3)
     model = LeNet()

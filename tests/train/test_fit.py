@@ -38,6 +38,7 @@ class TinyNet(nn.Module):
 
 @pytest.fixture(scope="module")
 def digits():
+    pytest.importorskip("sklearn", reason="load_digits reads scikit-learn's digits data set")
     X, y = load_digits()
     order = np.random.default_rng(0).permutation(len(X))
     train, val = order[:1500], order[1500:]
@@ -267,7 +268,7 @@ def test_evaluate_and_predict_agree_with_a_manual_computation(digits):
 def test_lenet_learns_a_slice_of_mnist():
     """8,000 real MNIST images, 2 epochs of Adam 1e-3 at batch 64: LeNet reaches >= 90% on 2,000 test
     images (measured: 91.9-93.0% over seeds 0-2; PyTorch's LeNet on the same slice: 92.4-93.0%)."""
-    from models import LeNet
+    from tinygrad_cnn.models import LeNet
 
     X_train, y_train, X_test, y_test = load_mnist(REPO_MNIST)
     manual_seed(0)

@@ -14,7 +14,7 @@ pytest.importorskip("graphviz", reason="tinygrad_cnn.viz builds graphviz.Digraph
 import tinygrad_cnn as tg  # noqa: E402
 import tinygrad_cnn.nn as nn  # noqa: E402
 import tinygrad_cnn.nn.functional as F  # noqa: E402
-from models import LeNet, SimpleCNN  # noqa: E402
+from tinygrad_cnn.models import LeNet, SimpleCNN  # noqa: E402
 from tinygrad_cnn import viz  # noqa: E402
 
 

@@ -65,7 +65,7 @@ def _version() -> str:
 
 
 def _model_names() -> list[str]:
-    from models import MODELS
+    from tinygrad_cnn.models import MODELS
 
     return sorted(MODELS)
 

@@ -12,6 +12,7 @@ import numpy as np
 
 from tinygrad_cnn import checkpoint, viz
 from tinygrad_cnn.data import MNIST_MEAN, MNIST_STD, DataLoader, MNISTDownloadError, MNISTError, load_mnist
+from tinygrad_cnn.extras import install_command
 from tinygrad_cnn.fileio import atomic_write
 
 EVAL_BATCH = 1000
@@ -34,7 +35,7 @@ def require(command: str, extra: str, *modules: str) -> None:
             missing.append(_PIP_NAMES.get(name, name))
     if missing:
         raise CLIError(f"{command} needs {' and '.join(missing)}, which {'is' if len(missing) == 1 else 'are'} "
-                       f'not installed; install the extra: pip install -e ".[{extra}]"')
+                       f"not installed; install the extra: {install_command(extra)}")
 
 
 @contextmanager

@@ -74,7 +74,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     --epochs; after each epoch write last.npz, best.npz (highest validation accuracy) and
     history.json to --out, at the end curves.png and the model's graph. Returns the exit status
     (130 when interrupted with Ctrl-C, after saying how to resume)."""
-    from models import get_model
+    from tinygrad_cnn.models import get_model
 
     require("train", "train", "matplotlib", "graphviz")
     config = _train_config(args)

@@ -23,11 +23,12 @@ import numpy as np
 from tinygrad_cnn.function import (AccumulateGrad, Context, Function, VersionCounter, is_variable,
                                    register_variable_type, unbroadcast, variable_type)
 from tinygrad_cnn.function import Variable as VariableLike
+from tinygrad_cnn.tensor_function import TensorFunction
 from tinygrad_cnn.grad_mode import (current_scope, enable_grad, is_grad_enabled, no_grad, scope,
                                     set_grad_enabled)
 
 __all__ = [
-    "AccumulateGrad", "Context", "Function", "Variable", "VariableLike", "VersionCounter", "backward", "current_scope",
+    "AccumulateGrad", "Context", "Function", "TensorFunction", "Variable", "VariableLike", "VersionCounter", "backward", "current_scope",
     "enable_grad", "grad", "is_grad_enabled", "is_variable", "no_grad", "register_variable_type", "run_backward", "scope",
     "set_grad_enabled", "unbroadcast",
 ]

@@ -31,6 +31,7 @@ import numpy as np
 
 from tinygrad_cnn import random as _random
 from tinygrad_cnn.fileio import atomic_write
+from tinygrad_cnn.tensor import Tensor
 
 FORMAT = "tinygrad_cnn.checkpoint"
 VERSION = 2
@@ -43,12 +44,14 @@ class CheckpointError(RuntimeError):
 
 
 class _Encoder:
-    """Turns nested state (dicts, lists, tuples, arrays, numbers) into JSON plus a list of arrays."""
+    """Turns nested state (dicts, lists, tuples, arrays, Tensors, numbers) into JSON plus a list of arrays."""
 
     def __init__(self) -> None:
         self.arrays: dict[str, np.ndarray] = {}
 
     def encode(self, value: Any) -> Any:
+        if isinstance(value, Tensor):
+            return {"__tensor__": self.encode(np.array(value.numpy()))["__array__"]}
         if isinstance(value, np.ndarray):
             key = f"state/{len(self.arrays)}"
             self.arrays[key] = value
@@ -75,6 +78,8 @@ def _decode(value: Any, arrays: Any) -> Any:
         return value
     if "__array__" in value:
         return np.array(arrays[value["__array__"]])
+    if "__tensor__" in value:
+        return Tensor(np.array(arrays[value["__tensor__"]]))
     if "__tuple__" in value:
         return tuple(_decode(v, arrays) for v in value["__tuple__"])
     if "__items__" in value:

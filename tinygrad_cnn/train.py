@@ -1,8 +1,9 @@
 """The training loop: fit, evaluate, predict, History, early stopping, make_optimizer and epoch_line.
 
 ```python
-from tinygrad_cnn import manual_seed, optim
-from tinygrad_cnn.data import DataLoader, load_mnist
+from tinygrad_cnn import Tensor, manual_seed, optim
+from tinygrad_cnn.data import load_mnist, standardize
+from tinygrad_cnn.utils.data import DataLoader, TensorDataset
 import tinygrad_cnn.nn.functional as F
 from tinygrad_cnn.train import fit, evaluate
 from tinygrad_cnn.models import LeNet
@@ -10,8 +11,8 @@ from tinygrad_cnn.models import LeNet
 manual_seed(0)
 X_train, y_train, X_test, y_test = load_mnist()
 model = LeNet()
-train = DataLoader(X_train, y_train, batch_size=64, shuffle=True, normalize=True)
-test = DataLoader(X_test, y_test, batch_size=1000, normalize=True)
+train = DataLoader(TensorDataset(Tensor(standardize(X_train)), Tensor(y_train)), batch_size=64, shuffle=True)
+test = DataLoader(TensorDataset(Tensor(standardize(X_test)), Tensor(y_test)), batch_size=1000)
 opt = optim.Adam(model.parameters(), lr=1e-3)
 history = fit(model, train, opt, F.cross_entropy, epochs=5, val_loader=test)
 loss, acc = evaluate(model, test)
@@ -29,11 +30,11 @@ import numpy as np
 
 from tinygrad_cnn import optim
 from tinygrad_cnn.autograd import no_grad
-from tinygrad_cnn.data.loader import DataLoader
-from tinygrad_cnn.nn.modes import eval_mode
 from tinygrad_cnn.nn.functional import cross_entropy
+from tinygrad_cnn.nn.modes import eval_mode
 from tinygrad_cnn.progress import Progress, epoch_line  # noqa: F401  (epoch_line: part of this module's API)
 from tinygrad_cnn.tensor import Tensor
+from tinygrad_cnn.utils.data import DataLoader, IterableDataset
 
 LossFn = Callable[[Tensor, Tensor], Tensor]
 Callback = Callable[[int, "History"], Any]
@@ -224,11 +225,15 @@ def fit(model: Any, train_loader: DataLoader, optimizer: Any, loss_fn: LossFn, e
 
 
 def _batches(data: Any, batch_size: int) -> Iterable[Tensor]:
-    """The inputs of ``data`` in order, in batches. A DataLoader gives all its rows in order with its
-    normalisation, through an unshuffled copy: its own generator is not touched."""
+    """The inputs of ``data`` in order, in batches. A DataLoader over a map-style dataset gives all
+    its samples in dataset order (an unshuffled loader over the same dataset and collate_fn, so its
+    sampler and generator are not touched); the input is the first element of each batch."""
     if isinstance(data, DataLoader):
-        ordered = DataLoader(data.X, data.y, batch_size=data.batch_size, seed=0, normalize=data.normalize or False)
-        return (xb for xb, _ in ordered)
+        ordered = data
+        if data.batch_sampler is not None and not isinstance(data.dataset, IterableDataset):
+            size = data.batch_size or getattr(data.batch_sampler, "batch_size", batch_size)
+            ordered = DataLoader(data.dataset, batch_size=size, collate_fn=data.collate_fn)
+        return (batch[0] if isinstance(batch, (list, tuple)) else batch for batch in ordered)
     X = data.numpy() if isinstance(data, Tensor) else np.asarray(data)
     return (Tensor(X[i:i + batch_size]) for i in range(0, len(X), batch_size))
 
@@ -258,8 +263,9 @@ def predict_proba(model: Any, data: Any, batch_size: int = 256) -> np.ndarray:
     """Class probabilities (softmax of the outputs), float (N, classes), for ``data``.
 
     ``data`` is an array or Tensor of inputs (N, C, H, W), already preprocessed as in
-    training, or a DataLoader: all its rows in their order, with its normalisation and batch
-    size (its labels, shuffling and drop_last are ignored, its generator is left alone).
+    training, or a DataLoader: all its dataset's samples in their order, through its collate_fn, in
+    batches of its batch size (its labels, shuffling and drop_last are ignored, its generator is
+    left alone).
     Runs in eval mode without grad; every submodule's mode is restored afterwards.
     """
     with eval_mode(model), no_grad():

@@ -11,7 +11,9 @@ import tinygrad_cnn.nn.functional as F
 from tinygrad_cnn import checkpoint, manual_seed, optim
 from tinygrad_cnn import random as tg_random
 from tinygrad_cnn.checkpoint import CheckpointError
-from tinygrad_cnn.data import DataLoader, load_digits
+from tinygrad_cnn import Tensor
+from tinygrad_cnn.data import load_digits
+from tinygrad_cnn.utils.data import DataLoader, TensorDataset
 from tinygrad_cnn.train import History, fit
 
 
@@ -40,7 +42,8 @@ def make_run(digits, seed, epochs_total=2):
     """Model, shuffling loader, Adam and a per-step cosine schedule, all from ``seed``."""
     manual_seed(seed)
     model = TinyNet()
-    loader = DataLoader(*digits, batch_size=32, shuffle=True)
+    loader = DataLoader(TensorDataset(*map(Tensor, digits)), batch_size=32, shuffle=True,
+                        generator=np.random.default_rng(int(tg_random.generator().integers(2**63))))
     opt = optim.Adam(model.parameters(), lr=5e-3)
     scheduler = optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs_total * len(loader))
     return model, loader, opt, scheduler
@@ -113,7 +116,8 @@ def test_file_is_a_plain_npz_without_pickles(digits, tmp_path):
         np.testing.assert_array_equal(archive["model/conv.weight"], model.conv.weight.data)
     assert {f"model/{k}" for k in model.state_dict()} <= names
     assert meta["format"] == "tinygrad_cnn.checkpoint" and meta["epoch"] == 1
-    assert sum(name.startswith("state/") for name in names) == 2 * len(list(model.parameters()))
+    # Adam's exp_avg, exp_avg_sq and (a 0-d float32 tensor, as torch's) step per parameter
+    assert sum(name.startswith("state/") for name in names) == 3 * len(list(model.parameters()))
     assert checkpoint.load_metadata(tmp_path / "c.npz")["epoch"] == 1
 
 

@@ -12,7 +12,8 @@ import pytest
 import tinygrad_cnn.nn as nn
 import tinygrad_cnn.nn.functional as F
 from tinygrad_cnn import Tensor, manual_seed, optim
-from tinygrad_cnn.data import DataLoader, load_digits, load_mnist
+from tinygrad_cnn.data import load_digits, load_mnist, standardize
+from tinygrad_cnn.utils.data import DataLoader, TensorDataset
 from tinygrad_cnn import random as tg_random
 from tinygrad_cnn.train import (DEFAULT_LR, EarlyStopping, History, epoch_line, evaluate, fit, make_optimizer, predict,
                                 predict_proba)
@@ -49,8 +50,8 @@ def setup(digits, seed=0, lr=1e-2):
     X, y, X_val, y_val = digits
     manual_seed(seed)
     model = TinyNet()
-    train = DataLoader(X, y, batch_size=32, shuffle=True)
-    val = DataLoader(X_val, y_val, batch_size=100)
+    train = DataLoader(TensorDataset(Tensor(X), Tensor(y)), batch_size=32, shuffle=True)
+    val = DataLoader(TensorDataset(Tensor(X_val), Tensor(y_val)), batch_size=100)
     opt = optim.Adam(model.parameters(), lr=lr)
     return model, train, val, opt
 
@@ -200,7 +201,8 @@ def test_a_non_finite_loss_stops_before_backward_and_step(digits):
 def test_predict_through_a_shuffling_loader_keeps_every_row_in_order(digits):
     model, _, _, opt = setup(digits)
     X, y = digits[2][:100], digits[3][:100]
-    loader = DataLoader(X, y, batch_size=32, shuffle=True, drop_last=True, normalize=(0.5, 0.25))
+    loader = DataLoader(TensorDataset(Tensor(standardize(X, 0.5, 0.25)), Tensor(y)), batch_size=32, shuffle=True,
+                        drop_last=True, generator=np.random.default_rng(0))
     state, global_state = loader.state_dict(), tg_random.generator().bit_generator.state
     expected = predict_proba(model, (X - np.float32(0.5)) / np.float32(0.25))
     np.testing.assert_array_equal(predict_proba(model, loader), expected)
@@ -235,7 +237,7 @@ def test_verbose_prints_one_permanent_line_per_epoch_as_keras(digits, capsys, ve
     model, train, val, opt = setup(digits)
     history = fit(model, train, opt, F.cross_entropy, epochs=2, val_loader=val, verbose=verbose)
     out = capsys.readouterr().out.splitlines()
-    assert out == [epoch_line(i, 2, history, train.num_samples) for i in range(1, lines + 1)]
+    assert out == [epoch_line(i, 2, history, len(train.dataset)) for i in range(1, lines + 1)]
     assert all(0 < t < s for t, s in zip(history.train_seconds, history.seconds))
     with pytest.raises(ValueError, match="fit: verbose must be 0"):
         fit(model, train, opt, F.cross_entropy, epochs=1, verbose=3)
@@ -273,8 +275,9 @@ def test_lenet_learns_a_slice_of_mnist():
     X_train, y_train, X_test, y_test = load_mnist(REPO_MNIST)
     manual_seed(0)
     model = LeNet()
-    train = DataLoader(X_train[:8000], y_train[:8000], batch_size=64, shuffle=True, normalize=True)
-    test = DataLoader(X_test[:2000], y_test[:2000], batch_size=500, normalize=True)
+    train = DataLoader(TensorDataset(Tensor(standardize(X_train[:8000])), Tensor(y_train[:8000])), batch_size=64,
+                       shuffle=True)
+    test = DataLoader(TensorDataset(Tensor(standardize(X_test[:2000])), Tensor(y_test[:2000])), batch_size=500)
     opt = optim.Adam(model.parameters(), lr=1e-3)
     fit(model, train, opt, F.cross_entropy, epochs=2, quiet=True)
     loss, acc = evaluate(model, test)
@@ -293,7 +296,7 @@ def test_evaluate_and_predict_keep_a_submodule_the_user_put_in_eval_mode(digits)
 def test_train_loss_is_the_batch_size_weighted_mean_of_the_batch_losses(digits):
     model, _, _, opt = setup(digits)
     X, y = digits[0][:50], digits[1][:50]
-    loader = DataLoader(X, y, batch_size=16, shuffle=True)  # batches of 16, 16, 16 and 2
+    loader = DataLoader(TensorDataset(Tensor(X), Tensor(y)), batch_size=16, shuffle=True)  # batches 16, 16, 16, 2
     seen = []
 
     def recording_loss(out, target):

@@ -210,3 +210,25 @@ def test_repr_is_torchvisions(test_split):
         "    Split: Train", "    StandardTransform", "Transform: Compose(",
         "               ToTensor()", "               Normalize(mean=(0.5,), std=(0.5,))", "           )",
     ]
+
+
+def test_the_dataset_limit_and_synthetic_data_variables(tmp_path, monkeypatch):
+    from tinygrad_cnn.vision import datasets
+
+    monkeypatch.setenv("TINYGRAD_CNN_DATASET_LIMIT", "37")
+    monkeypatch.setenv("TINYGRAD_CNN_SYNTHETIC_DATA", "1")
+    real = datasets.MNIST(str(REPO_DATA), train=False)
+    assert len(real) == 37 and real.data.shape == (37, 28, 28)
+    fashion = datasets.FashionMNIST(str(tmp_path), train=True)
+    again = datasets.FashionMNIST(str(tmp_path), train=True)
+    assert len(fashion) == 37 and np.array_equal(fashion.data.numpy(), again.data.numpy())
+    image, label = fashion[0]
+    assert image.size == (28, 28) and 0 <= label < 10
+    cifar = datasets.CIFAR10(str(tmp_path), train=False, download=True)
+    assert cifar.data.shape == (37, 32, 32, 3) and len(cifar.targets) == 37 and cifar.classes[0] == "airplane"
+    monkeypatch.delenv("TINYGRAD_CNN_SYNTHETIC_DATA")
+    with pytest.raises(RuntimeError, match="Dataset not found"):
+        datasets.FashionMNIST(str(tmp_path), train=True)
+    monkeypatch.setenv("TINYGRAD_CNN_DATASET_LIMIT", "zero")
+    with pytest.raises(ValueError, match="TINYGRAD_CNN_DATASET_LIMIT"):
+        datasets.MNIST(str(REPO_DATA), train=False)

@@ -1,4 +1,5 @@
-"""The ``tinygrad-cnn`` command (also ``python -m tinygrad_cnn``): train, evaluate, predict, summary, graph, run.
+"""The ``tinygrad-cnn`` command (also ``python -m tinygrad_cnn``): train, evaluate, predict, summary, graph,
+run, export, sweep.
 
     tinygrad-cnn train                       # LeNet, 5 epochs, Adam 1e-3 + cosine schedule
     tinygrad-cnn train --epochs 1 --limit 5000 --out runs/quick
@@ -7,9 +8,12 @@
     tinygrad-cnn summary --model lenet
     tinygrad-cnn graph --model lenet -o lenet.svg
     tinygrad-cnn run tutorial.py --epochs 1     # an unmodified PyTorch script
+    tinygrad-cnn export runs/lenet/best.npz -o lenet.onnx
+    tinygrad-cnn sweep --model lenet --param lr=1e-3,3e-3 --param batch_size=32,64 --epochs 2
 
 This module holds the parser and ``main``; each subcommand group has a module of its own
-(``train``; ``evaluate`` for evaluate and predict; ``model`` for summary and graph) and
+(``train``; ``evaluate`` for evaluate and predict; ``model`` for summary and graph; ``scale``
+for export; sweep, which hands the parser and ``main`` to tinygrad_cnn.sweep, is here) and
 ``common`` what they share. The pictures and the image preprocessing live in the package,
 for Python users too: ``tinygrad_cnn.plots`` and ``tinygrad_cnn.imaging``.
 """
@@ -21,10 +25,11 @@ import sys
 from pathlib import Path
 from typing import Any, Sequence
 
-from tinygrad_cnn.cli.common import CLIError
+from tinygrad_cnn.cli.common import CLIError, require
 from tinygrad_cnn.cli.evaluate import cmd_evaluate, cmd_predict
 from tinygrad_cnn.cli.model import cmd_graph, cmd_summary
 from tinygrad_cnn.cli.run import cmd_run
+from tinygrad_cnn.cli.scale import cmd_export
 from tinygrad_cnn.cli.train import cmd_train
 from tinygrad_cnn.train import DEFAULT_LR
 from tinygrad_cnn.viz import RANKDIRS
@@ -112,6 +117,9 @@ def build_parser() -> argparse.ArgumentParser:
                             "(default: 5000, a twelfth of the images with --limit); 0 validates on the test set")
     train.add_argument("--patience", type=_positive_int, metavar="N",
                        help="stop early after N epochs without a lower validation loss (best.npz has the lowest)")
+    train.add_argument("--shift", type=_non_negative_int, default=0, metavar="PIXELS",
+                       help="augment: move each training image by up to PIXELS whole pixels each way, a fresh "
+                            "draw every epoch (default: 0, off)")
     train.add_argument("--quiet", action="store_true", help="no progress bar (the epoch lines remain)")
 
     evaluate_p = sub.add_parser("evaluate", help="test loss, accuracy and confusion matrix of a checkpoint",
@@ -143,6 +151,28 @@ def build_parser() -> argparse.ArgumentParser:
     graph.add_argument("--batch-size", type=_positive_int, default=64, help="batch size drawn (default: 64)")
     graph.add_argument("--rankdir", choices=RANKDIRS, default="TB", help="layout direction")
 
+    export_p = sub.add_parser("export", help="write a checkpoint's model as an ONNX file (batch size free)")
+    export_p.add_argument("checkpoint", metavar="CKPT", help="a .npz checkpoint written by train")
+    export_p.add_argument("-o", "--output", metavar="FILE", help="the .onnx file (default: next to CKPT)")
+    export_p.add_argument("--opset", type=_positive_int, help="ONNX opset version (default: 20)")
+
+    sweep_p = sub.add_parser("sweep", help="train every combination of some train options, in parallel",
+                             description="Train one `tinygrad-cnn train` run per combination of the --param "
+                                         "values; write results.csv and results.md (best validation accuracy "
+                                         "first) and each run's folder to --out.")
+    sweep_p.add_argument("--model", choices=models, default="lenet", help="model to train (default: lenet)")
+    sweep_p.add_argument("--param", action="append", required=True, metavar="NAME=V1,V2",
+                         help="a train option and its values, e.g. lr=1e-3,3e-3 or batch_size=32,64 (repeatable)")
+    sweep_p.add_argument("--epochs", type=_positive_int, default=5, help="epochs per run (default: 5)")
+    sweep_p.add_argument("--limit", type=_positive_int, metavar="N", help="as train's --limit")
+    sweep_p.add_argument("--val-size", type=_non_negative_int, metavar="N", help="as train's --val-size")
+    data_options(sweep_p)
+    sweep_p.add_argument("--out", metavar="DIR", default="runs/sweep", help="output folder (default: runs/sweep)")
+    where = sweep_p.add_mutually_exclusive_group()
+    where.add_argument("--scheduler", metavar="ADDRESS", help="run on this Dask scheduler's workers (tcp://HOST:8786)")
+    where.add_argument("--workers", type=_positive_int, metavar="K",
+                       help="local worker processes (default: one per core; 1 runs the grid one by one)")
+
     run = sub.add_parser("run", help="run an unmodified PyTorch script on tinygrad_cnn",
                          description="Run SCRIPT as `python SCRIPT ARGS` would, with torch and torchvision served "
                                      "by tinygrad_cnn; --check lists the torch names it uses that are missing, "
@@ -155,8 +185,34 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def cmd_sweep(args: argparse.Namespace) -> int:
+    """``tinygrad-cnn sweep``: every combination of the --param values trained (tinygrad_cnn.sweep),
+    a line per finished run, then the results table. Returns the exit status."""
+    from tinygrad_cnn.sweep import SweepError, parse_params, sweep, write_results
+
+    require("sweep", "train", "matplotlib", "graphviz")
+    if args.scheduler:
+        require("sweep --scheduler", "dask", "distributed")
+    options = ["--epochs", str(args.epochs)] + (["--val-size", str(args.val_size)] if args.val_size is not None else [])
+    options += (["--limit", str(args.limit)] if args.limit else []) + (["--data", args.data] if args.data else [])
+    options += ["--download"] if args.download else []
+    try:
+        rows = sweep(args.model, parse_params(args.param), args.out, command=main, parser=build_parser(),
+                     options=options, scheduler=args.scheduler, workers=args.workers)
+    except SweepError as exc:
+        raise CLIError(str(exc)) from None
+    csv_path, md_path = write_results(rows, args.out)
+    print(md_path.read_text(), end="")
+    print(f"wrote {csv_path}, {md_path}")
+    failed = [r for r in rows if "error" in r]
+    if failed:
+        print(f"tinygrad-cnn: error: {len(failed)} of {len(rows)} runs failed; see their train.log", file=sys.stderr)
+        return 1
+    return 0
+
+
 COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict, "summary": cmd_summary,
-            "graph": cmd_graph, "run": cmd_run}
+            "graph": cmd_graph, "run": cmd_run, "export": cmd_export, "sweep": cmd_sweep}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -11,9 +11,12 @@ from typing import Any, Iterator
 import numpy as np
 
 from tinygrad_cnn import checkpoint, viz
-from tinygrad_cnn.data import MNIST_MEAN, MNIST_STD, DataLoader, MNISTDownloadError, MNISTError, load_mnist
+from tinygrad_cnn.data import MNIST_MEAN, MNIST_STD, MNISTDownloadError, MNISTError, load_mnist
+from tinygrad_cnn.data.augment import Standardize
 from tinygrad_cnn.extras import install_command
 from tinygrad_cnn.fileio import atomic_write
+from tinygrad_cnn.tensor import Tensor
+from tinygrad_cnn.utils.data import DataLoader, TensorDataset
 
 EVAL_BATCH = 1000
 
@@ -47,9 +50,15 @@ def checkpoint_errors() -> Iterator[None]:
         raise CLIError(str(exc)) from None
 
 
+def dataset(X: np.ndarray, y: np.ndarray, norm: tuple[float, float] | None) -> TensorDataset | Standardize:
+    """(image, label) pairs, the images standardised batch by batch by ``norm`` (mean, std) unless None."""
+    pairs = TensorDataset(Tensor(X), Tensor(y))
+    return Standardize(pairs, *norm) if norm else pairs
+
+
 def eval_loader(X: np.ndarray, y: np.ndarray, norm: tuple[float, float] | None) -> DataLoader:
     """Batches of EVAL_BATCH in order, normalised by ``norm`` (mean, std) unless None."""
-    return DataLoader(X, y, batch_size=EVAL_BATCH, seed=0, normalize=norm or False)
+    return DataLoader(dataset(X, y, norm), batch_size=EVAL_BATCH)
 
 
 def load_data(root: str | None, download: bool) -> tuple[np.ndarray, ...]:

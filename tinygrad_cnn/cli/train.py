@@ -12,13 +12,15 @@ from typing import Any
 import numpy as np
 
 from tinygrad_cnn import checkpoint, optim, viz
-from tinygrad_cnn.cli.common import (CLIError, checkpoint_errors, eval_loader, load_data, require, write_graph,
-                                     write_json)
-from tinygrad_cnn.data import MNIST_MEAN, MNIST_STD, DataLoader
+from tinygrad_cnn.cli.common import (CLIError, checkpoint_errors, dataset, eval_loader, load_data, require,
+                                     write_graph, write_json)
+from tinygrad_cnn.data import MNIST_MEAN, MNIST_STD, shuffle_generator, standardize
+from tinygrad_cnn.data.augment import RandomShifts
 from tinygrad_cnn.nn.functional import cross_entropy
 from tinygrad_cnn.plots import plot_history
 from tinygrad_cnn.random import manual_seed
 from tinygrad_cnn.train import History, evaluate, fit, make_optimizer
+from tinygrad_cnn.utils.data import DataLoader
 
 
 def _train_config(args: argparse.Namespace) -> dict[str, Any]:
@@ -27,7 +29,7 @@ def _train_config(args: argparse.Namespace) -> dict[str, Any]:
     if args.resume is None:
         return {"model": args.model, "batch_size": args.batch_size, "optimizer": args.optimizer, "lr": args.lr,
                 "seed": args.seed, "limit": args.limit, "val_size": args.val_size,
-                "normalize": [MNIST_MEAN, MNIST_STD]}
+                "normalize": [MNIST_MEAN, MNIST_STD], "shift": args.shift}
     with checkpoint_errors():
         meta = checkpoint.load_metadata(args.resume)
     config = meta["extra"].get("config")
@@ -71,7 +73,7 @@ def _stretch_cosine(scheduler: optim.lr_scheduler.CosineAnnealingLR, T_max: int)
 
 def cmd_train(args: argparse.Namespace) -> int:
     """``tinygrad-cnn train``: train a model on MNIST, or continue the run saved in --resume, up to
-    --epochs; after each epoch write last.npz, best.npz (highest validation accuracy) and
+    --epochs; after each epoch write last.npz, best.npz (lowest validation loss, held-out images) and
     history.json to --out, at the end curves.png and the model's graph. Returns the exit status
     (130 when interrupted with Ctrl-C, after saying how to resume)."""
     from tinygrad_cnn.models import get_model
@@ -91,7 +93,11 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     manual_seed(config["seed"])
     model = get_model(config["model"])
-    train_loader = DataLoader(X_train, y_train, batch_size=config["batch_size"], shuffle=True, normalize=norm)
+    train_set = dataset(X_train, y_train, norm)
+    if config.get("shift"):  # shifted-in pixels take the background: a black pixel, standardised
+        background = float(standardize(np.zeros(1, np.float32), *norm)[0]) if norm else 0.0
+        train_set = RandomShifts(train_set, config["shift"], fill=background)
+    train_loader = DataLoader(train_set, batch_size=config["batch_size"], shuffle=True, generator=shuffle_generator())
     val_loader = eval_loader(X_val, y_val, norm)
     optimizer = make_optimizer(config["optimizer"], model.parameters(), config["lr"])
     config["lr"] = optimizer.defaults["lr"]  # the rate used, recorded in the checkpoints

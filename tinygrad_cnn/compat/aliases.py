@@ -24,6 +24,12 @@ SPECIAL = {
     "torchvision.models": "tinygrad_cnn.models",
 }
 
+# PyTorch names served by a differently named object here: torch's Function sees Tensors,
+# tinygrad_cnn.autograd.Function (the array-level op of docs/custom_ops.md) sees arrays
+RENAMED = {
+    "torch.autograd.Function": "TensorFunction",
+}
+
 SUPPORT_NOTE = "is not supported by tinygrad_cnn"
 
 
@@ -57,6 +63,9 @@ def module_exists(name: str) -> bool:
         return False
 
 
+_MISSING = object()
+
+
 class AliasModule(types.ModuleType):
     """A PyTorch-named view of one of this package's modules: attribute reads go to the
     module; submodules come back as AliasModules; a missing name raises UnsupportedAPI."""
@@ -70,15 +79,15 @@ class AliasModule(types.ModuleType):
         if name.startswith("__") and name.endswith("__"):
             return getattr(target, name)
         qualified = f"{self.__name__}.{name}"
+        if qualified in RENAMED:
+            return getattr(target, RENAMED[qualified])
         home = target_of(qualified)
-        if home is not None and qualified not in sys.modules and module_exists(home):
-            return importlib.import_module(qualified)
-        try:
-            value = getattr(target, name)
-        except AttributeError:
-            raise UnsupportedAPI(f"{qualified} {SUPPORT_NOTE}") from None
-        if isinstance(value, types.ModuleType) and home is not None and value.__name__ == home:
-            return importlib.import_module(qualified)
+        value = getattr(target, name, _MISSING)
+        if value is _MISSING or isinstance(value, types.ModuleType):
+            if home is not None and module_exists(home):
+                return importlib.import_module(qualified)
+        if value is _MISSING:
+            raise UnsupportedAPI(f"{qualified} {SUPPORT_NOTE}")
         return value
 
     def __setattr__(self, name: str, value: Any) -> None:

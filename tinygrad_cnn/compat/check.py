@@ -9,7 +9,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from tinygrad_cnn.compat.aliases import ROOTS, module_exists, target_of
+from tinygrad_cnn.compat.aliases import RENAMED, ROOTS, module_exists, target_of
 
 
 @dataclass(frozen=True)
@@ -81,8 +81,11 @@ def _resolves(name: str) -> bool:
         if home is None or not module_exists(home):
             continue
         obj = importlib.import_module(home)
+        rest = parts[split:]
+        if rest and ".".join(parts[:split + 1]) in RENAMED:
+            rest = [RENAMED[".".join(parts[:split + 1])], *rest[1:]]
         try:
-            for attr in parts[split:]:
+            for attr in rest:
                 obj = getattr(obj, attr)
         except AttributeError:
             return False

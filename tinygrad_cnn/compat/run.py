@@ -13,6 +13,46 @@ from tinygrad_cnn.compat.aliases import SUPPORT_NOTE, install, is_installed, uni
 from tinygrad_cnn.tensor import Tensor
 
 
+INITIAL_STATE_VARIABLE = "TINYGRAD_CNN_INITIAL_STATE"
+
+
+class InitialState:
+    """While active, the first module called as a root whose parameter names are those of the
+    state dict saved at ``path`` (``torch.save(model.state_dict(), path)``, by real PyTorch or
+    here) gets that state before it runs: how a program is started from PyTorch's initial
+    weights without editing it (``TINYGRAD_CNN_INITIAL_STATE=path``)."""
+
+    def __init__(self, path: str | None) -> None:
+        self.path = path
+        self.loaded = False
+        self._original: Any = None
+
+    def __enter__(self) -> "InitialState":
+        from tinygrad_cnn.nn import Module
+        from tinygrad_cnn.serialization import load
+
+        if self.path is None:
+            return self
+        state = load(self.path)
+        self._original = original = Module.__call__
+        keeper = self
+
+        def call(module: Module, *args: Any, **kwargs: Any) -> Any:
+            if not keeper.loaded and set(module.state_dict()) == set(state):
+                module.load_state_dict(state)
+                keeper.loaded = True
+            return original(module, *args, **kwargs)
+
+        Module.__call__ = call
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._original is not None:
+            from tinygrad_cnn.nn import Module
+
+            Module.__call__ = self._original
+
+
 class BackwardRecorder:
     """Remembers the root of the last ``Tensor.backward()`` call made while it is active."""
 
@@ -57,13 +97,16 @@ def run_script(path: str | os.PathLike, argv: Sequence[str] = (), graph: str | o
     ``torchvision`` served by tinygrad_cnn, ``__name__ == "__main__"`` and its folder on
     ``sys.path``. Returns its exit status (0, or what it passed to ``sys.exit``). With
     ``graph``, the computation graph of the last ``backward()`` it ran is drawn to that file
-    (its suffix picks the format: .svg, .png, .pdf, .dot). A missing PyTorch API raises the UnsupportedAPI /
+    (its suffix picks the format: .svg, .png, .pdf, .dot). With ``TINYGRAD_CNN_INITIAL_STATE=path``
+    set, the script's model starts from the state dict saved there (see InitialState).
+    A missing PyTorch API raises the UnsupportedAPI /
     UnsupportedModule error naming it; other exceptions of the script propagate."""
     script = Path(path)
     if not script.is_file():
         raise FileNotFoundError(f"run: no script at {script}")
     status = 0
-    with BackwardRecorder() as recorder, _script_context(script, argv):
+    initial = InitialState(os.environ.get(INITIAL_STATE_VARIABLE))
+    with BackwardRecorder() as recorder, _script_context(script, argv), initial:
         try:
             runpy.run_path(str(script), run_name="__main__")
         except SystemExit as exc:

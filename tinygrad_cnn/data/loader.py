@@ -1,10 +1,11 @@
-"""Mini-batches for training: DataLoader, the notebook-style MNISTDataLoader, and load_digits."""
+"""Arrays for training: standardize, shuffle_generator, the notebook-style MNISTDataLoader, and
+load_digits. Batches
+come from ``utils.data.DataLoader(TensorDataset(Tensor(X), Tensor(y)), ...)``."""
 
 from __future__ import annotations
 
-import math
 import os
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -16,84 +17,22 @@ MNIST_MEAN = 0.1307
 MNIST_STD = 0.3081
 
 
-def _as_numpy(a: Any) -> np.ndarray:
-    return a.numpy() if isinstance(a, Tensor) else np.asarray(a)
+def standardize(X: Any, mean: float = MNIST_MEAN, std: float = MNIST_STD) -> np.ndarray:
+    """``(X - mean) / std`` once over the whole array (by default MNIST's 0.1307, 0.3081), as
+    the training recipe feeds its ``TensorDataset``: float inputs keep their dtype, integer
+    inputs become float32. The same arithmetic as ``transforms.Normalize`` per image."""
+    X = X.numpy() if isinstance(X, Tensor) else np.asarray(X)
+    if not std > 0:
+        raise ValueError(f"standardize: std must be positive, got {std!r}")
+    dtype = X.dtype if np.issubdtype(X.dtype, np.floating) else np.dtype(np.float32)
+    return (X.astype(dtype, copy=False) - dtype.type(mean)) / dtype.type(std)
 
 
-class DataLoader:
-    """Iterates ``(Tensor x, Tensor y)`` mini-batches over arrays ``X`` (N, ...) and ``y`` (N,).
-
-    Each batch gathers its own rows (``X[indices]``), so an epoch never copies the whole
-    dataset. ``shuffle`` draws a fresh permutation every epoch from the loader's own
-    ``numpy.random.Generator``, seeded by ``seed`` or, when seed is None, by one draw from
-    ``tinygrad_cnn.random.generator()`` (so ``manual_seed`` makes it reproducible).
-    ``drop_last`` skips a final short batch. ``normalize`` standardises each batch as
-    ``(x - mean) / std``: True uses MNIST's (0.1307, 0.3081), or pass a ``(mean, std)``
-    pair. Float inputs keep their dtype; integer inputs become float32 when normalised.
-    ``len(loader)`` is the number of batches per epoch.
-    """
-
-    def __init__(self, X: Any, y: Any, batch_size: int = 64, shuffle: bool = False, drop_last: bool = False,
-                 seed: int | None = None, normalize: bool | tuple[float, float] = False) -> None:
-        X, y = _as_numpy(X), _as_numpy(y)
-        if X.ndim == 0 or y.ndim != 1 or len(X) != len(y):
-            raise ValueError(
-                f"DataLoader: X must be (N, ...) and y (N,) with the same N, got X {X.shape} and y {y.shape}"
-            )
-        if not isinstance(batch_size, (int, np.integer)) or isinstance(batch_size, bool) or batch_size < 1:
-            raise ValueError(f"DataLoader: batch_size must be a positive integer, got {batch_size!r}")
-        if normalize is True:
-            normalize = (MNIST_MEAN, MNIST_STD)
-        if normalize is not False:
-            mean, std = normalize
-            if not std > 0:
-                raise ValueError(f"DataLoader: normalize std must be positive, got {std!r}")
-        self.X = X
-        self.y = y
-        self.batch_size = int(batch_size)
-        self.shuffle = bool(shuffle)
-        self.drop_last = bool(drop_last)
-        self.normalize: tuple[float, float] | None = None if normalize is False else (float(mean), float(std))
-        if seed is None:
-            seed = int(_random.generator().integers(2**63))
-        self.generator = np.random.default_rng(seed)
-
-    @property
-    def num_samples(self) -> int:
-        """Number of samples one epoch visits (all of them, less a dropped last batch)."""
-        n = len(self.X)
-        return n - n % self.batch_size if self.drop_last else n
-
-    def __len__(self) -> int:
-        n = len(self.X)
-        return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
-
-    def _batch_x(self, x: np.ndarray) -> np.ndarray:
-        if self.normalize is None:
-            return x
-        dtype = x.dtype if np.issubdtype(x.dtype, np.floating) else np.dtype(np.float32)
-        mean, std = self.normalize
-        return (x - dtype.type(mean)) / dtype.type(std)
-
-    def __iter__(self) -> Iterator[tuple[Tensor, Tensor]]:
-        n = self.num_samples
-        order = self.generator.permutation(len(self.X)) if self.shuffle else None
-        for start in range(0, n, self.batch_size):
-            stop = min(start + self.batch_size, n)
-            rows = slice(start, stop) if order is None else order[start:stop]
-            yield Tensor(self._batch_x(self.X[rows])), Tensor(self.y[rows])
-
-    def state_dict(self) -> dict[str, Any]:
-        """The shuffling generator's state (for checkpoints: resuming reshuffles identically)."""
-        return {"generator": self.generator.bit_generator.state}
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Restore the shuffling generator's state saved by ``state_dict``."""
-        self.generator.bit_generator.state = state["generator"]
-
-    def __repr__(self) -> str:
-        return (f"DataLoader(samples={len(self.X)}, batch_size={self.batch_size}, shuffle={self.shuffle}, "
-                f"drop_last={self.drop_last}, normalize={self.normalize})")
+def shuffle_generator() -> np.random.Generator:
+    """A numpy Generator seeded by one draw from the package's generator, for a loader's
+    ``generator=``: its shuffling is then reproducible under ``manual_seed`` and saved by
+    ``loader.state_dict()`` (resumable checkpoints), apart from the package's own stream."""
+    return np.random.default_rng(int(_random.generator().integers(2**63)))
 
 
 def load_digits() -> tuple[np.ndarray, np.ndarray]:

@@ -16,12 +16,14 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from tinygrad_cnn import random as _random
 from tinygrad_cnn.argcheck import positive_int
-from tinygrad_cnn.data.loader import DataLoader
+from tinygrad_cnn.data.loader import shuffle_generator
 from tinygrad_cnn.estimator.networks import build_module
 from tinygrad_cnn.estimator.validation import encode_labels, infer_input_shape, is_real
 from tinygrad_cnn.nn import Module
 from tinygrad_cnn.nn.functional import cross_entropy
+from tinygrad_cnn.tensor import Tensor
 from tinygrad_cnn.train import DEFAULT_LR, History, evaluate, fit, make_optimizer, predict_proba
+from tinygrad_cnn.utils.data import DataLoader, TensorDataset
 
 _FLOATS = (np.float32, np.float64)
 _PREDICT_BATCH = 256
@@ -139,6 +141,10 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         dtype = next(self.module_.parameters()).dtype
         return X.astype(dtype, copy=False).reshape((len(X),) + self.input_shape_)
 
+    def _dataset(self, X: np.ndarray, y_index: np.ndarray) -> TensorDataset:
+        """(image, class index) pairs of validated rows X (N, F) and encoded labels (N,)."""
+        return TensorDataset(Tensor(self._images(X)), Tensor(np.asarray(y_index)))
+
     # ------------------------------------------------------------------ building
     def _staged(self) -> "CNNClassifier":
         """A shallow copy for fit/partial_fit to work on. scikit-learn's validate_data sets
@@ -175,11 +181,11 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         history = History.from_dict(self.history_)
 
         with _seeded(int(self._rng.integers(2**63))):
-            train_loader = DataLoader(self._images(X), y_index, batch_size=int(self.batch_size), shuffle=True)
+            train_loader = DataLoader(self._dataset(X, y_index), batch_size=int(self.batch_size), shuffle=True,
+                                      generator=shuffle_generator())
             val_loader = None
             if validation is not None:
-                val_loader = DataLoader(self._images(validation[0]), validation[1],
-                                        batch_size=max(int(self.batch_size), _PREDICT_BATCH))
+                val_loader = DataLoader(self._dataset(*validation), batch_size=max(int(self.batch_size), _PREDICT_BATCH))
             fit(self.module_, train_loader, self.optimizer_, cross_entropy, epochs, val_loader=val_loader,
                 verbose=2 if self.verbose else 0, history=history)
         self.history_ = history.to_dict()
@@ -261,7 +267,7 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         """Mean cross-entropy loss and accuracy (a fraction) on (X, y), as the seed's ``evaluate``."""
         check_is_fitted(self)
         X, y, _ = self._validate(X, y, reset=False)
-        loader = DataLoader(self._images(X), encode_labels(self.classes_, y), batch_size=_PREDICT_BATCH, seed=0)
+        loader = DataLoader(self._dataset(X, encode_labels(self.classes_, y)), batch_size=_PREDICT_BATCH)
         return evaluate(self.module_, loader, cross_entropy)
 
     def summary(self) -> str:

@@ -9,10 +9,13 @@ input's memory order.
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 
-from tinygrad_cnn.autograd import Context, Function
 from tinygrad_cnn.argcheck import IntPair, nonnegative_pair, positive_pair
+from tinygrad_cnn.autograd import Context, Function, is_grad_enabled
+from tinygrad_cnn.ops import parallel
 from tinygrad_cnn.ops.conv import window
 
 
@@ -86,9 +89,10 @@ class _Geometry:
             for j in range(kw):
                 yield i * kw + j, rows, window(j * self.dilation[1], ow, self.stride[1])
 
-    def scatter(self, p: int, q: int, dtype: np.dtype, parts) -> np.ndarray:
-        """The (P, H, W, Q) input gradient from ``parts``, (rows, cols, window_grad) per kernel
-        offset, added into a padded buffer (assigned when windows do not overlap), then cropped."""
+    def gradient(self, p: int, q: int, dtype: np.dtype, parts) -> np.ndarray:
+        """The (P, H, W, Q) input gradient: ``parts(lo, hi, buffer)`` adds (or, when windows do
+        not overlap, assigns) the window gradients of planes lo:hi into the padded ``buffer``
+        (those planes only), one task per block of planes; the padding is then cropped."""
         (top, left), (bottom, right) = self.padding, self.after
         h, w = self.size
         shape = (p, top + h + bottom, left + w + right, q)
@@ -96,34 +100,51 @@ class _Geometry:
         tiled = all(s == k == e and o * s == n for s, k, e, o, n in
                     zip(self.stride, self.kernel, self.effective, self.out, shape[1:3]))
         buffer = np.empty(shape, dtype=dtype) if tiled else np.zeros(shape, dtype=dtype)
-        for rows, cols, part in parts:
-            if self.overlap:
-                buffer[:, rows, cols] += part
-            else:
-                buffer[:, rows, cols] = part
+        parallel.run([partial(parts, block.start, block.stop, buffer[block]) for block in _plane_blocks(p, q, self)])
         return buffer[:, top:top + h, left:left + w]
 
 
-def _window_max(geo: _Geometry, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Max of each window of the (P, H, W, Q) view ``v`` (-inf padded) and the kernel offset
-    k = i*KW + j of each window's first maximum in row-major window order."""
+# Pooling splits its planes over the threads only when it has at least this many windows:
+# below it, handing work to another thread costs more than it saves.
+PARALLEL_WINDOWS = 1 << 15
+
+
+def _plane_blocks(p: int, q: int, geo: _Geometry) -> list[slice]:
+    """The planes 0:p cut into one block per thread (one block when the work is small)."""
+    windows = p * q * geo.out[0] * geo.out[1]
+    return parallel.split(p, parallel.get_num_threads() if windows >= PARALLEL_WINDOWS else 1)
+
+
+def _window_max(geo: _Geometry, v: np.ndarray, with_arg: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
+    """Max of each window of the (P, H, W, Q) view ``v`` (-inf padded) and (``with_arg``, else
+    None) the kernel offset k = i*KW + j of each window's first maximum in row-major window order."""
     vp = geo.padded(v, -np.inf)
     best = np.empty((v.shape[0],) + geo.out + (v.shape[3],), dtype=v.dtype)
     index_type = np.uint8 if geo.kernel[0] * geo.kernel[1] <= 256 else np.int32
-    arg, step = np.zeros(best.shape, dtype=index_type), np.empty(best.shape, dtype=index_type)
-    better = np.empty(best.shape, dtype=bool)
+    arg = np.zeros(best.shape, dtype=index_type) if with_arg else None
+    parallel.run([partial(_window_max_into, geo, vp[block], best[block], None if arg is None else arg[block])
+                  for block in _plane_blocks(v.shape[0], v.shape[3], geo)])
+    return best, arg
+
+
+def _window_max_into(geo: _Geometry, vp: np.ndarray, best: np.ndarray, arg: np.ndarray | None) -> None:
+    """Fill ``best`` and ``arg`` (zeros, or None) for the padded planes ``vp``, as ``_window_max``."""
+    if arg is not None:
+        step, better = np.empty(best.shape, dtype=arg.dtype), np.empty(best.shape, dtype=bool)
     for k, rows, cols in geo.offsets():
         candidate = vp[:, rows, cols]
         if k == 0:
             np.copyto(best, candidate)
             continue
+        if arg is None:
+            np.maximum(best, candidate, out=best)
+            continue
         np.greater(candidate, best, out=better)
         np.maximum(best, candidate, out=best)
         # offsets come in increasing order, so "arg = k where better" is a maximum (masked
         # assignment is ~20x slower than these two arithmetic passes)
-        np.multiply(better, index_type(k), out=step)
+        np.multiply(better, arg.dtype.type(k), out=step)
         np.maximum(arg, step, out=arg)
-    return best, arg
 
 
 class MaxPool2d(Function):
@@ -141,7 +162,8 @@ class MaxPool2d(Function):
                 padding: tuple[int, int], dilation: tuple[int, int], ceil_mode: bool) -> np.ndarray:
         geo = _Geometry("max_pool2d", x.shape, kernel_size, stride, padding, dilation, ceil_mode)
         v, nchw = _work_view(x)
-        best, arg = _window_max(geo, v)
+        # without a backward to come (no_grad, or an input that needs no gradient), only the maxima
+        best, arg = _window_max(geo, v, with_arg=is_grad_enabled() and ctx.needs_input_grad[0])
         ctx.geo, ctx.nchw, ctx.arg = geo, nchw, arg
         return _from_work(best, x.shape[0], x.shape[1], nchw)
 
@@ -150,8 +172,18 @@ class MaxPool2d(Function):
         geo, arg, nchw = ctx.geo, ctx.arg, ctx.nchw
         n, c = grad.shape[:2]
         g = _to_work(grad, nchw)
-        parts = ((rows, cols, g * (arg == k)) for k, rows, cols in geo.offsets())
-        dx = geo.scatter(arg.shape[0], arg.shape[3], grad.dtype, parts)
+
+        def parts(lo: int, hi: int, buffer: np.ndarray) -> None:
+            mask = np.empty(arg[lo:hi].shape, dtype=bool)
+            for k, rows, cols in geo.offsets():
+                np.equal(arg[lo:hi], k, out=mask)
+                target = buffer[:, rows, cols]
+                if geo.overlap:
+                    target += g[lo:hi] * mask
+                else:
+                    np.multiply(g[lo:hi], mask, out=target)
+
+        dx = geo.gradient(arg.shape[0], arg.shape[3], grad.dtype, parts)
         return _from_work(dx, n, c, nchw)
 
 
@@ -177,11 +209,15 @@ class AvgPool2d(Function):
         v, nchw = _work_view(x)
         vp = geo.padded(v, 0.0)
         total = np.zeros((v.shape[0],) + geo.out + (v.shape[3],), dtype=x.dtype)
-        for _, rows, cols in geo.offsets():
-            total += vp[:, rows, cols]
-        inverse = 1.0 / _divisor(geo, count_include_pad)
-        total *= inverse.astype(x.dtype, copy=False)
-        ctx.geo, ctx.nchw, ctx.inverse = geo, nchw, inverse.astype(x.dtype, copy=False)
+        inverse = (1.0 / _divisor(geo, count_include_pad)).astype(x.dtype, copy=False)
+
+        def part(block: slice) -> None:
+            for _, rows, cols in geo.offsets():
+                total[block] += vp[block, rows, cols]
+            total[block] *= inverse
+
+        parallel.run([partial(part, block) for block in _plane_blocks(v.shape[0], v.shape[3], geo)])
+        ctx.geo, ctx.nchw, ctx.inverse = geo, nchw, inverse
         return _from_work(total, x.shape[0], x.shape[1], nchw)
 
     @staticmethod
@@ -189,7 +225,15 @@ class AvgPool2d(Function):
         geo, nchw = ctx.geo, ctx.nchw
         n, c = grad.shape[:2]
         g = _to_work(grad, nchw) * ctx.inverse
-        dx = geo.scatter(g.shape[0], g.shape[3], grad.dtype, ((rows, cols, g) for _, rows, cols in geo.offsets()))
+
+        def parts(lo: int, hi: int, buffer: np.ndarray) -> None:
+            for _, rows, cols in geo.offsets():
+                if geo.overlap:
+                    buffer[:, rows, cols] += g[lo:hi]
+                else:
+                    buffer[:, rows, cols] = g[lo:hi]
+
+        dx = geo.gradient(g.shape[0], g.shape[3], grad.dtype, parts)
         return _from_work(dx, n, c, nchw)
 
 

@@ -6,46 +6,41 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from tinygrad_cnn.optim.optimizer import Optimizer
+from tinygrad_cnn.optim.optimizer import Optimizer, check_hyperparameters, gradient
 from tinygrad_cnn.tensor import Tensor
 
 
 class Adam(Optimizer):
-    """Adam (Kingma & Ba) with PyTorch's update, per parameter p with gradient g at step t:
+    """Adam (Kingma & Ba) with PyTorch's update, per parameter p with gradient g (-g when
+    ``maximize``) at step t:
 
         g = g + weight_decay * p                  (Adam: L2 penalty in the gradient)
-        p = p * (1 - lr * weight_decay)           (AdamW: decoupled decay, instead)
+        p = p * (1 - lr * weight_decay)           (decoupled_weight_decay / AdamW, instead)
         m = m + (1 - beta1) * (g - m)
         v = beta2 * v + (1 - beta2) * g * g
         v_hat = max(v_hat, v) if amsgrad else v
         p = p - lr / (1 - beta1**t) * m / (sqrt(v_hat) / sqrt(1 - beta2**t) + eps)
     """
 
-    decoupled_weight_decay = False
-
     def __init__(self, params: Iterable[Tensor] | Iterable[dict[str, Any]], lr: float = 1e-3,
-                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8, weight_decay: float = 0.0,
-                 amsgrad: bool = False) -> None:
-        name = type(self).__name__
-        if lr < 0:
-            raise ValueError(f"{name}: invalid learning rate {lr} (must be >= 0)")
-        if eps < 0:
-            raise ValueError(f"{name}: invalid eps {eps} (must be >= 0)")
-        if len(betas) != 2 or not all(0.0 <= b < 1.0 for b in betas):
-            raise ValueError(f"{name}: invalid betas {betas} (each must be in [0, 1))")
-        if weight_decay < 0:
-            raise ValueError(f"{name}: invalid weight_decay {weight_decay} (must be >= 0)")
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8, weight_decay: float = 0,
+                 amsgrad: bool = False, *, foreach: bool | None = None, maximize: bool = False,
+                 capturable: bool = False, differentiable: bool = False, fused: bool | None = None,
+                 decoupled_weight_decay: bool = False) -> None:
+        check_hyperparameters(lr, eps, weight_decay, betas)
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
-                                      amsgrad=amsgrad))
+                                      amsgrad=amsgrad, maximize=maximize, foreach=foreach, capturable=capturable,
+                                      differentiable=differentiable, fused=fused,
+                                      decoupled_weight_decay=decoupled_weight_decay))
 
     def _update_group(self, group: dict[str, Any]) -> None:
         lr, eps, weight_decay = float(group["lr"]), float(group["eps"]), float(group["weight_decay"])
         beta1, beta2 = (float(b) for b in group["betas"])
-        amsgrad = bool(group["amsgrad"])
+        amsgrad, decoupled = bool(group["amsgrad"]), bool(group.get("decoupled_weight_decay", False))
         for p in group["params"]:
             if p.grad is None:
                 continue
-            grad, param = p.grad.numpy(), p.numpy()
+            grad, param = gradient(p, group), p.numpy()
             state = self.state.setdefault(p, {})
             if not state:
                 state["step"] = 0
@@ -56,7 +51,7 @@ class Adam(Optimizer):
             state["step"] += 1
             step = state["step"]
             if weight_decay != 0:
-                if self.decoupled_weight_decay:
+                if decoupled:
                     p.mul_(1 - lr * weight_decay)
                 else:
                     grad = grad + weight_decay * param
@@ -73,16 +68,17 @@ class Adam(Optimizer):
                 denom = np.sqrt(exp_avg_sq)
             denom /= bias_correction2_sqrt
             denom += eps
-            p.sub_(step_size * (exp_avg / denom))  # in place through the tensor: bumps its version
+            p.sub_(step_size * (exp_avg / denom))
 
 
 class AdamW(Adam):
     """Adam with decoupled weight decay (Loshchilov & Hutter): p = p * (1 - lr * weight_decay)
     before the Adam step; ``weight_decay`` defaults to 1e-2, as torch.optim.AdamW."""
 
-    decoupled_weight_decay = True
-
     def __init__(self, params: Iterable[Tensor] | Iterable[dict[str, Any]], lr: float = 1e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8, weight_decay: float = 1e-2,
-                 amsgrad: bool = False) -> None:
-        super().__init__(params, lr, betas, eps, weight_decay, amsgrad)
+                 amsgrad: bool = False, *, maximize: bool = False, foreach: bool | None = None,
+                 capturable: bool = False, differentiable: bool = False, fused: bool | None = None) -> None:
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, foreach=foreach, maximize=maximize,
+                         capturable=capturable, differentiable=differentiable, fused=fused,
+                         decoupled_weight_decay=True)

@@ -17,8 +17,10 @@ class Optimizer:
     ``params`` is an iterable of Tensors, or of dicts (parameter groups) each holding
     ``"params"`` plus hyper-parameters that override ``defaults``. ``param_groups`` is the
     list of group dicts (a scheduler changes ``group["lr"]``); ``state`` maps each parameter
-    to its dict of buffers. Subclasses implement ``_update_group(group)`` (or override ``step``),
-    updating each parameter's array (``p.numpy()``) in place.
+    to its dict of buffers (NumPy arrays, ``step`` an int). Subclasses implement
+    ``_update_group(group)`` (or override ``step``), updating each parameter's array
+    (``p.numpy()``) in place. ``foreach``, ``capturable``, ``differentiable`` and ``fused``
+    are accepted where torch has them and recorded in the groups; they change nothing.
     """
 
     def __init__(self, params: Iterable[Tensor] | Iterable[dict[str, Any]], defaults: dict[str, Any]) -> None:
@@ -87,8 +89,9 @@ class Optimizer:
         raise NotImplementedError
 
     def state_dict(self) -> dict[str, Any]:
-        """{"state": {index: {name: array copy or number}}, "param_groups": [{..., "params": [index, ...]}]},
-        parameters numbered in group order, as torch's."""
+        """torch 2.x's structure: ``{"state": {index: {name: Tensor copy}}, "param_groups": [{...,
+        "params": [index, ...]}]}``, parameters numbered in group order; buffers are Tensors and
+        ``step`` a 0-d float32 Tensor, as torch's (so the dict loads into a torch optimizer)."""
         index: dict[int, int] = {}
         groups = []
         for group in self.param_groups:
@@ -97,12 +100,14 @@ class Optimizer:
                 index.setdefault(id(p), len(index))
                 ids.append(index[id(p)])
             groups.append({**{k: copy.deepcopy(v) for k, v in group.items() if k != "params"}, "params": ids})
-        state = {index[id(p)]: copy.deepcopy(s) for p, s in self.state.items() if id(p) in index}
+        state = {index[id(p)]: {name: _as_saved(name, value) for name, value in s.items()}
+                 for p, s in self.state.items() if id(p) in index}
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Restore hyper-parameters and buffers saved by ``state_dict`` (the groups must have the
-        same sizes; buffers are copied and cast to their parameter's dtype)."""
+        """Restore hyper-parameters and buffers saved by ``state_dict`` (ours or a torch
+        optimizer's: Tensors or arrays). The groups must have the same sizes; buffers are
+        copied and cast to their parameter's dtype. Everything is checked before anything changes."""
         groups = state_dict.get("param_groups") if isinstance(state_dict, dict) else None
         if groups is None or "state" not in state_dict:
             raise ValueError(f"{type(self).__name__}.load_state_dict: expected a dict with 'state' and 'param_groups'")
@@ -126,13 +131,17 @@ class Optimizer:
                 raise ValueError(f"{type(self).__name__}.load_state_dict: state for unknown parameter index {key}")
             restored = {}
             for name, value in buffers.items():
-                if isinstance(value, np.ndarray) and value.ndim:
+                if hasattr(value, "numpy") or isinstance(value, np.ndarray):
+                    value = np.array(value.numpy() if hasattr(value, "numpy") else value)
+                if isinstance(value, (np.ndarray, np.generic)) and value.ndim:
                     if value.shape != p.shape:
                         raise ValueError(
                             f"{type(self).__name__}.load_state_dict: buffer '{name}' of parameter {key} has shape "
                             f"{value.shape}, the parameter has {p.shape}"
                         )
                     value = value.astype(p.dtype, copy=True)
+                elif isinstance(value, (np.ndarray, np.generic)):
+                    value = int(value) if name == "step" else value.astype(p.dtype)[()]  # as torch casts
                 else:
                     value = copy.deepcopy(value)
                 restored[name] = value
@@ -147,3 +156,40 @@ class Optimizer:
             lines.append(f"Parameter Group {i}")
             lines += [f"    {k}: {v}" for k, v in sorted(group.items()) if k != "params"]
         return "\n".join(lines) + "\n)"
+
+
+def _as_saved(name: str, value: Any) -> Any:
+    """A state entry as torch keeps it: arrays and NumPy scalars as Tensor copies, ``step`` as a
+    0-d float32 Tensor."""
+    if isinstance(value, (np.ndarray, np.generic)):
+        return Tensor(np.array(value))
+    if name == "step":
+        return Tensor(np.asarray(value, dtype=np.float32))
+    return copy.deepcopy(value)
+
+
+def check_hyperparameters(lr: float, eps: float | None = None, weight_decay: float | None = None,
+                          betas: tuple[float, float] | None = None, **others: float) -> None:
+    """Raise torch's ValueError for a negative ``lr``/``eps``/``weight_decay`` (and any other
+    keyword given, e.g. ``momentum=``), or betas outside [0, 1)."""
+    if not 0.0 <= lr:
+        raise ValueError(f"Invalid learning rate: {lr}")
+    if eps is not None and not 0.0 <= eps:
+        raise ValueError(f"Invalid epsilon value: {eps}")
+    if betas is not None:
+        if len(betas) != 2:
+            raise ValueError(f"betas must be a pair, got {betas!r}")
+        for i, beta in enumerate(betas):
+            if not 0.0 <= beta < 1.0:
+                raise ValueError(f"Invalid beta parameter at index {i}: {beta}")
+    if weight_decay is not None and not 0.0 <= weight_decay:
+        raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+    for name, value in others.items():
+        if not 0.0 <= value:
+            raise ValueError(f"Invalid {name} value: {value}")
+
+
+def gradient(p: Tensor, group: dict[str, Any]) -> np.ndarray:
+    """``p``'s gradient array, negated when the group maximizes."""
+    grad = p.grad.numpy()
+    return -grad if group.get("maximize", False) else grad

@@ -6,12 +6,12 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from tinygrad_cnn.optim.optimizer import Optimizer
+from tinygrad_cnn.optim.optimizer import Optimizer, check_hyperparameters, gradient
 from tinygrad_cnn.tensor import Tensor
 
 
 class SGD(Optimizer):
-    """SGD with PyTorch's update, per parameter p with gradient g:
+    """SGD with PyTorch's update, per parameter p with gradient g (-g when ``maximize``):
 
         g = g + weight_decay * p
         buf = g (first step), else buf = momentum * buf + (1 - dampening) * g
@@ -19,19 +19,15 @@ class SGD(Optimizer):
         p = p - lr * g
     """
 
-    def __init__(self, params: Iterable[Tensor] | Iterable[dict[str, Any]], lr: float = 1e-3, momentum: float = 0.0,
-                 dampening: float = 0.0, weight_decay: float = 0.0, nesterov: bool = False) -> None:
-        if lr < 0:
-            raise ValueError(f"SGD: invalid learning rate {lr} (must be >= 0)")
-        if momentum < 0:
-            raise ValueError(f"SGD: invalid momentum {momentum} (must be >= 0)")
-        if weight_decay < 0:
-            raise ValueError(f"SGD: invalid weight_decay {weight_decay} (must be >= 0)")
+    def __init__(self, params: Iterable[Tensor] | Iterable[dict[str, Any]], lr: float = 1e-3, momentum: float = 0,
+                 dampening: float = 0, weight_decay: float = 0, nesterov: bool = False, *, maximize: bool = False,
+                 foreach: bool | None = None, differentiable: bool = False, fused: bool | None = None) -> None:
+        check_hyperparameters(lr, momentum=momentum, weight_decay=weight_decay)
         if nesterov and (momentum <= 0 or dampening != 0):
-            raise ValueError(f"SGD: Nesterov momentum requires a momentum > 0 and zero dampening, "
-                             f"got momentum={momentum}, dampening={dampening}")
+            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
-                                      nesterov=nesterov))
+                                      nesterov=nesterov, maximize=maximize, foreach=foreach,
+                                      differentiable=differentiable, fused=fused))
 
     def _update_group(self, group: dict[str, Any]) -> None:
         lr, momentum, dampening = float(group["lr"]), float(group["momentum"]), float(group["dampening"])
@@ -39,7 +35,7 @@ class SGD(Optimizer):
         for p in group["params"]:
             if p.grad is None:
                 continue
-            grad, param = p.grad.numpy(), p.numpy()
+            grad, param = gradient(p, group), p.numpy()
             if weight_decay != 0:
                 grad = grad + weight_decay * param
             if momentum != 0:

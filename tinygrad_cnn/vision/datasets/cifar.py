@@ -16,7 +16,8 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from tinygrad_cnn.fileio import atomic_write
-from tinygrad_cnn.vision.datasets.vision import VisionDataset
+from tinygrad_cnn.vision.datasets.vision import (SYNTHETIC_VARIABLE, VisionDataset, dataset_limit, limited,
+                                                 synthetic_images, synthetic_wanted)
 
 # Everything a CIFAR batch (a dict of str, bytes, lists and uint8 arrays) needs to be rebuilt;
 # _codecs.encode is how protocol-2 pickles written by Python 3 spell bytes.
@@ -82,23 +83,31 @@ class CIFAR10(VisionDataset):
     ]
     test_list = [["test_batch", "40351d587109b95175f43aff81a1287e"]]
     meta = {"filename": "batches.meta", "key": "label_names", "md5": "5ff9c542aee3614f3951f8cda6e48888"}
+    CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 
     def __init__(self, root: str | os.PathLike, train: bool = True, transform: Callable | None = None,
                  target_transform: Callable | None = None, download: bool = False) -> None:
         super().__init__(root, transform=transform, target_transform=target_transform)
         self.train = train
-        if download:
-            self.download()
-        if not self._check_integrity():
-            raise RuntimeError("Dataset not found or corrupted. You can use download=True to download it")
-        data, targets = [], []
-        for name, _ in self.train_list if train else self.test_list:
-            entry = load_batch(self._folder / name)
-            data.append(np.asarray(entry["data"], dtype=np.uint8))
-            targets.extend(int(t) for t in (entry["labels"] if "labels" in entry else entry["fine_labels"]))
-        self.data = np.vstack(data).reshape(-1, 3, 32, 32).transpose((0, 2, 3, 1))
-        self.targets = targets
-        self.classes = list(load_batch(self._folder / self.meta["filename"])[self.meta["key"]])
+        if synthetic_wanted() and not self._check_integrity():
+            count = (50000 if train else 10000) if dataset_limit() is None else dataset_limit()
+            self.data, labels = synthetic_images(type(self).__name__, train, count, (32, 32, 3), len(self.CLASSES))
+            self.targets, self.classes = [int(t) for t in labels], list(self.CLASSES)
+            print(f"tinygrad_cnn: {type(self).__name__} files not found under {self.root}; serving {count} random "
+                  f"images ({SYNTHETIC_VARIABLE}=1)", file=sys.stderr)
+        else:
+            if download:
+                self.download()
+            if not self._check_integrity():
+                raise RuntimeError("Dataset not found or corrupted. You can use download=True to download it")
+            data, targets = [], []
+            for name, _ in self.train_list if train else self.test_list:
+                entry = load_batch(self._folder / name)
+                data.append(np.asarray(entry["data"], dtype=np.uint8))
+                targets.extend(int(t) for t in (entry["labels"] if "labels" in entry else entry["fine_labels"]))
+            self.data = limited(np.vstack(data).reshape(-1, 3, 32, 32).transpose((0, 2, 3, 1)))
+            self.targets = limited(targets)
+            self.classes = list(load_batch(self._folder / self.meta["filename"])[self.meta["key"]])
         self.class_to_idx = {name: i for i, name in enumerate(self.classes)}
 
     @property

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
 from tinygrad_cnn.data import mnist as idx
-from tinygrad_cnn.vision.datasets.vision import VisionDataset
+from tinygrad_cnn.vision.datasets.vision import (SYNTHETIC_VARIABLE, VisionDataset, dataset_limit, limited,
+                                                 synthetic_images, synthetic_wanted)
 
 
 class MNIST(VisionDataset):
@@ -21,7 +23,8 @@ class MNIST(VisionDataset):
     (see tinygrad_cnn.data.mnist). ``download=True`` fetches missing files, checksummed,
     into ``root/MNIST/raw/``. ``data`` is a uint8 Tensor (N, 28, 28), ``targets`` an int64
     Tensor (N,). Raises RuntimeError when the files are absent and ``download`` is False,
-    MNISTError when a file is damaged.
+    MNISTError when a file is damaged. ``TINYGRAD_CNN_DATASET_LIMIT=N`` keeps the first N
+    samples; ``TINYGRAD_CNN_SYNTHETIC_DATA=1`` serves random images where the files are absent.
     """
 
     files: Mapping[str, idx.MNISTFile] = idx.FILES
@@ -39,13 +42,20 @@ class MNIST(VisionDataset):
         split = "train" if train else "test"
         needed = {key: self.files[key] for key in (f"{split}_images", f"{split}_labels")}
         folder = self._find_folder(needed)
-        if folder is None:
-            if not download:
-                raise RuntimeError("Dataset not found. You can use download=True to download it")
-            folder, needed = Path(self.raw_folder), dict(self.files)
-        arrays = idx.load_files(folder, needed, download, self.mirrors)
-        self.data = Tensor(np.array(arrays[f"{split}_images"], dtype=np.uint8))
-        self.targets = Tensor(arrays[f"{split}_labels"], dtype=np.int64)
+        if folder is None and synthetic_wanted():
+            count = (60000 if train else 10000) if dataset_limit() is None else dataset_limit()
+            images, labels = synthetic_images(type(self).__name__, train, count, (28, 28), len(self.classes))
+            print(f"tinygrad_cnn: {type(self).__name__} files not found under {self.root}; serving {count} random "
+                  f"images ({SYNTHETIC_VARIABLE}=1)", file=sys.stderr)
+        else:
+            if folder is None:
+                if not download:
+                    raise RuntimeError("Dataset not found. You can use download=True to download it")
+                folder, needed = Path(self.raw_folder), dict(self.files)
+            arrays = idx.load_files(folder, needed, download, self.mirrors)
+            images, labels = arrays[f"{split}_images"], arrays[f"{split}_labels"]
+        self.data = Tensor(np.array(limited(images), dtype=np.uint8))
+        self.targets = Tensor(limited(labels), dtype=np.int64)
 
     @property
     def raw_folder(self) -> str:

@@ -9,6 +9,43 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 
+LIMIT_VARIABLE = "TINYGRAD_CNN_DATASET_LIMIT"
+SYNTHETIC_VARIABLE = "TINYGRAD_CNN_SYNTHETIC_DATA"
+
+
+def dataset_limit() -> int | None:
+    """N from ``TINYGRAD_CNN_DATASET_LIMIT=N``: every split of every vision dataset keeps only
+    its first N samples (a documented way to shorten a PyTorch program without editing it)."""
+    text = os.environ.get(LIMIT_VARIABLE)
+    if text is None:
+        return None
+    if not text.isdigit() or int(text) < 1:
+        raise ValueError(f"{LIMIT_VARIABLE} must be a positive integer, got {text!r}")
+    return int(text)
+
+
+def synthetic_wanted() -> bool:
+    """True when ``TINYGRAD_CNN_SYNTHETIC_DATA=1``: a dataset whose files are absent serves
+    random images of its real shape instead (for programs whose data is not on the machine)."""
+    return os.environ.get(SYNTHETIC_VARIABLE) == "1"
+
+
+def synthetic_images(name: str, train: bool, count: int, shape: tuple[int, ...],
+                     classes: int) -> tuple[np.ndarray, np.ndarray]:
+    """Deterministic random uint8 images (count, *shape) and int64 labels for ``name``'s split,
+    the same on every call (seeded by the name and split, not by the global generator)."""
+    seed = int.from_bytes(f"{name}/{'train' if train else 'test'}".encode(), "little") % (2 ** 32)
+    rng = np.random.default_rng(seed)
+    return (rng.integers(0, 256, size=(count, *shape), dtype=np.uint8),
+            rng.integers(0, classes, size=count, dtype=np.int64))
+
+
+def limited(array: Any) -> Any:
+    """``array`` cut to the first ``dataset_limit()`` samples (unchanged without the variable)."""
+    limit = dataset_limit()
+    return array if limit is None else array[:limit]
+
+
 class VisionDataset:
     """Base of the image datasets (torchvision's): ``root``, ``transform``, ``target_transform``.
 

@@ -1,0 +1,184 @@
+"""The thread count of the ops, and a small pool that runs an op's independent parts at once.
+
+NumPy releases the GIL in copies, ufuncs and BLAS calls, so the memory-bound im2col and
+col2im copies and the matmuls of conv2d, and the passes of pooling, run on both cores when
+an op splits its work into parts (output rows, channels) and hands them to ``run``. Each
+Python thread then calls BLAS with ONE thread: the first use (or ``set_num_threads``) limits
+the process's BLAS pools to 1 thread through threadpoolctl, so that T Python threads never
+meet T BLAS threads each (on 2 cores, 2x2 threads made training up to 10x slower, since
+OpenBLAS's idle threads spin). An op's result must not depend on the thread count: ops split
+their work the same way whatever the count, and ``run`` only chooses who computes each part.
+
+Each thread takes the next part left when it is free, so when other processes keep a thread
+off its core the others do its share: on a 2-core machine with a load of 18, a training epoch
+on 2 threads took about as long as on one (PyTorch's, on its 2 OpenMP threads, 12x as long).
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import threading
+from typing import Callable, Sequence, TypeVar
+
+T = TypeVar("T")
+
+_lock = threading.Lock()
+_inside = threading.local()  # set in pool workers and while a run is under way: nested runs go serially
+_num_threads: int | None = None  # None until set or first used: then the default
+_workers: list["_Worker"] = []
+_blas_limited = False
+_cores: int | None = None
+
+
+def _default_threads() -> int:
+    """The cores this process may run on (its affinity mask where the OS has one)."""
+    global _cores
+    if _cores is None:
+        try:
+            _cores = max(1, len(os.sched_getaffinity(0)))
+        except AttributeError:  # macOS, Windows
+            _cores = max(1, os.cpu_count() or 1)
+    return _cores
+
+
+def _limit_blas() -> None:
+    """Give BLAS (OpenBLAS, MKL, BLIS, OpenMP) one thread per calling thread, once."""
+    global _blas_limited
+    if _blas_limited:
+        return
+    _blas_limited = True
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # then BLAS keeps its own default; ops still split their work
+        return
+    threadpool_limits(limits=1)
+
+
+def set_num_threads(n: int) -> None:
+    """Use ``n`` threads (>= 1) for the ops' work, each calling BLAS single-threaded, as
+    torch.set_num_threads. Applies to the whole process (BLAS's thread count is global)."""
+    global _num_threads
+    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+        raise ValueError(f"set_num_threads: n must be an int >= 1, got {n!r}")
+    with _lock:
+        _limit_blas()
+        _num_threads = n
+        _resize(n - 1)
+
+
+def get_num_threads() -> int:
+    """The number of threads the ops use (the cores available to the process unless set)."""
+    return _default_threads() if _num_threads is None else _num_threads
+
+
+class _Job:
+    """One call of ``run``: its tasks, handed out one at a time to whichever thread asks next."""
+
+    def __init__(self, tasks: Sequence[Callable[[], T]]) -> None:
+        self.tasks = tasks
+        self.results: list = [None] * len(tasks)
+        self.errors: list[tuple[int, BaseException]] = []
+        self.lock = threading.Lock()
+        self.next = 0
+        self.open = True  # False once the caller has finished: late workers then skip the job
+        self.running = 0
+        self.done: queue.SimpleQueue = queue.SimpleQueue()
+
+    def work(self) -> None:
+        """Run tasks until none is left."""
+        while True:
+            with self.lock:
+                k = self.next
+                self.next += 1
+            if k >= len(self.tasks):
+                return
+            try:
+                self.results[k] = self.tasks[k]()
+            except BaseException as error:  # handed to the caller, who raises it
+                self.errors.append((k, error))
+
+
+class _Worker(threading.Thread):
+    """A daemon thread that helps with each job put on its queue (None stops it)."""
+
+    def __init__(self) -> None:
+        super().__init__(name="tinygrad_cnn-worker", daemon=True)
+        self.jobs: queue.SimpleQueue = queue.SimpleQueue()
+
+    def run(self) -> None:
+        _inside.active = True
+        while True:
+            job = self.jobs.get()
+            if job is None:
+                return
+            with job.lock:
+                joined = job.open
+                job.running += joined
+            if joined:
+                job.work()
+                job.done.put(None)
+            # drop the job before waiting for the next: its tasks hold the op's arrays (kept
+            # until then, each conv2d's columns outlived the call and glibc faulted in new ones)
+            del job
+
+
+def _resize(count: int) -> None:
+    """Keep exactly ``count`` pool workers (called with ``_lock`` held)."""
+    while len(_workers) > count:
+        _workers.pop().jobs.put(None)
+    while len(_workers) < count:
+        worker = _Worker()
+        worker.start()
+        _workers.append(worker)
+
+
+def _forget_workers() -> None:
+    """In a forked child the parent's threads do not exist: start afresh."""
+    global _lock
+    _lock = threading.Lock()
+    _workers.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_workers)
+
+
+def run(tasks: Sequence[Callable[[], T]]) -> list[T]:
+    """Call every task of ``tasks`` (independent of each other) and return their results in
+    order, spreading them over ``get_num_threads()`` threads (each thread takes the next task
+    left when it is free). Runs them one after the other with one thread, inside a task, or
+    while another thread's run is under way. When tasks raise, the exception of the first
+    such task (in list order) is raised once all tasks have finished."""
+    _limit_blas()
+    threads = get_num_threads()
+    if len(tasks) < 2 or threads < 2 or getattr(_inside, "active", False) or not _lock.acquire(blocking=False):
+        return [task() for task in tasks]
+    try:
+        _inside.active = True
+        if len(_workers) != threads - 1:
+            _resize(threads - 1)
+        job = _Job(tasks)
+        for worker in _workers[:len(tasks) - 1]:
+            worker.jobs.put(job)
+        job.work()
+        with job.lock:
+            job.open = False
+            running = job.running
+        for _ in range(running):
+            job.done.get()
+        results, errors = job.results, job.errors
+        job.tasks = job.results = job.errors = ()  # a worker that wakes late must not keep them
+        if errors:
+            raise min(errors, key=lambda e: e[0])[1]
+        return results
+    finally:
+        _inside.active = False
+        _lock.release()
+
+
+def split(length: int, parts: int) -> list[slice]:
+    """``range(length)`` cut into ``min(parts, length)`` consecutive slices of near-equal size."""
+    parts = max(1, min(parts, length))
+    bounds = [length * k // parts for k in range(parts + 1)]
+    return [slice(a, b) for a, b in zip(bounds, bounds[1:])]

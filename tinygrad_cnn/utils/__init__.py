@@ -1,0 +1,1 @@
+"""PyTorch's ``torch.utils`` counterpart; ``utils.data`` holds datasets, samplers and the DataLoader."""

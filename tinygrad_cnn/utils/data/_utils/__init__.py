@@ -1,0 +1,1 @@
+"""Internals of the data loader, as torch.utils.data._utils: collate."""

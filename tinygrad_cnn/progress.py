@@ -84,22 +84,22 @@ class Progress:
         self._epoch_start = time.perf_counter()
         if self._tqdm is not None:
             columns = min(shutil.get_terminal_size((80, 24)).columns, MAX_COLUMNS)
-            self._bar = self._tqdm(total=self.steps, desc=f"epoch {epoch}/{total}", unit="batch", leave=False,
-                                   ncols=columns, bar_format="{desc} {percentage:3.0f}%|{bar}| {postfix}",
-                                   file=sys.stderr)
+            self._desc = f"epoch {epoch}/{total}"
+            self._bar = self._tqdm(total=self.steps, desc=self._desc, unit="batch", leave=False, ncols=columns,
+                                   bar_format="{desc} {percentage:3.0f}%|{bar}|", file=sys.stderr)
 
     def step(self, seen: int, loss: float, correct: int) -> None:
         """After a batch: ``seen`` images so far this epoch, their summed ``loss`` and ``correct`` count."""
         self.done, self.samples = self.done + 1, seen
         if self._bar is None:
             return
-        self._bar.update(1)
-        if self._bar.n % 10 == 0 or self._bar.n == self.steps:
+        if self._bar.n % 10 == 0 or self._bar.n + 1 == self.steps:
             elapsed = self.train_seconds + time.perf_counter() - self._epoch_start
             eta = elapsed / self.done * (self.remaining - self.done)
-            self._bar.set_postfix_str(f"loss {loss / seen:.4f} acc {correct / seen:.2%} "
-                                      f"{_rate(seen, time.perf_counter() - self._epoch_start)} "
-                                      f"ETA {_clock(eta)}", refresh=False)
+            self._bar.set_description_str(f"{self._desc} loss {loss / seen:.4f} acc {correct / seen:.2%} "
+                                          f"{_rate(seen, time.perf_counter() - self._epoch_start)} "
+                                          f"ETA {_clock(eta)}")
+        self._bar.update(1)
 
     def end_training(self) -> float:
         """Close the epoch's bar when its batches are done; returns the epoch's training seconds."""

@@ -183,7 +183,7 @@ def test_validation_data_fills_history(mnist):
     X, y, X_test, y_test = mnist
     clf = CNNClassifier("simple_cnn", epochs=2, random_state=0).fit(X, y, X_test, y_test)
     history = clf.history_
-    assert set(history) == {"train_loss", "train_acc", "val_loss", "val_acc", "seconds", "lr"}
+    assert set(history) == {"train_loss", "train_acc", "val_loss", "val_acc", "seconds", "lr", "train_seconds"}
     assert len(history["val_acc"]) == 2 and history["train_loss"][1] < history["train_loss"][0]
     loss, acc = clf.evaluate(X_test, y_test)
     assert loss == pytest.approx(history["val_loss"][-1]) and acc == pytest.approx(history["val_acc"][-1])

@@ -54,7 +54,6 @@ def _checked(convert: type, accept: Any, expected: str) -> Any:
 _positive_int = _checked(int, lambda v: v >= 1, "a positive integer")
 _non_negative_int = _checked(int, lambda v: v >= 0, "a non-negative integer")
 _positive_float = _checked(float, lambda v: 0 < v < float("inf"), "a positive number")
-_fraction = _checked(float, lambda v: 0 <= v < 1, "a fraction in [0, 1)")
 _graph_file = _checked(str, lambda v: Path(v).suffix.lower() in GRAPH_SUFFIXES,
                        f"a file ending in {', '.join(GRAPH_SUFFIXES[:-1])} or {GRAPH_SUFFIXES[-1]}")
 
@@ -117,9 +116,9 @@ def build_parser() -> argparse.ArgumentParser:
                             "(default: 5000, a twelfth of the images with --limit); 0 validates on the test set")
     train.add_argument("--patience", type=_positive_int, metavar="N",
                        help="stop early after N epochs without a lower validation loss (best.npz has the lowest)")
-    train.add_argument("--shift", type=_non_negative_int, default=0, metavar="PIXELS",
+    train.add_argument("--shift", type=_non_negative_int, default=1, metavar="PIXELS",
                        help="augment: move each training image by up to PIXELS whole pixels each way, a fresh "
-                            "draw every epoch (default: 0, off)")
+                            "draw every epoch (default: 1; 0 is off)")
     train.add_argument("--quiet", action="store_true", help="no progress bar (the epoch lines remain)")
 
     evaluate_p = sub.add_parser("evaluate", help="test loss, accuracy and confusion matrix of a checkpoint",

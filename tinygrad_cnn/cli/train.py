@@ -153,7 +153,8 @@ def cmd_train(args: argparse.Namespace) -> int:
           f"({sum(history.seconds):.1f}s with validation)")
     write_json(out / "history.json", {"config": config, **history.to_dict(), "test": test})
     written = [out / "best.npz", out / "last.npz", out / "history.json", plot_history(history, out / "curves.png")]
-    graph = viz.model_graph(model, X_train.shape[1:], batch_size=config["batch_size"])
+    images, labels = next(iter(DataLoader(dataset(X_val, y_val, norm), batch_size=config["batch_size"])))
+    graph = viz.model_graph(model, X_train.shape[1:], batch=(images, labels))
     written.append(write_graph(graph, out / ("graph.svg" if shutil.which("dot") else "graph.dot")))
     print(f"wrote to {out}: " + ", ".join(p.name for p in written))
     return 0

@@ -94,7 +94,7 @@ def size_class() -> type:
 
 def parameter_class() -> type:
     """tinygrad_cnn.nn.Parameter, imported when first needed (nn sits above tensor)."""
-    from tinygrad_cnn.nn.module import Parameter
+    from tinygrad_cnn.nn.parameter import Parameter
 
     return Parameter
 

@@ -95,9 +95,9 @@ def test_register_parameter_and_add_module():
     assert [n for n, _ in model.named_parameters()] == ["w", "fc.weight", "fc.bias"]
     assert [n for n, _ in model.named_children()] == ["fc", "act"]
     assert model.fc._name == "fc" and model.missing is None
-    with pytest.raises(TypeError, match="must be a Parameter"):
+    with pytest.raises(TypeError, match="cannot assign 'ndarray' object to parameter 'x'"):
         model.register_parameter("x", np.ones(2))
-    with pytest.raises(TypeError, match="must be a Module"):
+    with pytest.raises(TypeError, match="function is not a Module subclass"):
         model.add_module("y", F.relu)
 
 
@@ -159,9 +159,9 @@ def test_load_state_dict_lists_every_problem_in_one_error_and_changes_nothing():
     with pytest.raises(RuntimeError) as info:
         model.load_state_dict(bad)
     message = str(info.value)
-    assert "Missing key(s) in state_dict: 'head.bias'" in message
-    assert "Unexpected key(s) in state_dict: 'extra.weight'" in message
-    assert "size mismatch for 'head.weight'" in message and "(7, 32)" in message and "(3, 32)" in message
+    assert 'Missing key(s) in state_dict: "head.bias".' in message
+    assert 'Unexpected key(s) in state_dict: "extra.weight".' in message
+    assert "size mismatch for head.weight" in message and "(7, 32)" in message and "(3, 32)" in message
     for key, value in model.state_dict().items():
         np.testing.assert_array_equal(value, before[key])
 
@@ -176,7 +176,7 @@ def test_load_state_dict_non_strict_reports_keys_but_still_rejects_shapes():
         model.load_state_dict({"head.weight": np.zeros((3, 31))}, strict=False)
     with pytest.raises(RuntimeError, match="not numeric"):
         model.load_state_dict({**model.state_dict(), "head.bias": np.array(["a", "b", "c"])})
-    with pytest.raises(TypeError, match="mapping"):
+    with pytest.raises(TypeError, match="dict-like"):
         model.load_state_dict([("head.bias", np.zeros(3))])
 
 
@@ -233,7 +233,7 @@ def test_to_double_converts_parameters_for_float64_gradient_checks():
 
 
 def test_forward_must_be_defined():
-    with pytest.raises(NotImplementedError, match="Module: forward"):
+    with pytest.raises(NotImplementedError, match=r"Module \[Module\] is missing the required \"forward\" function"):
         nn.Module()(tg.ones(1))
 
 
@@ -254,7 +254,7 @@ def test_sequential_indexing_iteration_and_names():
     assert [n for n, _ in seq.named_children()][-1] == "3"
     named = nn.Sequential(OrderedDict([("fc", nn.Linear(2, 2)), ("act", nn.Tanh())]))
     assert list(named.state_dict()) == ["fc.weight", "fc.bias"]
-    with pytest.raises(TypeError, match="item 1 must be a Module"):
+    with pytest.raises(TypeError, match="function is not a Module subclass"):
         nn.Sequential(nn.ReLU(), F.relu)
 
 

@@ -1,6 +1,8 @@
-"""Ready-made models for MNIST, built from tinygrad_cnn.nn only, and a registry for the CLI.
+"""Ready-made models for MNIST (SimpleCNN, LeNet, LeNet5, ResNet20) and torchvision's ResNet and
+VGG definitions (same state_dict keys, for porting checkpoints), built from tinygrad_cnn.nn
+only, and the registry the CLI reads.
 
-``from tinygrad_cnn.models import LeNet``. In a source checkout the old ``from tinygrad_cnn.models import
+``from tinygrad_cnn.models import LeNet``. In a source checkout the old ``from models import
 LeNet`` still works (the repository's ``models/`` is a shim re-exporting this package).
 """
 
@@ -9,7 +11,10 @@ from __future__ import annotations
 from typing import Any
 
 from tinygrad_cnn.models.lenet import LeNet, LeNet5
+from tinygrad_cnn.models.resnet import BasicBlock, Bottleneck, ResNet, resnet18, resnet34, resnet50
+from tinygrad_cnn.models.resnet20 import ResNet20
 from tinygrad_cnn.models.simple_cnn import SimpleCNN
+from tinygrad_cnn.models.vgg import VGG, vgg11, vgg11_bn, vgg16
 from tinygrad_cnn.nn import Module
 
 MODELS: dict[str, type[Module]] = {"simple_cnn": SimpleCNN, "lenet": LeNet, "lenet5": LeNet5}
@@ -23,4 +28,7 @@ def get_model(name: str, **kwargs: Any) -> Module:
     return MODELS[name](**kwargs)
 
 
-__all__ = ["MODELS", "LeNet", "LeNet5", "SimpleCNN", "get_model"]
+__all__ = [
+    "MODELS", "VGG", "BasicBlock", "Bottleneck", "LeNet", "LeNet5", "ResNet", "ResNet20", "SimpleCNN", "get_model",
+    "resnet18", "resnet34", "resnet50", "vgg11", "vgg11_bn", "vgg16",
+]

@@ -13,7 +13,8 @@ import numpy as np
 
 from tinygrad_cnn.nn import functional as F
 from tinygrad_cnn.nn import init
-from tinygrad_cnn.nn.module import Module, Parameter
+from tinygrad_cnn.nn.module import Module
+from tinygrad_cnn.nn.parameter import Parameter
 from tinygrad_cnn.argcheck import IntPair, Padding, padding_arg, positive_int, positive_pair
 from tinygrad_cnn.tensor import Tensor
 

@@ -1,29 +1,34 @@
-"""Module, Parameter and Sequential: models defined the PyTorch way.
+"""Module: the base class of every layer and model, as torch.nn.Module.
 
-A Module registers the Parameters and sub-Modules assigned to its attributes, in
+A Module registers the Parameters, buffers and sub-Modules assigned to its attributes, in
 assignment order; ``named_parameters()`` then yields PyTorch's dotted names
-("conv1.weight"), which are also the keys of ``state_dict()``. Calling a module runs
-``forward`` inside ``autograd.scope(name)``, where ``name`` is the attribute name under
-which the calling module holds it (else the name of its first registration), so that every
-op in the graph knows which layer produced it, also for a module shared by two parents
-(a root module pushes nothing).
+("conv1.weight"), and ``state_dict()`` PyTorch's keys (per module: its parameters, its
+persistent buffers, then its children's). Registered objects live both in the ordered
+registries (``_parameters``, ``_buffers``, ``_modules``) and as plain attributes, so reading
+``self.conv1`` costs nothing. Calling a module runs ``forward`` inside
+``autograd.scope(name)``, where ``name`` is the attribute name under which the calling
+module holds it (else the name of its first registration), so that every op in the graph
+knows which layer produced it, also for a module shared by two parents (a root module
+pushes nothing).
 """
 
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict, namedtuple
+from collections import OrderedDict
 from contextlib import nullcontext
-from typing import Any, Callable, Iterable, Iterator, Mapping
+from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
 
-from tinygrad_cnn.autograd import no_grad, scope
-from tinygrad_cnn.nn.modes import eval_mode
-from tinygrad_cnn.nn.summary_table import Summary
+from tinygrad_cnn.autograd import scope
+from tinygrad_cnn.nn.hooks import RemovableHandle, add_hook
+from tinygrad_cnn.nn.module_state import IncompatibleKeys, StateMixin
+from tinygrad_cnn.nn.parameter import Parameter
+from tinygrad_cnn.nn.summary import summary as _summary
 from tinygrad_cnn.tensor import Tensor
 
-IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+__all__ = ["IncompatibleKeys", "Module", "Parameter", "RemovableHandle"]
 
 _state = threading.local()
 
@@ -36,147 +41,156 @@ def _calling() -> list["Module"]:
     return stack
 
 
-def _as_array(value: Any) -> np.ndarray:
-    """A state-dict value (a Tensor, an ndarray, a number or a real torch.Tensor) as an ndarray."""
-    if isinstance(value, Tensor):
-        return value.numpy()
-    if hasattr(value, "detach") and hasattr(value, "cpu"):  # a torch.Tensor, read without importing torch
-        return value.detach().cpu().numpy()
-    return np.asarray(value)
+def _check_name(name: Any, kind: str, owner: "Module", registry: dict) -> None:
+    """PyTorch's rules for a parameter/buffer/module name: a non-empty str without '.', not an
+    attribute of another kind."""
+    if not isinstance(name, str):
+        raise TypeError(f"{kind} name should be a string. Got {type(name).__name__}")
+    if not name:
+        raise KeyError(f'{kind} name can\'t be empty string ""')
+    if "." in name:
+        raise KeyError(f'{kind} name can\'t contain ".", got: {name}')
+    if hasattr(owner, name) and name not in registry:
+        raise KeyError(f"attribute '{name}' already exists")
 
 
-class Parameter(Tensor):
-    """A Tensor that is a model's learnable weight: it requires grad and is registered by Module.
-
-    ``data`` may be an array (its floating dtype kept; integer data becomes float32), a list
-    (float32) or a Tensor, whose array is shared, not copied, as torch.nn.Parameter does.
-    """
-
-    def __init__(self, data: Any = None, requires_grad: bool = True) -> None:
-        if data is None:
-            data = np.empty(0, dtype=np.float32)
-        if isinstance(data, Tensor):
-            data = data.numpy()
-        if isinstance(data, (np.ndarray, np.generic)) and not np.issubdtype(data.dtype, np.floating):
-            data = data.astype(np.float32)
-        super().__init__(data, requires_grad=requires_grad)
-
-    def __repr__(self) -> str:
-        return "Parameter containing:\n" + super().__repr__()
-
-
-class RemovableHandle:
-    """Returned by ``register_forward_hook``/``register_forward_pre_hook``; ``remove()`` unregisters."""
-
-    _next_id = 0
-
-    def __init__(self, hooks: dict[int, Callable]) -> None:
-        self._hooks = hooks
-        self.id = RemovableHandle._next_id
-        RemovableHandle._next_id += 1
-
-    def remove(self) -> None:
-        """Unregister the hook (a second call does nothing)."""
-        self._hooks.pop(self.id, None)
-
-
-class Module:
+class Module(StateMixin):
     """Base class of every layer and model.
 
     Subclasses call ``super().__init__()`` first, assign Parameters and Modules as
-    attributes, and define ``forward``. Call the module (``model(x)``), not ``forward``.
+    attributes (and ``register_buffer`` non-learnable state), and define ``forward``. Call
+    the module (``model(x)``), not ``forward``.
     """
 
     training: bool
 
     def __init__(self) -> None:
-        object.__setattr__(self, "_parameters", OrderedDict())
-        object.__setattr__(self, "_modules", OrderedDict())
+        for name in ("_parameters", "_buffers", "_modules"):
+            object.__setattr__(self, name, OrderedDict())
+        object.__setattr__(self, "_non_persistent_buffers_set", set())
         object.__setattr__(self, "_forward_hooks", {})
         object.__setattr__(self, "_forward_pre_hooks", {})
         object.__setattr__(self, "_name", None)
         object.__setattr__(self, "training", True)
 
     # ---------------------------------------------------------------- registration
+    def _unregister(self, name: str, keep: str = "") -> None:
+        """Forget ``name`` in every registry but ``keep`` (where a reassignment keeps its place),
+        before it is registered again."""
+        for registry in ("_parameters", "_buffers", "_modules"):
+            if registry != keep:
+                self.__dict__[registry].pop(name, None)
+        self._non_persistent_buffers_set.discard(name)
+
     def __setattr__(self, name: str, value: Any) -> None:
         params = self.__dict__.get("_parameters")
-        modules = self.__dict__.get("_modules")
         if isinstance(value, (Parameter, Module)) and params is None:
             raise AttributeError(
                 f"{type(self).__name__}: cannot assign {type(value).__name__} '{name}' before "
                 "Module.__init__() is called; call super().__init__() first in __init__"
             )
         if isinstance(value, Parameter):
-            modules.pop(name, None)
-            params[name] = value
-        elif isinstance(value, Module):
-            params.pop(name, None)
-            modules[name] = value
+            self._unregister(name, keep="_parameters")
+            self.__dict__.pop(name, None)
+            self.register_parameter(name, value)
+            return
+        if isinstance(value, Module):
+            self._unregister(name, keep="_modules")
+            self._modules[name] = value
             if value._name is None:
                 object.__setattr__(value, "_name", name)
-        elif params is not None and name in params:
-            if value is not None:
-                raise TypeError(
-                    f"{type(self).__name__}: cannot assign {type(value).__name__} as parameter '{name}' "
-                    "(a Parameter or None is required)"
-                )
-            params[name] = None
-        elif modules is not None and name in modules:
-            if value is not None:
-                raise TypeError(
-                    f"{type(self).__name__}: cannot assign {type(value).__name__} as child module '{name}' "
-                    "(a Module or None is required)"
-                )
-            modules[name] = None
+        elif params is not None:
+            for registry, expected in (("_parameters", "Parameter"), ("_modules", "Module"), ("_buffers", "Tensor")):
+                if name not in self.__dict__[registry]:
+                    continue
+                if value is not None and not (expected == "Tensor" and isinstance(value, Tensor)):
+                    kind = {"_parameters": "parameter", "_modules": "child module", "_buffers": "buffer"}[registry]
+                    raise TypeError(f"{type(self).__name__}: cannot assign '{type(value).__name__}' as {kind} "
+                                    f"'{name}' (nn.{expected} or None expected)")
+                self.__dict__[registry][name] = value
         object.__setattr__(self, name, value)
 
     def __delattr__(self, name: str) -> None:
-        self._parameters.pop(name, None)
-        self._modules.pop(name, None)
+        self._unregister(name)
         object.__delattr__(self, name)
+
+    def __dir__(self) -> list[str]:
+        return sorted(key for key in super().__dir__() if not key[:1].isdigit())
 
     def register_parameter(self, name: str, param: Parameter | None) -> None:
         """Register ``param`` (or None: an absent optional parameter, like ``bias=False``) as ``name``."""
+        if "_parameters" not in self.__dict__:
+            raise AttributeError("cannot assign parameter before Module.__init__() call")
+        _check_name(name, "parameter", self, self._parameters)
         if param is not None and not isinstance(param, Parameter):
-            raise TypeError(f"register_parameter: '{name}' must be a Parameter or None, got {type(param).__name__}")
+            raise TypeError(f"register_parameter: cannot assign '{type(param).__name__}' object to parameter "
+                            f"'{name}' (nn.Parameter or None required)")
+        if param is not None and param.grad_fn is not None:
+            raise ValueError(f"register_parameter: cannot assign non-leaf Tensor to parameter '{name}'; model "
+                             "parameters must be created explicitly (wrap a detached tensor in nn.Parameter)")
         self._parameters[name] = param
         object.__setattr__(self, name, param)
+
+    def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
+        """Register ``tensor`` as the buffer ``name``: model state that is not a parameter
+        (BatchNorm's running_mean), listed by ``buffers()``, converted by ``to()`` and, when
+        ``persistent``, saved in ``state_dict()`` after the module's parameters, as torch's."""
+        if "_buffers" not in self.__dict__:
+            raise AttributeError("cannot assign buffer before Module.__init__() call")
+        _check_name(name, "buffer", self, self._buffers)
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(f"register_buffer: cannot assign '{type(tensor).__name__}' object to buffer '{name}' "
+                            "(Tensor or None required)")
+        self._buffers[name] = tensor
+        (self._non_persistent_buffers_set.discard if persistent else self._non_persistent_buffers_set.add)(name)
+        object.__setattr__(self, name, tensor)
 
     def add_module(self, name: str, module: "Module | None") -> None:
         """Register ``module`` as the child ``name`` (same as assigning the attribute)."""
         if module is not None and not isinstance(module, Module):
-            raise TypeError(f"add_module: '{name}' must be a Module or None, got {type(module).__name__}")
+            raise TypeError(f"add_module: {type(module).__name__} is not a Module subclass")
+        _check_name(name, "module", self, self._modules)
         if module is None:
             self._modules[name] = None
             object.__setattr__(self, name, None)
         else:
             setattr(self, name, module)
 
-    register_module = add_module
+    def register_module(self, name: str, module: "Module | None") -> None:
+        """Alias for ``add_module``."""
+        self.add_module(name, module)
+
+    def _set_modules(self, items: Iterable[tuple[str, "Module | None"]]) -> None:
+        """Replace every child by ``items`` (containers renumber their children through this)."""
+        for name in list(self._modules):
+            self._modules.pop(name)
+            object.__delattr__(self, name)
+        for name, module in items:
+            self.add_module(name, module)
 
     # ---------------------------------------------------------------- traversal
-    def named_modules(self, memo: set[int] | None = None, prefix: str = "",
+    def named_modules(self, memo: set | None = None, prefix: str = "",
                       remove_duplicate: bool = True) -> Iterator[tuple[str, "Module"]]:
-        """(qualified name, module) for this module ("") and every descendant, pre-order."""
+        """(qualified name, module) for this module ("") and every descendant, pre-order; a
+        module reached twice is listed once unless ``remove_duplicate=False``."""
         if memo is None:
             memo = set()
         if remove_duplicate:
-            if id(self) in memo:
+            if self in memo:
                 return
-            memo.add(id(self))
+            memo.add(self)
         yield prefix, self
         for name, module in self._modules.items():
-            if module is None:
-                continue
-            yield from module.named_modules(memo, f"{prefix}.{name}" if prefix else name, remove_duplicate)
+            if module is not None:
+                yield from module.named_modules(memo, f"{prefix}.{name}" if prefix else name, remove_duplicate)
 
     def modules(self) -> Iterator["Module"]:
-        """This module and every descendant, pre-order."""
+        """This module and every descendant, pre-order, each once."""
         for _, module in self.named_modules():
             yield module
 
     def named_children(self) -> Iterator[tuple[str, "Module"]]:
-        """(attribute name, module) for each direct child, in registration order."""
+        """(attribute name, module) for each direct child, in registration order, each once."""
         seen: set[int] = set()
         for name, module in self._modules.items():
             if module is not None and id(module) not in seen:
@@ -188,108 +202,98 @@ class Module:
         for _, module in self.named_children():
             yield module
 
-    def named_parameters(self, prefix: str = "", recurse: bool = True,
-                         remove_duplicate: bool = True) -> Iterator[tuple[str, Parameter]]:
-        """(dotted name, parameter) pairs, e.g. ("conv1.weight", ...), in registration order."""
+    def apply(self, fn: Callable[["Module"], Any]) -> "Module":
+        """Call ``fn`` on every descendant (children first, recursively) and then on self, as
+        torch's ``model.apply(init_weights)``; returns self."""
+        for module in self.children():
+            module.apply(fn)
+        fn(self)
+        return self
+
+    def _named_members(self, registry: str, prefix: str, recurse: bool,
+                       remove_duplicate: bool) -> Iterator[tuple[str, Tensor]]:
         modules = self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate) if recurse else [(prefix, self)]
         seen: set[int] = set()
         for module_name, module in modules:
-            for name, param in module._parameters.items():
-                if param is None or (remove_duplicate and id(param) in seen):
+            for name, member in module.__dict__[registry].items():
+                if member is None or (remove_duplicate and id(member) in seen):
                     continue
-                seen.add(id(param))
-                yield (f"{module_name}.{name}" if module_name else name), param
+                seen.add(id(member))
+                yield (f"{module_name}.{name}" if module_name else name), member
+
+    def named_parameters(self, prefix: str = "", recurse: bool = True,
+                         remove_duplicate: bool = True) -> Iterator[tuple[str, Parameter]]:
+        """(dotted name, parameter) pairs, e.g. ("conv1.weight", ...), in registration order;
+        ``recurse=False`` gives this module's own only."""
+        yield from self._named_members("_parameters", prefix, recurse, remove_duplicate)
 
     def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
         """Every parameter (each once), in registration order: pass these to an optimizer."""
         for _, param in self.named_parameters(recurse=recurse):
             yield param
 
+    def named_buffers(self, prefix: str = "", recurse: bool = True,
+                      remove_duplicate: bool = True) -> Iterator[tuple[str, Tensor]]:
+        """(dotted name, buffer) pairs, e.g. ("bn1.running_mean", ...), in registration order."""
+        yield from self._named_members("_buffers", prefix, recurse, remove_duplicate)
+
+    def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
+        """Every buffer (each once), in registration order."""
+        for _, buffer in self.named_buffers(recurse=recurse):
+            yield buffer
+
+    def get_submodule(self, target: str) -> "Module":
+        """The descendant at the dotted path ``target`` ("layer1.0.conv1"; "" is self)."""
+        module = self
+        for item in target.split(".") if target else []:
+            if not hasattr(module, item):
+                raise AttributeError(f"{type(module).__name__} has no attribute `{item}`")
+            module = getattr(module, item)
+            if not isinstance(module, Module):
+                raise AttributeError(f"`{item}` is not an nn.Module")
+        return module
+
+    def _get_member(self, target: str, registry: str, kind: str) -> Tensor:
+        module_path, _, name = target.rpartition(".")
+        module = self.get_submodule(module_path)
+        if not hasattr(module, name):
+            raise AttributeError(f"{type(module).__name__} has no attribute `{name}`")
+        if name not in module.__dict__[registry]:
+            raise AttributeError(f"`{name}` is not {kind}")
+        return getattr(module, name)
+
+    def get_parameter(self, target: str) -> Parameter:
+        """The parameter at the dotted path ``target`` ("layer1.0.conv1.weight")."""
+        return self._get_member(target, "_parameters", "an nn.Parameter")
+
+    def get_buffer(self, target: str) -> Tensor:
+        """The buffer at the dotted path ``target`` ("bn1.running_mean")."""
+        return self._get_member(target, "_buffers", "a buffer")
+
     def get_params_count(self) -> int:
         """Total number of learnable values (each shared parameter counted once)."""
         return sum(p.numel() for p in self.parameters())
 
-    # ---------------------------------------------------------------- state
-    def state_dict(self) -> "OrderedDict[str, Tensor]":
-        """Every parameter as a detached Tensor sharing its array (as torch's), keyed by PyTorch's
-        names ("conv1.weight", "fc1.bias", ...)."""
-        return OrderedDict(
-            (name, param.detach())
-            for name, param in self.named_parameters(remove_duplicate=False)
-        )
-
-    def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True) -> IncompatibleKeys:
-        """Copy the arrays of ``state_dict`` into the parameters (in place, keeping their dtype).
-
-        Everything is checked before anything is copied: missing and unexpected keys (errors
-        when ``strict``) and shape mismatches (always errors) are listed together in one
-        RuntimeError, and the model is left unchanged. Returns (missing_keys, unexpected_keys).
-        """
-        if not isinstance(state_dict, Mapping):
-            raise TypeError(f"load_state_dict: expected a mapping of names to arrays, got {type(state_dict).__name__}")
-        own = OrderedDict(self.named_parameters(remove_duplicate=False))
-        missing = [key for key in own if key not in state_dict]
-        unexpected = [key for key in state_dict if key not in own]
-        problems: list[str] = []
-        arrays: dict[str, np.ndarray] = {}
-        for key, param in own.items():
-            if key not in state_dict:
-                continue
-            value = state_dict[key]
-            array = _as_array(value)
-            if not (np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_):
-                problems.append(f"value for '{key}' is not numeric (dtype {array.dtype})")
-            elif array.shape != param.shape:
-                problems.append(
-                    f"size mismatch for '{key}': copying a param with shape {array.shape} from checkpoint, "
-                    f"the shape in current model is {param.shape}"
-                )
-            else:
-                arrays[key] = array
-        if strict:
-            if missing:
-                problems.insert(0, "Missing key(s) in state_dict: " + ", ".join(f"'{k}'" for k in missing))
-            if unexpected:
-                problems.insert(int(bool(missing)),
-                                "Unexpected key(s) in state_dict: " + ", ".join(f"'{k}'" for k in unexpected))
-        if problems:
-            raise RuntimeError(
-                f"Error(s) in loading state_dict for {type(self).__name__} (model left unchanged):\n\t"
-                + "\n\t".join(problems)
-            )
-        for key, array in arrays.items():
-            own[key].numpy()[...] = array
-        return IncompatibleKeys(missing, unexpected)
-
-    def to(self, dtype: Any) -> "Module":
-        """Convert every parameter (and gradient) to the floating ``dtype``, in place; returns self."""
-        dtype = np.dtype(dtype)
-        if not np.issubdtype(dtype, np.floating):
-            raise TypeError(f"Module.to: only floating dtypes are supported, got {dtype}")
-        for param in self.parameters():
-            param.data = param.data.to(dtype)
-            if param.grad is not None:
-                param.grad = param.grad.to(dtype)
-        return self
-
-    def double(self) -> "Module":
-        """Parameters converted to float64 (for gradient checks); returns self."""
-        return self.to(np.float64)
-
-    def float(self) -> "Module":
-        """Parameters converted to float32; returns self."""
-        return self.to(np.float32)
-
     # ---------------------------------------------------------------- modes and grads
     def train(self, mode: bool = True) -> "Module":
-        """Set training mode (Dropout active) on this module and every descendant; returns self."""
-        for module in self.modules():
-            object.__setattr__(module, "training", bool(mode))
+        """Set training mode (Dropout active, BatchNorm on batch statistics) on this module and,
+        through their own ``train``, every descendant; returns self."""
+        if not isinstance(mode, (bool, np.bool_)):
+            raise ValueError(f"train: training mode is expected to be boolean, got {mode!r}")
+        object.__setattr__(self, "training", bool(mode))
+        for module in self.children():
+            module.train(mode)
         return self
 
     def eval(self) -> "Module":
-        """Set evaluation mode (Dropout inactive); returns self."""
+        """Set evaluation mode (Dropout inactive, BatchNorm on running statistics); returns self."""
         return self.train(False)
+
+    def requires_grad_(self, requires_grad: bool = True) -> "Module":
+        """Set ``requires_grad`` of every parameter (False freezes the module); returns self."""
+        for param in self.parameters():
+            param.requires_grad_(requires_grad)
+        return self
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget every parameter's gradient (None, or zeros when ``set_to_none=False``)."""
@@ -299,7 +303,7 @@ class Module:
     # ---------------------------------------------------------------- calling
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         """The computation; subclasses define it."""
-        raise NotImplementedError(f"{type(self).__name__}: forward() is not defined")
+        raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         calling = _calling()
@@ -335,19 +339,22 @@ class Module:
                 out = result
         return out
 
-    def register_forward_pre_hook(self, hook: Callable[["Module", tuple], Any]) -> RemovableHandle:
-        """Call ``hook(module, args)`` before each forward; a non-None result replaces the args."""
-        handle = RemovableHandle(self._forward_pre_hooks)
-        self._forward_pre_hooks[handle.id] = hook
-        return handle
+    def register_forward_pre_hook(self, hook: Callable[["Module", tuple], Any], *,
+                                  prepend: bool = False) -> RemovableHandle:
+        """Call ``hook(module, args)`` before each forward (first, with ``prepend``); a non-None
+        result replaces the args."""
+        return add_hook(self._forward_pre_hooks, hook, prepend)
 
-    def register_forward_hook(self, hook: Callable[["Module", tuple, Any], Any]) -> RemovableHandle:
-        """Call ``hook(module, args, output)`` after each forward; a non-None result replaces the output."""
-        handle = RemovableHandle(self._forward_hooks)
-        self._forward_hooks[handle.id] = hook
-        return handle
+    def register_forward_hook(self, hook: Callable[["Module", tuple, Any], Any], *,
+                              prepend: bool = False) -> RemovableHandle:
+        """Call ``hook(module, args, output)`` after each forward (first, with ``prepend``); a
+        non-None result replaces the output."""
+        return add_hook(self._forward_hooks, hook, prepend)
 
     # ---------------------------------------------------------------- printing
+    def _get_name(self) -> str:
+        return type(self).__name__
+
     def extra_repr(self) -> str:
         """The layer's settings shown inside its repr, e.g. "in_features=784, out_features=128, bias=True"."""
         return ""
@@ -355,69 +362,19 @@ class Module:
     def __repr__(self) -> str:
         extra = self.extra_repr()
         extra_lines = extra.split("\n") if extra else []
-        child_lines = [
-            f"({name}): " + _add_indent(repr(module), 2) for name, module in self._modules.items()
-        ]
+        child_lines = [f"({name}): " + _add_indent(repr(module), 2) for name, module in self._modules.items()]
         lines = extra_lines + child_lines
         body = ""
         if len(extra_lines) == 1 and not child_lines:
             body = extra_lines[0]
         elif lines:
             body = "\n  " + "\n  ".join(lines) + "\n"
-        return f"{type(self).__name__}({body})"
+        return f"{self._get_name()}({body})"
 
-    def summary(self, input_shape: Iterable[int] | None = None, batch_size: int = 1) -> Summary:
-        """A table of every layer called on zeros of shape (batch_size, *input_shape).
-
-        ``input_shape`` is one sample's shape, e.g. (1, 28, 28); it defaults to the model's
-        ``input_shape`` attribute when it has one (the ready-made models do). Runs one forward
-        pass in eval mode under no_grad (the training flags are restored afterwards and no
-        random number is drawn) and lists, in call order, each layer's qualified name, type,
-        output shape and number of parameters of its own, then the totals and a memory estimate:
-        a ``nn.summary_table.Summary``, a str shown as the table by print, repr and Jupyter.
-        """
-        if input_shape is None:
-            input_shape = getattr(self, "input_shape", None)
-            if input_shape is None:
-                raise TypeError(
-                    f"{type(self).__name__}.summary: pass input_shape, one sample's shape, e.g. (1, 28, 28)"
-                )
-        input_shape = tuple(int(n) for n in input_shape)
-        names = {id(module): name for name, module in self.named_modules()}
-        rows: list[list[str]] = []
-
-        def before(module: Module, args: tuple) -> None:
-            row = [names.get(id(module), "?"), type(module).__name__, "-",
-                   f"{sum(p.numel() for p in module.parameters(recurse=False)):,}"]
-            rows.append(row)
-            pending.append(row)
-
-        def after(module: Module, args: tuple, out: Any) -> None:
-            pending.pop()[2] = _describe_shape(out)
-
-        pending: list[list[str]] = []
-        dtype = next((p.dtype for p in self.parameters()), np.dtype(np.float32))
-        handles = []
-        for name, module in self.named_modules():
-            if name:
-                handles += [module.register_forward_pre_hook(before), module.register_forward_hook(after)]
-        try:
-            with eval_mode(self), no_grad():
-                out = self(Tensor(np.zeros((batch_size,) + input_shape, dtype=dtype)))
-        finally:
-            for handle in handles:
-                handle.remove()
-        trainable = sum(p.numel() for p in self.parameters() if p.requires_grad)
-        return Summary(self, (batch_size,) + input_shape, rows, _describe_shape(out), self.get_params_count(),
-                       trainable, dtype.itemsize)
-
-
-def _describe_shape(out: Any) -> str:
-    if isinstance(out, Tensor):
-        return str(tuple(out.shape))
-    if isinstance(out, (tuple, list)):
-        return "[" + ", ".join(_describe_shape(o) for o in out) + "]"
-    return "-"
+    def summary(self, input_shape: Iterable[int] | None = None, batch_size: int = 1) -> str:
+        """A table of every layer called on zeros of shape (batch_size, *input_shape): see
+        ``tinygrad_cnn.nn.summary.summary``."""
+        return _summary(self, input_shape, batch_size)
 
 
 def _add_indent(text: str, spaces: int) -> str:
@@ -425,52 +382,3 @@ def _add_indent(text: str, spaces: int) -> str:
     if len(lines) == 1:
         return text
     return lines[0] + "\n" + "\n".join(" " * spaces + line for line in lines[1:])
-
-
-class Sequential(Module):
-    """Modules applied one after another; children are named "0", "1", ... (or by an OrderedDict).
-
-    Indexable (``seq[0]``, ``seq[-1]``, ``seq[1:3]`` gives a Sequential), iterable, has ``len``.
-    """
-
-    def __init__(self, *modules: Module | "OrderedDict[str, Module]") -> None:
-        super().__init__()
-        if len(modules) == 1 and isinstance(modules[0], OrderedDict):
-            for name, module in modules[0].items():
-                self._check(name, module)
-                setattr(self, name, module)
-        else:
-            for i, module in enumerate(modules):
-                self._check(str(i), module)
-                setattr(self, str(i), module)
-
-    @staticmethod
-    def _check(name: str, module: Any) -> None:
-        if not isinstance(module, Module):
-            raise TypeError(f"Sequential: item {name} must be a Module, got {type(module).__name__}")
-
-    def append(self, module: Module) -> "Sequential":
-        """Add ``module`` at the end (named by its position); returns self."""
-        self._check(str(len(self)), module)
-        setattr(self, str(len(self)), module)
-        return self
-
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self) -> Iterator[Module]:
-        return iter(self._modules.values())
-
-    def __getitem__(self, index: int | slice) -> "Module":
-        items = list(self._modules.items())
-        if isinstance(index, slice):
-            return Sequential(OrderedDict(items[index]))
-        if not -len(items) <= index < len(items):
-            raise IndexError(f"Sequential: index {index} is out of range for {len(items)} modules")
-        return items[index][1]
-
-    def forward(self, input: Any) -> Any:
-        """Each module applied to the previous one's output."""
-        for module in self._modules.values():
-            input = module(input)
-        return input

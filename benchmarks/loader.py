@@ -37,7 +37,7 @@ def best_epoch(loader, repeat: int) -> float:
 def training_epoch(X, y, train_batches: int) -> float:
     """Seconds of one LeNet epoch at batch 64, scaled from ``train_batches`` timed batches."""
     import tinygrad_cnn.nn.functional as F
-    from models import get_model
+    from tinygrad_cnn.models import get_model
     from tinygrad_cnn import manual_seed, optim
     from tinygrad_cnn.tensor import Tensor
 

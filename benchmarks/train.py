@@ -77,7 +77,7 @@ def _data(limit: int, test: bool = False):
 def _load_ours(model_name: str, init: str):
     import numpy as np
 
-    from models import get_model
+    from tinygrad_cnn.models import get_model
 
     model = get_model(model_name)
     with np.load(init) as weights:
@@ -296,7 +296,7 @@ def main() -> None:
 
     import numpy as np
 
-    from models import get_model
+    from tinygrad_cnn.models import get_model
     from tinygrad_cnn import manual_seed
 
     use_torch = not args.no_torch and importlib.util.find_spec("torch") is not None

@@ -1,30 +1,13 @@
-"""Ready-made models for MNIST (SimpleCNN, LeNet, LeNet5, ResNet20) and torchvision's ResNet and
-VGG definitions (same state_dict keys, for porting checkpoints), built from tinygrad_cnn.nn
-only, and the registry the CLI reads."""
+"""The old import path of the ready-made models, kept for a source checkout: ``models`` is
+``tinygrad_cnn.models`` (the wheel installs only that name, so it never shadows a user's own
+``models`` module). ``import models.lenet`` gives tinygrad_cnn.models.lenet, and so on."""
 
-from __future__ import annotations
+import importlib
+import pkgutil
+import sys
 
-from typing import Any
+import tinygrad_cnn.models as _models
 
-from models.lenet import LeNet, LeNet5
-from models.resnet import BasicBlock, Bottleneck, ResNet, resnet18, resnet34, resnet50
-from models.resnet20 import ResNet20
-from models.simple_cnn import SimpleCNN
-from models.vgg import VGG, vgg11, vgg11_bn, vgg16
-from tinygrad_cnn.nn import Module
-
-MODELS: dict[str, type[Module]] = {"simple_cnn": SimpleCNN, "lenet": LeNet, "lenet5": LeNet5, "resnet": ResNet20}
-
-
-def get_model(name: str, **kwargs: Any) -> Module:
-    """A new model by registry name ("simple_cnn", "lenet", "lenet5", "resnet"); ``kwargs`` go to its
-    constructor (e.g. ``num_classes``). An unknown name raises a ValueError listing the valid ones."""
-    if name not in MODELS:
-        raise ValueError(f"get_model: unknown model {name!r}; valid names: {', '.join(sorted(MODELS))}")
-    return MODELS[name](**kwargs)
-
-
-__all__ = [
-    "MODELS", "VGG", "BasicBlock", "Bottleneck", "LeNet", "LeNet5", "ResNet", "ResNet20", "SimpleCNN", "get_model",
-    "resnet18", "resnet34", "resnet50", "vgg11", "vgg11_bn", "vgg16",
-]
+sys.modules[__name__] = _models
+for _info in pkgutil.iter_modules(_models.__path__):
+    sys.modules[f"{__name__}.{_info.name}"] = importlib.import_module(f"tinygrad_cnn.models.{_info.name}")

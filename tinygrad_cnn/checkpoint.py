@@ -289,3 +289,34 @@ def load(path: str | os.PathLike, model: Any, optimizer: Any = None, *, schedule
     if restore_rng:
         _random.generator().bit_generator.state = parts["rng"]
     return {**meta, **parts}
+
+
+def load_model(path: str | os.PathLike) -> Any:
+    """The model saved in the checkpoint at ``path`` (as written by ``tinygrad-cnn train``), ready for
+    inference: built from the ``models`` registry, its weights loaded, in eval mode.
+
+    The package's global random generator is left exactly as it was (building the model draws
+    its initial weights from a private state that is put back). The input normalisation the
+    model was trained with is ``load_metadata(path)["extra"]["config"]["normalize"]`` (mean,
+    std), applied by ``DataLoader(..., normalize=...)``. A damaged file, or one that holds no
+    registered model, raises CheckpointError::
+
+        from tinygrad_cnn.checkpoint import load_model
+        model = load_model("runs/lenet/best.npz")
+        probabilities = model(x).softmax(dim=1)    # x: (N, 1, 28, 28), normalised
+    """
+    from tinygrad_cnn.models import MODELS
+
+    meta = load_metadata(path)
+    name = meta["extra"].get("config", {}).get("model")
+    cls = MODELS.get(name) or next((c for c in MODELS.values() if c.__name__ == meta["model_class"]), None)
+    if cls is None:
+        raise CheckpointError(f"checkpoint {path} holds a {meta['model_class']}, which is not one of the models "
+                              f"{sorted(MODELS)}")
+    state = _random.generator().bit_generator.state
+    try:
+        model = cls()
+    finally:
+        _random.generator().bit_generator.state = state
+    load(path, model, restore_rng=False)
+    return model.eval()

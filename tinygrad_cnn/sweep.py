@@ -96,7 +96,8 @@ def run_configuration(command: Callable[[list[str]], int], argv: list[str], out:
     if status != 0:
         tail = log.getvalue().strip().splitlines()[-1:] or [f"exit status {status}"]
         raise SweepError(f"sweep: run {folder.name} failed: {tail[0]}")
-    history = History.from_dict(json.loads((folder / "history.json").read_text()))
+    saved = json.loads((folder / "history.json").read_text())  # the History's lists, plus config and test
+    history = History.from_dict({k: v for k, v in saved.items() if k not in ("config", "test")})
     best = history.best_epoch()
     i = best - 1
     return {"val_acc": history.val_acc[i], "val_loss": history.val_loss[i], "best_epoch": best,

@@ -6,7 +6,7 @@ from tinygrad_cnn.data import load_mnist, standardize
 from tinygrad_cnn.utils.data import DataLoader, TensorDataset
 import tinygrad_cnn.nn.functional as F
 from tinygrad_cnn.train import fit, evaluate
-from models import LeNet
+from tinygrad_cnn.models import LeNet
 
 manual_seed(0)
 X_train, y_train, X_test, y_test = load_mnist()
@@ -22,7 +22,6 @@ loss, acc = evaluate(model, test)
 from __future__ import annotations
 
 import math
-import sys
 import time
 from dataclasses import dataclass, field, fields
 from typing import Any, Callable, Iterable, Sequence
@@ -33,6 +32,7 @@ from tinygrad_cnn import optim
 from tinygrad_cnn.autograd import no_grad
 from tinygrad_cnn.nn.functional import cross_entropy
 from tinygrad_cnn.nn.modes import eval_mode
+from tinygrad_cnn.progress import Progress, epoch_line  # noqa: F401  (epoch_line: part of this module's API)
 from tinygrad_cnn.tensor import Tensor
 from tinygrad_cnn.utils.data import DataLoader, IterableDataset
 
@@ -62,7 +62,8 @@ class History:
     """Per-epoch records of a run; index i is epoch i + 1.
 
     ``val_loss``/``val_acc`` hold None for epochs run without a validation loader;
-    ``seconds`` is each epoch's wall time (training and validation); ``lr`` is the first
+    ``seconds`` is each epoch's wall time (training and validation), ``train_seconds`` its
+    training part; ``lr`` is the first
     parameter group's learning rate at the start of the epoch. Accuracies are fractions.
     """
 
@@ -72,6 +73,7 @@ class History:
     val_acc: list[float | None] = field(default_factory=list)
     seconds: list[float] = field(default_factory=list)
     lr: list[float] = field(default_factory=list)
+    train_seconds: list[float] = field(default_factory=list)
 
     @property
     def epochs(self) -> int:
@@ -96,17 +98,6 @@ class History:
         scored = [(acc, -loss, -i) for i, (acc, loss) in enumerate(zip(self.val_acc, self.val_loss), 1)
                   if acc is not None]
         return -max(scored)[2] if scored else None
-
-
-def epoch_line(epoch: int, total: int, history: History, samples: int) -> str:
-    """One line on epoch ``epoch`` (1-based) of ``total``: train loss and accuracy, validation loss
-    and accuracy when recorded, learning rate, seconds and training images (``samples``) per second."""
-    i = epoch - 1
-    line = f"epoch {epoch}/{total}  train loss {history.train_loss[i]:.4f} acc {history.train_acc[i]:.2%}"
-    if history.val_loss[i] is not None:
-        line += f"  val loss {history.val_loss[i]:.4f} acc {history.val_acc[i]:.2%}"
-    seconds = history.seconds[i]
-    return line + f"  lr {history.lr[i]:.2e}  {seconds:.1f}s ({samples / seconds:,.0f} img/s)"
 
 
 class EarlyStopping:
@@ -145,17 +136,6 @@ class EarlyStopping:
         return True
 
 
-def _progress(total: int, desc: str, quiet: bool) -> Any:
-    """A tqdm bar on a terminal, else None (no bar when quiet, redirected, or tqdm missing)."""
-    if quiet or not sys.stderr.isatty():
-        return None
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:
-        return None
-    return tqdm(total=total, desc=desc, unit="batch", leave=False, dynamic_ncols=True)
-
-
 def _check_finite_gradients(optimizer: Any, step: int, loss: float) -> None:
     """Stop before a step whose gradients hold NaN/inf though the loss was finite."""
     for group in optimizer.param_groups:
@@ -185,10 +165,9 @@ def _check_fit_arguments(train_loader: Any, val_loader: Any, callbacks: list, ea
 
 
 def _train_epoch(model: Any, loader: DataLoader, optimizer: Any, loss_fn: LossFn, scheduler: Any,
-                 scheduler_interval: str, bar: Any) -> tuple[float, float]:
+                 scheduler_interval: str, progress: Progress) -> tuple[float, float]:
     model.train()
     total_loss, correct, seen = 0.0, 0, 0
-    start = time.perf_counter()
     for step, (xb, yb) in enumerate(loader, 1):
         out = model(xb)
         loss = loss_fn(out, yb)
@@ -208,12 +187,7 @@ def _train_epoch(model: Any, loader: DataLoader, optimizer: Any, loss_fn: LossFn
         total_loss += value * n
         correct += int((out.numpy().argmax(axis=1) == yb.numpy()).sum())
         seen += n
-        if bar is not None:
-            bar.update(1)
-            if step % 10 == 0 or step == len(loader):
-                rate = seen / max(time.perf_counter() - start, 1e-9)
-                bar.set_postfix_str(f"loss {total_loss / seen:.4f}  acc {correct / seen:.2%}  {rate:,.0f} img/s",
-                                    refresh=False)
+        progress.step(seen, total_loss, correct)
     if seen == 0:
         raise ValueError("fit: the training loader yielded no batch (empty data, or drop_last with too few samples)")
     return total_loss / seen, correct / seen
@@ -222,7 +196,7 @@ def _train_epoch(model: Any, loader: DataLoader, optimizer: Any, loss_fn: LossFn
 def fit(model: Any, train_loader: DataLoader, optimizer: Any, loss_fn: LossFn, epochs: int,
         val_loader: DataLoader | None = None, scheduler: Any = None, callbacks: Iterable[Callback] = (),
         early_stopping: EarlyStopping | int | None = None, quiet: bool = False, *,
-        scheduler_interval: str = "epoch", history: History | None = None) -> History:
+        scheduler_interval: str = "epoch", history: History | None = None, verbose: int = 1) -> History:
     """Train ``model`` for ``epochs`` more epochs and return the History.
 
     Each step: ``loss_fn(model(x), y)`` (a scalar, mean over the batch), backward,
@@ -232,8 +206,11 @@ def fit(model: Any, train_loader: DataLoader, optimizer: Any, loss_fn: LossFn, e
     history)`` (epoch counted from 1 over the whole history); a callback returning True
     stops training. ``early_stopping`` (an EarlyStopping or a patience) stops on the
     validation loss. Passing the ``history`` of an earlier run (as restored from a
-    checkpoint) continues it: epochs are numbered after it and appended to it. A progress
-    bar shows loss, accuracy and images/s on a terminal unless ``quiet``.
+    checkpoint) continues it: epochs are numbered after it and appended to it.
+
+    ``verbose`` as Keras' ``fit``: 1 (default) a live bar (terminal or Jupyter widget) with
+    loss, accuracy, images/s and the ETA of the whole run, and one line per epoch on stdout
+    (``progress.epoch_line``); 2 the epoch lines only; 0 nothing. ``quiet=True`` is ``verbose=0``.
     """
     if not isinstance(epochs, int) or isinstance(epochs, bool) or epochs < 0:
         raise ValueError(f"fit: epochs must be a non-negative integer, got {epochs!r}")
@@ -243,20 +220,21 @@ def fit(model: Any, train_loader: DataLoader, optimizer: Any, loss_fn: LossFn, e
         early_stopping = EarlyStopping(patience=early_stopping)
     if early_stopping is not None and val_loader is None:
         raise ValueError("fit: early_stopping watches the validation loss and needs a val_loader")
+    progress = Progress(epochs, len(train_loader), 0 if quiet else verbose)
     history = History() if history is None else history
     callbacks = list(callbacks)
     _check_fit_arguments(train_loader, val_loader, callbacks, early_stopping)
     first = history.epochs + 1
+    last = first + epochs - 1
     for epoch in range(first, first + epochs):
         lr = float(optimizer.param_groups[0]["lr"])
         start = time.perf_counter()
-        bar = _progress(len(train_loader), f"epoch {epoch}/{first + epochs - 1}", quiet)
+        progress.start_epoch(epoch, last)
         try:
             train_loss, train_acc = _train_epoch(model, train_loader, optimizer, loss_fn, scheduler,
-                                                 scheduler_interval, bar)
+                                                 scheduler_interval, progress)
         finally:
-            if bar is not None:
-                bar.close()
+            train_seconds = progress.end_training()
         if scheduler is not None and scheduler_interval == "epoch":
             scheduler.step()
         val_loss, val_acc = evaluate(model, val_loader, loss_fn) if val_loader is not None else (None, None)
@@ -266,6 +244,8 @@ def fit(model: Any, train_loader: DataLoader, optimizer: Any, loss_fn: LossFn, e
         history.val_acc.append(val_acc)
         history.seconds.append(time.perf_counter() - start)
         history.lr.append(lr)
+        history.train_seconds.append(train_seconds)
+        progress.end_epoch(epoch_line(epoch, last, history, progress.samples))
         stop = [callback(epoch, history) is True for callback in callbacks]
         if early_stopping is not None and early_stopping.step(epoch, val_loss, model):
             break

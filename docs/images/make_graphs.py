@@ -19,7 +19,7 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))  # run from a checkout without installing
 
 import tinygrad_cnn as tg  # noqa: E402
-from models import LeNet, SimpleCNN  # noqa: E402
+from tinygrad_cnn.models import LeNet, SimpleCNN  # noqa: E402
 from tinygrad_cnn import viz  # noqa: E402
 
 

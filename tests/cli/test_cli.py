@@ -4,6 +4,7 @@ import contextlib
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -44,12 +45,19 @@ def trained(tmp_path_factory):
 def test_train_prints_epochs_and_writes_outputs(trained):
     out, stdout = trained
     lines = stdout.splitlines()
-    assert lines[0].startswith("training lenet (44,426 parameters) on 3,000 images for 2 epochs")
-    assert lines[1].startswith("epoch 1/2  train loss ") and " val loss " in lines[1] and "img/s" in lines[1]
-    assert lines[2].startswith("epoch 2/2")
-    assert "test loss" in lines[3] and "accuracy" in lines[3]
+    # 3,000 images: a twelfth (250) held out for validation, the test set reported once at the end
+    assert lines[0] == "training lenet (44,426 parameters) on 2,750 images for 2 epochs"
+    assert lines[2] == "  validating on 250 images held out of the training set"
+    assert all(len(line) <= 80 for line in lines if str(out) not in line)  # pytest's tmp path is long
+    assert lines[4].startswith("epoch 1/2  train ") and " val " in lines[4] and "img/s" in lines[4]
+    assert lines[5].startswith("epoch 2/2")
     history = json.loads((out / "history.json").read_text())
-    assert len(history["train_loss"]) == 2 and history["val_acc"][-1] > 0.75
+    best, last = history["test"]["best"], history["test"]["last"]
+    assert lines[6] == f"test best (epoch {best['epoch']}): loss {best['loss']:.4f}  accuracy {best['acc']:.2%} on 3,000 images"
+    assert lines[7].startswith("test last (epoch 2)") and lines[8].startswith("training took ")
+    assert len(history["train_loss"]) == 2 and history["val_acc"][-1] > 0.75 and last["acc"] > 0.75
+    assert history["config"]["model"] == "lenet" and history["config"]["limit"] == 3000
+    assert best["epoch"] == 1 + int(np.argmin(history["val_loss"]))
     assert (out / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     graph = out / ("graph.svg" if shutil.which("dot") else "graph.dot")
     text = graph.read_text()
@@ -114,12 +122,12 @@ def test_evaluate_prints_accuracy_and_confusion_matrix(trained, tmp_path):
     assert status == 0
     lines = stdout.splitlines()
     history = json.loads((out / "history.json").read_text())
-    assert f"accuracy {history['val_acc'][-1]:.2%}" in lines[0] and "3,000 images" in lines[0]
+    assert f"accuracy {history['test']['last']['acc']:.2%}" in lines[0] and "3,000 images" in lines[0]
     assert lines[1].startswith("true \\ predicted")
     rows = [line.split() for line in lines[2:12]]
     counts = np.array([[int(v) for v in row[1:11]] for row in rows])
     assert counts.sum() == 3000
-    assert np.trace(counts) == round(history["val_acc"][-1] * 3000)
+    assert np.trace(counts) == round(history["test"]["last"]["acc"] * 3000)
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
@@ -202,12 +210,11 @@ def test_graph_renders_svg(tmp_path):
 
 
 @pytest.mark.parametrize("argv,message", [
-    ([], "required: COMMAND"),
     (["train", "--epochs", "0"], "--epochs: expected a positive integer, got 0"),
     (["train", "--batch-size", "many"], "--batch-size: expected a positive integer, got 'many'"),
     (["train", "--model", "resnet"], "invalid choice: 'resnet'"),
     (["train", "--lr", "-1"], "--lr: expected a positive number"),
-    (["train", "--val-split", "1.5"], "--val-split: expected a fraction in [0, 1)"),
+    (["train", "--val-size", "-1"], "--val-size: expected a non-negative integer, got -1"),
     (["predict", "ckpt.npz"], "the following arguments are required: IMAGE"),
     (["fly"], "invalid choice: 'fly'"),
     (["graph", "-o", "g.txt"], "-o/--output: expected a file ending in .svg, .png, .pdf, .dot or .gv, got g.txt"),
@@ -297,3 +304,19 @@ def test_extras_require_the_versions_that_have_the_apis_used():
             floors.setdefault(name, {})[extra] = tuple(int(part) for part in version.split(".")) if version else ()
     assert floors["pillow"] == {"train": (9, 1), "dev": (9, 1)}
     assert floors["scikit-learn"] == {"sklearn": (1, 6), "dev": (1, 6)}
+
+
+def test_version_and_bare_command_print_and_exit_0():
+    status, stdout, _ = run()
+    assert status == 0 and stdout.startswith("usage: tinygrad-cnn") and "train" in stdout
+    with pytest.raises(SystemExit) as exit_info, contextlib.redirect_stdout(io.StringIO()) as out:
+        main(["--version"])
+    assert exit_info.value.code == 0 and re.fullmatch(r"tinygrad-cnn \S.*\n", out.getvalue())
+
+
+@pytest.mark.parametrize("command", ["train", "evaluate", "predict", "summary", "graph", "run"])
+def test_every_subcommand_help_has_a_description(command, capsys):
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    usage, description = capsys.readouterr().out.split("\n\n")[:2]
+    assert usage.startswith(f"usage: tinygrad-cnn {command}") and not description.lstrip().startswith(("positional", "options"))

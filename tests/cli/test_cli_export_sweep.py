@@ -23,7 +23,7 @@ def run(*argv):
 
 def test_export_writes_a_model_onnxruntime_runs(tmp_path):
     ort = pytest.importorskip("onnxruntime", reason="the onnx extra is not installed")
-    from models import LeNet
+    from tinygrad_cnn.models import LeNet
 
     manual_seed(0)
     model = LeNet()

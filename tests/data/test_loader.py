@@ -38,6 +38,7 @@ def test_data_reexports_the_one_dataloader():
 
 
 def test_load_digits_shapes_and_range():
+    pytest.importorskip("sklearn", reason="load_digits reads scikit-learn's digits data set")
     X, y = load_digits()
     assert X.shape == (1797, 1, 8, 8) and X.dtype == np.float32
     assert y.shape == (1797,) and y.dtype == np.int64

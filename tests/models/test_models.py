@@ -7,7 +7,7 @@ import pytest
 
 import tinygrad_cnn as tg
 import tinygrad_cnn.nn.functional as F
-from models import MODELS, LeNet, LeNet5, ResNet20, SimpleCNN, get_model
+from tinygrad_cnn.models import MODELS, LeNet, LeNet5, ResNet20, SimpleCNN, get_model
 from tinygrad_cnn import optim
 from tinygrad_cnn.data import MNIST_MEAN, MNIST_STD, load_mnist
 
@@ -52,7 +52,7 @@ def test_summary_shows_each_layer_output_shape(name):
     table = model.summary((1, 28, 28), batch_size=3)
     layers = {n for n, _ in SHAPES[name]}
     rows = [cells for cells in map(str.split, table.splitlines()) if cells and cells[0] in layers]
-    assert [(r[0], ast.literal_eval("".join(r[2:-1]))) for r in rows] == [(n, (3,) + s) for n, s in SHAPES[name]]
+    assert [(r[0], ast.literal_eval("".join(r[3:-1]))) for r in rows] == [(n, (3,) + s) for n, s in SHAPES[name]]
     assert f"Total params: {EXPECTED_COUNTS[name]:,}" in table
     assert "(1, 10)" in model.summary()  # the model's own input_shape, (1, 28, 28)
     assert model(tg.zeros(2, 1, 28, 28)).shape == (2, 10)

@@ -5,7 +5,7 @@ import pytest
 
 import tinygrad_cnn as tg
 import tinygrad_cnn.nn.functional as F
-from models import LeNet, LeNet5, SimpleCNN
+from tinygrad_cnn.models import LeNet, LeNet5, SimpleCNN
 from tinygrad_cnn.data import load_mnist
 
 torch = pytest.importorskip("torch", reason="the oracle tests need PyTorch (the 'oracle' extra)")

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 import tinygrad_cnn as tg
-from models import MODELS, ResNet20, get_model, resnet18, vgg11
-from models.resnet import BasicBlock, ResNet, resnet50
+from tinygrad_cnn.models import MODELS, ResNet20, get_model, resnet18, vgg11
+from tinygrad_cnn.models.resnet import BasicBlock, ResNet, resnet50
 from tinygrad_cnn.nn import init
 
 torch = pytest.importorskip("torch", reason="the oracle tests need PyTorch (the 'oracle' extra)")

@@ -281,9 +281,9 @@ def test_summary_lists_each_call_with_its_output_shape_and_restores_modes():
     assert tg.random.generator().random() == expected_next  # no dropout mask was drawn
     assert all(m.training for m in model.modules())
     rows = {line.split()[0]: line.split() for line in table.splitlines() if line[:1].isdigit()}
-    assert rows["0"][1] == "Conv2d" and "".join(rows["0"][2:-1]) == "(2,4,10,10)" and rows["0"][-1] == "40"
-    assert "".join(rows["2"][2:-1]) == "(2,4,5,5)"
-    assert "".join(rows["3"][2:-1]) == "(2,100)"
+    assert rows["0"][1:3] == ["Conv2d", "3x3"] and "".join(rows["0"][3:-1]) == "(2,4,10,10)" and rows["0"][-1] == "40"
+    assert rows["2"][2] == "2x2" and "".join(rows["2"][3:-1]) == "(2,4,5,5)"
+    assert rows["3"][2] == "-" and "".join(rows["3"][3:-1]) == "(2,100)"
     assert rows["4"][-1] == "303"
     assert "Total params: 343" in table
     with pytest.raises(TypeError, match="pass input_shape"):

@@ -10,7 +10,7 @@ ort = pytest.importorskip("onnxruntime", reason="the onnx extra is not installed
 
 import onnx  # noqa: E402
 
-import models  # noqa: E402
+import tinygrad_cnn.models as models  # noqa: E402
 import tinygrad_cnn.nn as nn  # noqa: E402
 from tinygrad_cnn import Tensor, cat, checkpoint, manual_seed, no_grad  # noqa: E402
 from tinygrad_cnn.autograd import Function  # noqa: E402

@@ -33,6 +33,7 @@ class TinyNet(nn.Module):
 
 @pytest.fixture(scope="module")
 def digits():
+    pytest.importorskip("sklearn", reason="load_digits reads scikit-learn's digits data set")
     X, y = load_digits()
     return X[:600], y[:600]
 
@@ -328,3 +329,21 @@ def test_optimizer_state_that_does_not_fit_is_refused_before_anything_changes(di
     with pytest.raises(CheckpointError, match="optimizer state does not fit: .*1 parameter group"):
         checkpoint.load(tmp_path / "c.npz", model, two_groups, scheduler=scheduler, loader=loader)
     assert_unchanged(run, before)
+
+
+def test_load_model_gives_the_trained_model_in_eval_mode_and_leaves_the_rng_alone(tmp_path):
+    from tinygrad_cnn.models import LeNet
+
+    manual_seed(3)
+    model = LeNet()
+    model.conv1.weight.numpy()[...] += 0.5  # weights no fresh LeNet has
+    path = checkpoint.save(tmp_path / "run.npz", model, epoch=1, extra={"config": {"model": "lenet"}})
+    rng = tg_random.generator().bit_generator.state
+    loaded = checkpoint.load_model(path)
+    assert tg_random.generator().bit_generator.state == rng
+    assert type(loaded) is LeNet and not loaded.training
+    for (name, mine), theirs in zip(model.state_dict().items(), loaded.state_dict().values()):
+        np.testing.assert_array_equal(np.asarray(mine), np.asarray(theirs), err_msg=name)
+    unknown = checkpoint.save(tmp_path / "tiny.npz", TinyNet(), epoch=1)
+    with pytest.raises(CheckpointError, match="holds a TinyNet, which is not one of the models"):
+        checkpoint.load_model(unknown)

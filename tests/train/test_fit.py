@@ -1,6 +1,9 @@
 """fit / evaluate / predict on real data (sklearn's digits, a slice of MNIST); determinism; early stopping."""
 
+import io
 import json
+import re
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +39,7 @@ class TinyNet(nn.Module):
 
 @pytest.fixture(scope="module")
 def digits():
+    pytest.importorskip("sklearn", reason="load_digits reads scikit-learn's digits data set")
     X, y = load_digits()
     order = np.random.default_rng(0).permutation(len(X))
     train, val = order[:1500], order[1500:]
@@ -218,12 +222,25 @@ def test_make_optimizer_builds_adam_or_sgd_with_the_defaults(digits):
         make_optimizer("rmsprop", model.parameters())
 
 
-def test_epoch_line_reports_train_validation_lr_and_speed():
+def test_epoch_line_reports_train_validation_lr_and_speed_of_training_time_in_80_columns():
     history = History(train_loss=[0.5, 0.25], train_acc=[0.8, 0.9], val_loss=[None, 0.3], val_acc=[None, 0.875],
-                      seconds=[2.0, 4.0], lr=[1e-3, 5e-4])
-    assert epoch_line(1, 2, history, 1000) == "epoch 1/2  train loss 0.5000 acc 80.00%  lr 1.00e-03  2.0s (500 img/s)"
-    assert epoch_line(2, 2, history, 6000) == ("epoch 2/2  train loss 0.2500 acc 90.00%  val loss 0.3000 acc 87.50%"
-                                               "  lr 5.00e-04  4.0s (1,500 img/s)")
+                      seconds=[2.0, 4.0], lr=[1e-3, 5e-4], train_seconds=[1.0, 3.0])
+    assert epoch_line(1, 2, history, 1000) == "epoch 1/2  train 0.5000 80.00%  lr 1.0e-03 2.0s 1.0k img/s"
+    assert epoch_line(2, 2, history, 600) == "epoch 2/2  train 0.2500 90.00%  val 0.3000 87.50%  lr 5.0e-04 4.0s 200 img/s"
+    wide = History(train_loss=[9.9999], train_acc=[1.0], val_loss=[9.9999], val_acc=[1.0], seconds=[99.9], lr=[1e-3],
+                   train_seconds=[50.0])
+    assert len(epoch_line(1, 99, wide, 60000)) <= 80
+
+
+@pytest.mark.parametrize("verbose, lines", [(0, 0), (1, 2), (2, 2)])
+def test_verbose_prints_one_permanent_line_per_epoch_as_keras(digits, capsys, verbose, lines):
+    model, train, val, opt = setup(digits)
+    history = fit(model, train, opt, F.cross_entropy, epochs=2, val_loader=val, verbose=verbose)
+    out = capsys.readouterr().out.splitlines()
+    assert out == [epoch_line(i, 2, history, len(train.dataset)) for i in range(1, lines + 1)]
+    assert all(0 < t < s for t, s in zip(history.train_seconds, history.seconds))
+    with pytest.raises(ValueError, match="fit: verbose must be 0"):
+        fit(model, train, opt, F.cross_entropy, epochs=1, verbose=3)
 
 
 def test_evaluate_and_predict_agree_with_a_manual_computation(digits):
@@ -253,7 +270,7 @@ def test_evaluate_and_predict_agree_with_a_manual_computation(digits):
 def test_lenet_learns_a_slice_of_mnist():
     """8,000 real MNIST images, 2 epochs of Adam 1e-3 at batch 64: LeNet reaches >= 90% on 2,000 test
     images (measured: 91.9-93.0% over seeds 0-2; PyTorch's LeNet on the same slice: 92.4-93.0%)."""
-    from models import LeNet
+    from tinygrad_cnn.models import LeNet
 
     X_train, y_train, X_test, y_test = load_mnist(REPO_MNIST)
     manual_seed(0)
@@ -292,3 +309,21 @@ def test_train_loss_is_the_batch_size_weighted_mean_of_the_batch_losses(digits):
     assert sizes.tolist() == [16, 16, 16, 2]
     assert history.train_loss[0] == pytest.approx((values * sizes).sum() / 50, rel=1e-12)
     assert abs(values.mean() - (values * sizes).sum() / 50) > 1e-3  # an unweighted mean would differ
+
+
+def test_the_bar_on_a_terminal_shows_the_run_eta_within_80_columns(digits, capsys, monkeypatch):
+    pytest.importorskip("tqdm")
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    monkeypatch.setenv("COLUMNS", "80")
+    model, train, val, opt = setup(digits)
+    fit(model, train, opt, F.cross_entropy, epochs=2, val_loader=val)
+    frames = [frame for frame in re.split(r"[\r\n]", terminal.getvalue()) if frame.strip()]
+    assert any("ETA" in frame and "loss" in frame and frame.startswith("epoch 1/2") for frame in frames)
+    assert all(len(frame.rstrip()) <= 80 for frame in frames)
+    assert len(capsys.readouterr().out.splitlines()) == 2

@@ -14,7 +14,7 @@ pytest.importorskip("graphviz", reason="tinygrad_cnn.viz builds graphviz.Digraph
 import tinygrad_cnn as tg  # noqa: E402
 import tinygrad_cnn.nn as nn  # noqa: E402
 import tinygrad_cnn.nn.functional as F  # noqa: E402
-from models import LeNet, SimpleCNN  # noqa: E402
+from tinygrad_cnn.models import LeNet, SimpleCNN  # noqa: E402
 from tinygrad_cnn import viz  # noqa: E402
 
 
@@ -134,10 +134,10 @@ def test_model_graph_draws_one_training_batch(parse_dot, model_class, ops):
     dot = parse_dot(graph.source)
     assert len(dot.of_kind("op")) == ops
     leaves = {dot.label(n) for n in dot.of_kind("leaf")}
-    assert {"input (16,1,28,28)\\nfloat32", "target (16)\\nint64"} <= leaves
+    assert {"random input (16,1,28,28)\\nfloat32", "target (all 0) (16)\\nint64"} <= leaves
     assert len(leaves) == 2 + len(list(model.parameters()))
-    assert len(dot.clusters) == len([n for n, _ in model.named_modules() if n])
-    assert dot.label("out0").startswith("output ()\\n= ")
+    assert len(dot.clusters) == len([n for n, _ in model.named_modules() if n])  # the legend is cluster_legend
+    assert dot.label("out0").startswith("cross_entropy loss ()\\n= ")
     assert viz.model_graph(model, (1, 28, 28), batch_size=16).source == graph.source
 
 
@@ -166,3 +166,21 @@ def test_lenet_renders_to_svg_and_png(tmp_path):
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     width, height = struct.unpack(">II", png[16:24])
     assert height > width > 300  # a tall, narrow picture: one straight data path
+
+
+def test_model_graph_of_a_real_batch_names_images_labels_the_loss_and_has_a_legend():
+    import tinygrad_cnn.nn.functional as F
+    from tinygrad_cnn.data import load_mnist
+    from tinygrad_cnn.models import LeNet
+    from tinygrad_cnn.viz import model_graph
+    from tinygrad_cnn.viz.style import LEGEND
+
+    X, y, _, _ = load_mnist()
+    model = LeNet()
+    source = model_graph(model, (1, 28, 28), batch=(X[:8], y[:8])).source
+    loss = F.cross_entropy(model(tg.tensor(X[:8])), tg.tensor(y[:8])).item()
+    assert "images (8,1,28,28)" in source.replace(", ", ",") and "labels" in source
+    assert f"cross_entropy loss ()\\n= {loss:.4g}" in source
+    assert "cluster_legend" in source and all(text in source for _, text in LEGEND)
+    random = model_graph(model, (1, 28, 28), batch_size=4).source
+    assert "random input" in random and "target (all 0)" in random

@@ -54,13 +54,22 @@ def _checked(convert: type, accept: Any, expected: str) -> Any:
 _positive_int = _checked(int, lambda v: v >= 1, "a positive integer")
 _non_negative_int = _checked(int, lambda v: v >= 0, "a non-negative integer")
 _positive_float = _checked(float, lambda v: 0 < v < float("inf"), "a positive number")
-_fraction = _checked(float, lambda v: 0 <= v < 1, "a fraction in [0, 1)")
 _graph_file = _checked(str, lambda v: Path(v).suffix.lower() in GRAPH_SUFFIXES,
                        f"a file ending in {', '.join(GRAPH_SUFFIXES[:-1])} or {GRAPH_SUFFIXES[-1]}")
 
 
+def _version() -> str:
+    """The installed distribution's version, or the source tree's when not installed."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("tinygrad_cnn")
+    except PackageNotFoundError:
+        return "(source tree, not installed)"
+
+
 def _model_names() -> list[str]:
-    from models import MODELS
+    from tinygrad_cnn.models import MODELS
 
     return sorted(MODELS)
 
@@ -71,8 +80,11 @@ def build_parser() -> argparse.ArgumentParser:
         prog="tinygrad-cnn",
         description="Train and use small CNNs on MNIST with tinygrad_cnn (pure NumPy).",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     models = _model_names()
+    model_help = ("model: lenet (ReLU + max-pooling, the common modern LeNet), lenet5 (LeCun 1998's tanh + "
+                  "average pooling), simple_cnn")
 
     def data_options(p: argparse.ArgumentParser) -> None:
         p.add_argument("--data", metavar="DIR",
@@ -83,7 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     train = sub.add_parser("train", help="train a model on MNIST",
                            description="Train a model on MNIST; writes best.npz, last.npz, history.json, "
                                        "curves.png and the model's graph to --out.")
-    train.add_argument("--model", choices=models, default="lenet", help="model to train (default: lenet)")
+    train.add_argument("--model", choices=models, default="lenet", help=model_help + " (default: lenet)")
     train.add_argument("--epochs", type=_positive_int, default=5, help="total number of epochs (default: 5)")
     train.add_argument("--batch-size", type=_positive_int, default=64, help="mini-batch size (default: 64)")
     train.add_argument("--optimizer", choices=list(DEFAULT_LR), default="adam",
@@ -102,34 +114,41 @@ def build_parser() -> argparse.ArgumentParser:
                             "a larger --epochs than the run's stretches its cosine schedule over the new total")
     train.add_argument("--limit", type=_positive_int, metavar="N",
                        help="use only the first N training images (and the first N test images)")
-    train.add_argument("--val-split", type=_fraction, default=0.0, metavar="FRACTION",
-                       help="hold out this fraction of the training images for validation; by default the "
-                            "test set is evaluated after each epoch and picks the best checkpoint")
+    train.add_argument("--val-size", type=_non_negative_int, metavar="N",
+                       help="hold out N training images for validation, which picks best.npz and early stopping "
+                            "(default: 5000, a twelfth of the images with --limit); 0 validates on the test set")
     train.add_argument("--patience", type=_positive_int, metavar="N",
-                       help="stop early after N epochs without a lower validation loss")
-    train.add_argument("--shift", type=_non_negative_int, default=0, metavar="PIXELS",
+                       help="stop early after N epochs without a lower validation loss (best.npz has the lowest)")
+    train.add_argument("--shift", type=_non_negative_int, default=1, metavar="PIXELS",
                        help="augment: move each training image by up to PIXELS whole pixels each way, a fresh "
-                            "draw every epoch (default: 0, off)")
-    train.add_argument("--quiet", action="store_true", help="no progress bar")
+                            "draw every epoch (default: 1; 0 is off)")
+    train.add_argument("--quiet", action="store_true", help="no progress bar (the epoch lines remain)")
 
-    evaluate_p = sub.add_parser("evaluate", help="test loss, accuracy and confusion matrix of a checkpoint")
+    evaluate_p = sub.add_parser("evaluate", help="test loss, accuracy and confusion matrix of a checkpoint",
+                                description="Evaluate a checkpoint on the MNIST test set: loss, accuracy and the "
+                                            "confusion matrix with each class's recall.")
     evaluate_p.add_argument("checkpoint", metavar="CKPT", help="a .npz checkpoint written by train")
     data_options(evaluate_p)
     evaluate_p.add_argument("--limit", type=_positive_int, metavar="N", help="use only the first N test images")
     evaluate_p.add_argument("--plot", nargs="?", const="", metavar="PNG",
                             help="also draw the confusion matrix (default file: next to the checkpoint)")
 
-    predict_p = sub.add_parser("predict", help="classify PNG/JPEG/NPY images of handwritten digits")
+    predict_p = sub.add_parser("predict", help="classify PNG/JPEG/NPY images of handwritten digits",
+                               description="Classify image files with a checkpoint: each is made MNIST-like "
+                                           "(grey, 28x28, light digit on dark) and gets its digit and confidence.")
     predict_p.add_argument("checkpoint", metavar="CKPT", help="a .npz checkpoint written by train")
     predict_p.add_argument("images", nargs="+", metavar="IMAGE",
                            help="image files of any size (dark digit on light background is inverted)")
     predict_p.add_argument("--topk", type=int, default=1, metavar="K", help="show the K most likely classes (default: 1)")
 
-    summary = sub.add_parser("summary", help="print a model's layer table")
-    summary.add_argument("--model", choices=models, default="lenet", help="model (default: lenet)")
+    summary = sub.add_parser("summary", help="print a model's layer table",
+                             description="Print a model's layers with their output shapes and parameter counts.")
+    summary.add_argument("--model", choices=models, default="lenet", help=model_help + " (default: lenet)")
 
-    graph = sub.add_parser("graph", help="draw the training graph (forward + loss) of one batch")
-    graph.add_argument("--model", choices=models, default="lenet", help="model (default: lenet)")
+    graph = sub.add_parser("graph", help="draw the training graph (forward + loss) of one batch",
+                           description="Draw the autograd graph of one training step (forward and loss) of a "
+                                       "model with Graphviz.")
+    graph.add_argument("--model", choices=models, default="lenet", help=model_help + " (default: lenet)")
     graph.add_argument("-o", "--output", metavar="FILE", type=_graph_file,
                        help="output file: .svg/.png/.pdf (needs Graphviz's dot) or .dot/.gv (default: MODEL.svg)")
     graph.add_argument("--batch-size", type=_positive_int, default=64, help="batch size drawn (default: 64)")
@@ -149,7 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
                          help="a train option and its values, e.g. lr=1e-3,3e-3 or batch_size=32,64 (repeatable)")
     sweep_p.add_argument("--epochs", type=_positive_int, default=5, help="epochs per run (default: 5)")
     sweep_p.add_argument("--limit", type=_positive_int, metavar="N", help="as train's --limit")
-    sweep_p.add_argument("--val-split", type=_fraction, default=0.0, metavar="FRACTION", help="as train's --val-split")
+    sweep_p.add_argument("--val-size", type=_non_negative_int, metavar="N", help="as train's --val-size")
     data_options(sweep_p)
     sweep_p.add_argument("--out", metavar="DIR", default="runs/sweep", help="output folder (default: runs/sweep)")
     where = sweep_p.add_mutually_exclusive_group()
@@ -177,7 +196,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     require("sweep", "train", "matplotlib", "graphviz")
     if args.scheduler:
         require("sweep --scheduler", "dask", "distributed")
-    options = ["--epochs", str(args.epochs), "--val-split", str(args.val_split)]
+    options = ["--epochs", str(args.epochs)] + (["--val-size", str(args.val_size)] if args.val_size is not None else [])
     options += (["--limit", str(args.limit)] if args.limit else []) + (["--data", args.data] if args.data else [])
     options += ["--download"] if args.download else []
     try:
@@ -205,7 +224,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     Bad arguments exit with status 2 (argparse); failures such as missing data or a
     checkpoint that does not fit print one ``tinygrad-cnn: error:`` message and return 1.
     """
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser()
+    if not argv:
+        parser.print_help()
+        return 0
+    args = parser.parse_args(argv)
     try:
         return COMMANDS[args.command](args)
     except CLIError as exc:

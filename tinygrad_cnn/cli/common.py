@@ -14,6 +14,7 @@ import numpy as np
 from tinygrad_cnn import checkpoint, viz
 from tinygrad_cnn.data import MNIST_MEAN, MNIST_STD, MNISTDownloadError, MNISTError, load_mnist
 from tinygrad_cnn.data.augment import Standardize
+from tinygrad_cnn.extras import install_command
 from tinygrad_cnn.fileio import atomic_write
 from tinygrad_cnn.tensor import Tensor
 from tinygrad_cnn.utils.data import DataLoader, TensorDataset
@@ -38,7 +39,7 @@ def require(command: str, extra: str, *modules: str) -> None:
             missing.append(_PIP_NAMES.get(name, name))
     if missing:
         raise CLIError(f"{command} needs {' and '.join(missing)}, which {'is' if len(missing) == 1 else 'are'} "
-                       f'not installed; install the extra: pip install -e ".[{extra}]"')
+                       f"not installed; install the extra: {install_command(extra)}")
 
 
 @contextmanager
@@ -69,29 +70,14 @@ def load_data(root: str | None, download: bool) -> tuple[np.ndarray, ...]:
         raise CLIError(str(exc)) from None
 
 
-def _model_name(meta: dict[str, Any]) -> str:
-    """The registry name of the checkpoint's model: saved by train, else found from its class name."""
-    from models import MODELS
-
-    name = meta["extra"].get("config", {}).get("model")
-    if name in MODELS:
-        return name
-    for key, cls in MODELS.items():
-        if cls.__name__ == meta["model_class"]:
-            return key
-    raise CLIError(f"checkpoint holds a {meta['model_class']}, which is not one of the models {sorted(MODELS)}")
-
-
 def restore(path: str) -> tuple[Any, tuple[float, float] | None]:
-    """The model saved in checkpoint ``path`` and the input normalisation it was trained with."""
-    from models import get_model
-
+    """The model saved in checkpoint ``path`` (``checkpoint.load_model``) and the input normalisation
+    it was trained with."""
     with checkpoint_errors():
+        model = checkpoint.load_model(path)
         meta = checkpoint.load_metadata(path)
-        model = get_model(_model_name(meta))
-        checkpoint.load(path, model, restore_rng=False)
     norm = meta["extra"].get("config", {}).get("normalize", [MNIST_MEAN, MNIST_STD])
-    return model.eval(), None if norm is None else tuple(norm)
+    return model, None if norm is None else tuple(norm)
 
 
 def write_json(path: Path, data: Any) -> None:

@@ -12,7 +12,7 @@ from tinygrad_cnn.random import manual_seed
 
 def cmd_summary(args: argparse.Namespace) -> int:
     """``tinygrad-cnn summary``: print a model's layer table for one MNIST image. Returns 0."""
-    from models import get_model
+    from tinygrad_cnn.models import get_model
 
     model = get_model(args.model)
     print(model.summary(model.input_shape))
@@ -22,7 +22,7 @@ def cmd_summary(args: argparse.Namespace) -> int:
 def cmd_graph(args: argparse.Namespace) -> int:
     """``tinygrad-cnn graph``: draw the training graph (forward pass and loss) of one batch of a
     freshly initialised model (seed 0) to -o as DOT text or a Graphviz picture. Returns the exit status."""
-    from models import get_model
+    from tinygrad_cnn.models import get_model
 
     require("graph", "viz", "graphviz")
     manual_seed(0)

@@ -20,7 +20,7 @@ from tinygrad_cnn.data.augment import RandomShifts
 from tinygrad_cnn.nn.functional import cross_entropy
 from tinygrad_cnn.plots import plot_history
 from tinygrad_cnn.random import manual_seed
-from tinygrad_cnn.train import History, epoch_line, evaluate, fit, make_optimizer
+from tinygrad_cnn.train import History, evaluate, fit, make_optimizer
 from tinygrad_cnn.utils.data import DataLoader
 
 
@@ -29,7 +29,7 @@ def _train_config(args: argparse.Namespace) -> dict[str, Any]:
     ``lr`` None stands for the optimizer's default."""
     if args.resume is None:
         return {"model": args.model, "batch_size": args.batch_size, "optimizer": args.optimizer, "lr": args.lr,
-                "seed": args.seed, "limit": args.limit, "val_split": args.val_split,
+                "seed": args.seed, "limit": args.limit, "val_size": args.val_size,
                 "normalize": [MNIST_MEAN, MNIST_STD], "shift": args.shift}
     with checkpoint_errors():
         meta = checkpoint.load_metadata(args.resume)
@@ -39,10 +39,25 @@ def _train_config(args: argparse.Namespace) -> dict[str, Any]:
     return config
 
 
-def _split(X: np.ndarray, y: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, ...]:
-    """A random hold-out of ``fraction`` of the samples: (X_train, y_train, X_val, y_val)."""
+VAL_SIZE = 5000
+
+
+def _val_count(config: dict[str, Any], n: int) -> int:
+    """How many of the ``n`` training images the run holds out for validation: --val-size, by
+    default VAL_SIZE (at most a twelfth of them, as 5,000 of MNIST's 60,000); an old run's
+    fraction ``val_split``."""
+    if "val_split" in config:
+        return int(round(n * config["val_split"]))
+    if config["val_size"] is None:
+        return min(VAL_SIZE, n // 12)
+    if config["val_size"] >= n:
+        raise CLIError(f"--val-size {config['val_size']} leaves no training image out of {n:,}")
+    return config["val_size"]
+
+
+def _split(X: np.ndarray, y: np.ndarray, n_val: int, seed: int) -> tuple[np.ndarray, ...]:
+    """A random hold-out of ``n_val`` samples: (X_train, y_train, X_val, y_val)."""
     order = np.random.default_rng(seed).permutation(len(X))
-    n_val = max(1, int(round(len(X) * fraction)))
     val, train = np.sort(order[:n_val]), np.sort(order[n_val:])
     return X[train], y[train], X[val], y[val]
 
@@ -59,10 +74,10 @@ def _stretch_cosine(scheduler: optim.lr_scheduler.CosineAnnealingLR, T_max: int)
 
 def cmd_train(args: argparse.Namespace) -> int:
     """``tinygrad-cnn train``: train a model on MNIST, or continue the run saved in --resume, up to
-    --epochs; after each epoch write last.npz, best.npz (highest validation accuracy) and
+    --epochs; after each epoch write last.npz, best.npz (lowest validation loss, held-out images) and
     history.json to --out, at the end curves.png and the model's graph. Returns the exit status
     (130 when interrupted with Ctrl-C, after saying how to resume)."""
-    from models import get_model
+    from tinygrad_cnn.models import get_model
 
     require("train", "train", "matplotlib", "graphviz")
     config = _train_config(args)
@@ -72,8 +87,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         X_train, y_train = X_train[:config["limit"]], y_train[:config["limit"]]
         X_test, y_test = X_test[:config["limit"]], y_test[:config["limit"]]
     X_val, y_val = X_test, y_test
-    if config["val_split"]:
-        X_train, y_train, X_val, y_val = _split(X_train, y_train, config["val_split"], config["seed"])
+    n_val = _val_count(config, len(X_train))
+    if n_val:
+        X_train, y_train, X_val, y_val = _split(X_train, y_train, n_val, config["seed"])
     norm = tuple(config["normalize"])
 
     manual_seed(config["seed"])
@@ -98,28 +114,26 @@ def cmd_train(args: argparse.Namespace) -> int:
             _stretch_cosine(scheduler, args.epochs)
         print(f"resuming {config['model']} from {args.resume} after epoch {history.epochs}")
 
-    val_name = "validation split" if config["val_split"] else "test set"
+    val_name = "images held out of the training set" if n_val else "test images (--val-size 0)"
     epochs = f"{args.epochs} epoch{'s' if args.epochs != 1 else ''}"
     print(f"training {config['model']} ({model.get_params_count():,} parameters) on {len(X_train):,} images "
-          f"for {epochs}: {config['optimizer']} lr {config['lr']:g} with a cosine schedule, "
-          f"batch {config['batch_size']}, seed {config['seed']}; validating on the {val_name} "
-          f"({len(X_val):,} images); output in {out}")
+          f"for {epochs}\n  {config['optimizer']} lr {config['lr']:g}, cosine schedule, batch {config['batch_size']}, "
+          f"seed {config['seed']}\n  validating on {len(X_val):,} {val_name}\n  output in {out}")
     extra = {"config": config}
-    best = {"acc": max((a for a in history.val_acc if a is not None), default=-1.0)}
+    best = {"loss": min((v for v in history.val_loss if v is not None), default=math.inf)}
 
     def after_epoch(epoch: int, hist: History) -> None:
-        print(epoch_line(epoch, args.epochs, hist, len(train_loader.dataset)), flush=True)
         state = dict(model=model, optimizer=optimizer, epoch=epoch, history=hist, scheduler=scheduler,
                      loader=train_loader, extra=extra)
         checkpoint.save(out / "last.npz", **state)
-        if hist.val_acc[-1] > best["acc"]:
-            best["acc"] = hist.val_acc[-1]
+        if hist.val_loss[-1] < best["loss"]:  # the metric early stopping watches
+            best["loss"] = hist.val_loss[-1]
             checkpoint.save(out / "best.npz", **state)
-        write_json(out / "history.json", hist.to_dict())
+        write_json(out / "history.json", {"config": config, **hist.to_dict()})
 
     try:
         fit(model, train_loader, optimizer, cross_entropy, args.epochs - history.epochs, val_loader=val_loader,
-            scheduler=scheduler, callbacks=[after_epoch], early_stopping=args.patience, quiet=args.quiet,
+            scheduler=scheduler, callbacks=[after_epoch], early_stopping=args.patience, verbose=2 if args.quiet else 1,
             history=history)
     except KeyboardInterrupt:
         hint = (f"; continue with: tinygrad-cnn train --resume {out / 'last.npz'} --epochs {args.epochs}"
@@ -127,14 +141,21 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(f"tinygrad-cnn: interrupted after {history.epochs} complete epoch(s){hint}", file=sys.stderr)
         return 130
 
-    if config["val_split"]:
-        test_loss, test_acc = evaluate(model, eval_loader(X_test, y_test, norm))
-    else:
-        test_loss, test_acc = history.val_loss[-1], history.val_acc[-1]
-    print(f"test loss {test_loss:.4f}  accuracy {test_acc:.2%} ({len(X_test):,} images, final model); "
-          f"training took {sum(history.seconds):.1f}s")
+    test_loader = eval_loader(X_test, y_test, norm)
+    test = {"last": dict(zip(("loss", "acc"), evaluate(model, test_loader)), epoch=history.epochs)}
+    best_model = get_model(config["model"])
+    with checkpoint_errors():
+        best_epoch = checkpoint.load(out / "best.npz", best_model, restore_rng=False)["epoch"]
+    test["best"] = dict(zip(("loss", "acc"), evaluate(best_model, test_loader)), epoch=best_epoch)
+    for name in ("best", "last"):
+        print(f"test {name} (epoch {test[name]['epoch']}): loss {test[name]['loss']:.4f}  accuracy "
+              f"{test[name]['acc']:.2%} on {len(X_test):,} images")
+    print(f"training took {sum(history.train_seconds or history.seconds):.1f}s "
+          f"({sum(history.seconds):.1f}s with validation)")
+    write_json(out / "history.json", {"config": config, **history.to_dict(), "test": test})
     written = [out / "best.npz", out / "last.npz", out / "history.json", plot_history(history, out / "curves.png")]
-    graph = viz.model_graph(model, X_train.shape[1:], batch_size=config["batch_size"])
+    images, labels = next(iter(DataLoader(dataset(X_val, y_val, norm), batch_size=config["batch_size"])))
+    graph = viz.model_graph(model, X_train.shape[1:], batch=(images, labels))
     written.append(write_graph(graph, out / ("graph.svg" if shutil.which("dot") else "graph.dot")))
-    print("wrote " + ", ".join(str(p) for p in written))
+    print(f"wrote to {out}: " + ", ".join(p.name for p in written))
     return 0

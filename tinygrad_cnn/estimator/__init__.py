@@ -21,7 +21,15 @@ a network maps a sample to one score per class), ``validation`` (numbers, label 
 sample shapes).
 """
 
-from tinygrad_cnn.estimator.classifier import CNNClassifier
-from tinygrad_cnn.estimator.networks import small_cnn
+from tinygrad_cnn.extras import install_command
+
+try:
+    import sklearn  # noqa: F401
+except ImportError as exc:
+    raise ImportError(f"tinygrad_cnn.estimator needs scikit-learn, which is not installed; install the extra: "
+                      f"{install_command('sklearn')}") from exc
+
+from tinygrad_cnn.estimator.classifier import CNNClassifier  # noqa: E402
+from tinygrad_cnn.estimator.networks import small_cnn  # noqa: E402
 
 __all__ = ["CNNClassifier", "small_cnn"]

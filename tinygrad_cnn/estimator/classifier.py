@@ -22,7 +22,7 @@ from tinygrad_cnn.estimator.validation import encode_labels, infer_input_shape, 
 from tinygrad_cnn.nn import Module
 from tinygrad_cnn.nn.functional import cross_entropy
 from tinygrad_cnn.tensor import Tensor
-from tinygrad_cnn.train import DEFAULT_LR, History, epoch_line, evaluate, fit, make_optimizer, predict_proba
+from tinygrad_cnn.train import DEFAULT_LR, History, evaluate, fit, make_optimizer, predict_proba
 from tinygrad_cnn.utils.data import DataLoader, TensorDataset
 
 _FLOATS = (np.float32, np.float64)
@@ -185,10 +185,6 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
     def _train(self, X: np.ndarray, y_index: np.ndarray, epochs: int,
                validation: tuple[np.ndarray, np.ndarray] | None) -> None:
         history = History.from_dict(self.history_)
-        total = history.epochs + epochs
-
-        def report(epoch: int, hist: History) -> None:
-            print(epoch_line(epoch, total, hist, len(X)), flush=True)
 
         with _seeded(int(self._rng.integers(2**63))):
             train_loader = DataLoader(self._dataset(X, y_index), batch_size=int(self.batch_size), shuffle=True,
@@ -197,7 +193,7 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
             if validation is not None:
                 val_loader = DataLoader(self._dataset(*validation), batch_size=max(int(self.batch_size), _PREDICT_BATCH))
             fit(self.module_, train_loader, self.optimizer_, cross_entropy, epochs, val_loader=val_loader,
-                callbacks=[report] if self.verbose else [], quiet=not self.verbose, history=history)
+                verbose=2 if self.verbose else 0, history=history)
         self.history_ = history.to_dict()
 
     def fit(self, X: Any, y: Any, X_val: Any = None, y_val: Any = None) -> "CNNClassifier":

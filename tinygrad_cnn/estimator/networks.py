@@ -42,7 +42,7 @@ def small_cnn(input_shape: Sequence[int], num_classes: int) -> Sequential:
 
 def build_module(spec: Any, input_shape: tuple[int, int, int], n_classes: int) -> Module:
     """The network for ``CNNClassifier(module=spec)``, checked to map ``input_shape`` to n_classes outputs."""
-    from models import MODELS, get_model
+    from tinygrad_cnn.models import MODELS, get_model
 
     if isinstance(spec, str):
         name = spec

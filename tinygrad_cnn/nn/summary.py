@@ -13,6 +13,7 @@ import numpy as np
 
 from tinygrad_cnn.autograd import no_grad
 from tinygrad_cnn.nn.modes import eval_mode
+from tinygrad_cnn.nn.summary_table import Summary
 from tinygrad_cnn.tensor import Tensor
 
 
@@ -25,14 +26,15 @@ def describe_shape(out: Any) -> str:
     return "-"
 
 
-def summary(model: Any, input_shape: Iterable[int] | None = None, batch_size: int = 1) -> str:
+def summary(model: Any, input_shape: Iterable[int] | None = None, batch_size: int = 1) -> Summary:
     """A table of every layer of ``model`` called on zeros of shape (batch_size, *input_shape).
 
     ``input_shape`` is one sample's shape, e.g. (1, 28, 28); it defaults to the model's
     ``input_shape`` attribute when it has one (the ready-made models do). Runs one forward
     pass in eval mode under no_grad (the training flags are restored afterwards and no
     random number is drawn) and lists, in call order, each layer's qualified name, type,
-    output shape and number of parameters of its own, then the total.
+    output shape and number of parameters of its own, then the totals and a memory estimate:
+    a ``summary_table.Summary``, a str shown as the table by print, repr and Jupyter.
     """
     if input_shape is None:
         input_shape = getattr(model, "input_shape", None)
@@ -63,18 +65,6 @@ def summary(model: Any, input_shape: Iterable[int] | None = None, batch_size: in
     finally:
         for handle in handles:
             handle.remove()
-    header = ["Layer", "Type", "Output Shape", "Param #"]
-    widths = [max(len(r[i]) for r in rows + [header]) for i in range(4)]
-
-    def line(cells: list[str]) -> str:
-        return "  ".join(c.ljust(w) if i < 3 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))
-
-    rule = "=" * len(line(header))
     total = sum(p.numel() for p in model.parameters())
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
-    return "\n".join(
-        [f"{type(model).__name__} summary, input shape {(batch_size,) + input_shape}", rule, line(header), rule]
-        + [line(r) for r in rows]
-        + [rule, f"Output shape: {describe_shape(out)}", f"Total params: {total:,}",
-           f"Trainable params: {trainable:,}", f"Non-trainable params: {total - trainable:,}"]
-    )
+    return Summary(model, (batch_size,) + input_shape, rows, describe_shape(out), total, trainable, dtype.itemsize)

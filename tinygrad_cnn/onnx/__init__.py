@@ -168,7 +168,7 @@ def export_checkpoint(ckpt_path: str | os.PathLike, out_path: str | os.PathLike,
     ``out_path`` with a free batch axis (traced on ``batch_size`` zero images of its input shape).
     The graph takes the normalised images the model was trained on (input (N, 1, 28, 28) for
     the MNIST models), as ``model(x)`` does. Returns the path written."""
-    from models import MODELS
+    from tinygrad_cnn.models import MODELS
 
     from tinygrad_cnn import checkpoint
 

@@ -127,7 +127,7 @@ def draw_tensors(roots: list[Tensor], names: dict[int, str], modules: dict[str, 
     if hidden:
         graph.node("more", f"... {hidden:,} more", **STYLE["more"])
     for k, r in enumerate(unique_roots):
-        text = f"output {shape_text(r.shape)}" + (f"\\n= {float(r.numpy().reshape(-1)[0]):.4g}" if r.numel() == 1 else "")
+        text = f"{names.get(id(r), 'output')} {shape_text(r.shape)}" + (f"\\n= {float(r.numpy().reshape(-1)[0]):.4g}" if r.numel() == 1 else "")
         graph.node(f"out{k}", text, **STYLE["output"])
 
     more_linked: set[int] = set()

@@ -19,6 +19,10 @@ STYLE = {
     "saved": {"shape": "box", "style": "filled", "fillcolor": "orange", "fontsize": "8", "color": "#b36b00"},
     "more": {"shape": "box", "style": "rounded,dashed", "fontcolor": "#505050", "color": "#808080"},
 }
+# What each colour stands for, as pytorchviz documents its own (blue: leaves that require grad,
+# grey: backward ops, orange: saved tensors, green: the root); drawn by ``legend``.
+LEGEND = (("param", "parameter (requires grad)"), ("data", "input, target (data)"), ("op", "operation"),
+          ("saved", "saved for backward"), ("output", "root: the loss"))
 BAD_GRAD = {"fillcolor": "#ff8a8a", "color": "red", "fontcolor": "#7a0000", "penwidth": "2"}
 CLUSTER_FILL = ("#f3f7fc", "#e6eef8", "#d9e5f3", "#ccdcef")
 GRAPH_ATTR = {"fontname": "Helvetica", "fontsize": "10", "nodesep": "0.3", "ranksep": "0.35"}
@@ -150,3 +154,12 @@ def cluster_box(digraph_class: type, number: int, scope: tuple[str, ...], module
 
 def _count(n: int) -> str:
     return f"{n:,} param" + ("" if n == 1 else "s")
+
+
+def legend(digraph_class: type) -> Any:
+    """A boxed subgraph "colours" with one sample node per entry of LEGEND."""
+    box = digraph_class(name="cluster_legend")
+    box.attr(label="colours", style="dashed", color="#a0a0a0", fontsize="9")
+    for key, text in LEGEND:
+        box.node(f"legend_{key}", text, **STYLE[key])
+    return box

@@ -9,7 +9,7 @@ layers + 1 linear, 272,186 parameters for 10 classes. Initialised as torchvision
 from __future__ import annotations
 
 import tinygrad_cnn.nn as nn
-from models.resnet import BasicBlock, conv1x1, conv3x3, init_resnet
+from tinygrad_cnn.models.resnet import BasicBlock, conv1x1, conv3x3, init_resnet
 from tinygrad_cnn.tensor import Tensor
 
 

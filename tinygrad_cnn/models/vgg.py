@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import tinygrad_cnn.nn as nn
-from models.resnet import _no_weights
+from tinygrad_cnn.models.resnet import _no_weights
 from tinygrad_cnn.tensor import Tensor
 
 cfgs: dict[str, list[int | str]] = {

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
+import numpy as np
+
 from tinygrad_cnn.argcheck import IntPair, Padding, nonnegative_pair, padding_arg, positive_int, positive_pair
 from tinygrad_cnn.functions import pad as _pad
 from tinygrad_cnn.nn.checks import check_probability, check_tensor

@@ -12,6 +12,7 @@ import numpy as np
 
 from tinygrad_cnn.nn.parameter import Parameter
 from tinygrad_cnn.tensor import Tensor
+from tinygrad_cnn.tensor_convert import to_arguments
 
 DEVICE_ERROR = "tinygrad_cnn computes on the CPU only (no CUDA/MPS/GPU backend); use device 'cpu'"
 
@@ -72,34 +73,6 @@ def _dtype_or_none(value: Any) -> np.dtype | None:
     if isinstance(value, type) and issubclass(value, (np.generic, float, int, bool)):
         return np.dtype(value)
     return None
-
-
-def to_arguments(args: tuple, kwargs: dict, op: str) -> np.dtype | None:
-    """The dtype (or None) that ``to(*args, **kwargs)`` asks for, in torch's forms ``to(dtype)``,
-    ``to(device)``, ``to(device, dtype)``, ``to(tensor)`` and the keywords device, dtype,
-    non_blocking, memory_format; a device other than the CPU raises RuntimeError."""
-    unknown = set(kwargs) - {"device", "dtype", "non_blocking", "memory_format"}
-    if unknown:
-        raise TypeError(f"{op}: unexpected keyword argument(s) {sorted(unknown)}")
-    dtype, device = kwargs.get("dtype"), kwargs.get("device")
-    for value in args:
-        if _dtype_or_none(value) is not None:
-            dtype = value
-        elif isinstance(value, Tensor) or (hasattr(value, "dtype") and hasattr(value, "device")):
-            dtype = value.dtype  # to(tensor): its dtype and (always the CPU) device
-        elif not isinstance(value, bool):  # a bool is torch's positional non_blocking
-            device = value
-    if device is not None:
-        kind = getattr(device, "type", device)
-        name = str(device)
-        if not isinstance(kind, str) or kind.partition(":")[0] != "cpu" or name not in ("cpu", "cpu:0"):
-            raise RuntimeError(f"{op}: cannot move to device {device!r}: {DEVICE_ERROR}")
-    if dtype is None:
-        return None
-    resolved = _dtype_or_none(dtype)
-    if resolved is None:
-        raise TypeError(f"{op}: expected a dtype, got {dtype!r}")
-    return resolved
 
 
 class StateMixin:
@@ -198,7 +171,7 @@ class StateMixin:
         floating parameters and buffers converted to the dtype (integer buffers such as
         BatchNorm's num_batches_tracked keep theirs); the device must be the CPU (anything else
         raises RuntimeError: tinygrad_cnn computes on the CPU). Returns self."""
-        dtype = to_arguments(args, kwargs, "Module.to")
+        dtype, _ = to_arguments(args, kwargs, "Module.to")
         if dtype is not None and not np.issubdtype(dtype, np.floating):
             raise TypeError(f"Module.to only accepts floating point dtypes, but got desired dtype={dtype}")
         return self if dtype is None else self._cast(dtype)

@@ -220,10 +220,10 @@ def fit(model: Any, train_loader: DataLoader, optimizer: Any, loss_fn: LossFn, e
         early_stopping = EarlyStopping(patience=early_stopping)
     if early_stopping is not None and val_loader is None:
         raise ValueError("fit: early_stopping watches the validation loss and needs a val_loader")
-    progress = Progress(epochs, len(train_loader), 0 if quiet else verbose)
-    history = History() if history is None else history
     callbacks = list(callbacks)
     _check_fit_arguments(train_loader, val_loader, callbacks, early_stopping)
+    progress = Progress(epochs, len(train_loader), 0 if quiet else verbose)
+    history = History() if history is None else history
     first = history.epochs + 1
     last = first + epochs - 1
     for epoch in range(first, first + epochs):

@@ -212,7 +212,7 @@ def test_graph_renders_svg(tmp_path):
 @pytest.mark.parametrize("argv,message", [
     (["train", "--epochs", "0"], "--epochs: expected a positive integer, got 0"),
     (["train", "--batch-size", "many"], "--batch-size: expected a positive integer, got 'many'"),
-    (["train", "--model", "resnet"], "invalid choice: 'resnet'"),
+    (["train", "--model", "resnet152"], "invalid choice: 'resnet152'"),
     (["train", "--lr", "-1"], "--lr: expected a positive number"),
     (["train", "--val-size", "-1"], "--val-size: expected a non-negative integer, got -1"),
     (["predict", "ckpt.npz"], "the following arguments are required: IMAGE"),

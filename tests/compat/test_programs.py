@@ -48,7 +48,7 @@ NUMBER = re.compile(r"-?\d+\.\d+(?:e[-+]?\d+)?|-?\d+e[-+]?\d+")
 def workdir(tmp_path: Path) -> Path:
     """A working folder whose ../data and ./data hold torchvision's MNIST layout (the repo's files)."""
     work = tmp_path / "work"
-    work.mkdir()
+    work.mkdir(parents=True)
     for root in (tmp_path / "data", work / "data"):
         raw = root / "MNIST" / "raw"
         raw.mkdir(parents=True)

@@ -240,8 +240,8 @@ def test_module_that_does_not_fit_the_data(digits):
         CNNClassifier("lenet", epochs=1).fit(X_train, y_train)
     with pytest.raises(ValueError, match="cannot take samples of shape"):
         CNNClassifier([nn.Flatten(), nn.Linear(10, 10)], epochs=1).fit(X_train, y_train)
-    with pytest.raises(ValueError, match="unknown module 'resnet'"):
-        CNNClassifier("resnet", epochs=1).fit(X_train, y_train)
+    with pytest.raises(ValueError, match="unknown module 'resnet152'"):
+        CNNClassifier("resnet152", epochs=1).fit(X_train, y_train)
     with pytest.raises(TypeError, match="module must be"):
         CNNClassifier(42, epochs=1).fit(X_train, y_train)
 

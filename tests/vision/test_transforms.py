@@ -2,6 +2,8 @@
 (exact values), PIL and array inputs alike; Resize also against torch's interpolate where torch imports."""
 
 import numpy as np
+
+import tinygrad_cnn as tg
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -207,3 +209,14 @@ def test_pil_and_array_paths_agree(h, w, ltrb, mode, crop, seed):
            lambda x: F.crop(x, -1, 2, *crop), lambda x: F.rotate(x, 90.0 * (seed % 4), expand=True)]
     for op in ops:
         np.testing.assert_array_equal(np.asarray(op(pil)), op(arr)[0])
+
+
+def test_make_grid_tiles_a_batch_as_torchvision():
+    from tinygrad_cnn.vision.utils import make_grid
+
+    batch = tg.Tensor(np.arange(5 * 1 * 2 * 3, dtype=np.float32).reshape(5, 1, 2, 3))
+    grid = make_grid(batch, nrow=2, padding=1)
+    assert grid.shape == (3, 3 * 3 + 1, 2 * 4 + 1)
+    np.testing.assert_array_equal(grid.numpy()[0, 1:3, 1:4], batch.numpy()[0, 0])
+    np.testing.assert_array_equal(grid.numpy()[2, 4:6, 5:8], batch.numpy()[3, 0])
+    assert grid.numpy()[:, 7:9, 5:8].max() == 0  # the sixth place is padding

@@ -15,7 +15,7 @@ from tinygrad_cnn.compat.aliases import module_exists, target_of
 MODULES = (
     "torch", "torch.nn", "torch.nn.functional", "torch.nn.init", "torch.nn.utils", "torch.autograd", "torch.optim",
     "torch.optim.lr_scheduler", "torch.utils.data", "torch.cuda", "torch.backends", "torch.accelerator",
-    "torchvision.datasets", "torchvision.transforms", "torchvision.models",
+    "torchvision.datasets", "torchvision.transforms", "torchvision.models", "torchvision.utils",
 )
 
 HEADER = """# Running PyTorch programs here, and what of PyTorch's API is supported

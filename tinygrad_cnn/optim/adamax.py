@@ -6,7 +6,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from tinygrad_cnn.optim.optimizer import Optimizer, check_hyperparameters, gradient
+from tinygrad_cnn.optim.optimizer import Optimizer, check_hyperparameters
 from tinygrad_cnn.tensor import Tensor
 
 
@@ -30,11 +30,7 @@ class Adamax(Optimizer):
     def _update_group(self, group: dict[str, Any]) -> None:
         lr, eps, weight_decay = float(group["lr"]), float(group["eps"]), float(group["weight_decay"])
         beta1, beta2 = (float(b) for b in group["betas"])
-        for p in group["params"]:
-            if p.grad is None:
-                continue
-            grad, param = gradient(p, group), p.numpy()
-            state = self.state.setdefault(p, {})
+        for p, grad, param, state in self.parameters_with_grads(group):
             if not state:
                 state.update(step=0, exp_avg=np.zeros_like(param), exp_inf=np.zeros_like(param))
             state["step"] += 1

@@ -6,7 +6,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from tinygrad_cnn.optim.optimizer import Optimizer, check_hyperparameters, gradient
+from tinygrad_cnn.optim.optimizer import Optimizer, check_hyperparameters
 from tinygrad_cnn.tensor import Tensor
 
 
@@ -38,11 +38,7 @@ class NAdam(Optimizer):
         lr, eps, weight_decay = float(group["lr"]), float(group["eps"]), float(group["weight_decay"])
         beta1, beta2 = (float(b) for b in group["betas"])
         momentum_decay = float(group["momentum_decay"])
-        for p in group["params"]:
-            if p.grad is None:
-                continue
-            grad, param = gradient(p, group), p.numpy()
-            state = self.state.setdefault(p, {})
+        for p, grad, param, state in self.parameters_with_grads(group):
             if not state:
                 state.update(step=0, mu_product=np.float32(1.0), exp_avg=np.zeros_like(param),
                              exp_avg_sq=np.zeros_like(param))

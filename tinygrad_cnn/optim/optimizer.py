@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import math
 import numbers
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
 
@@ -132,6 +132,14 @@ class Optimizer:
             for group in self.param_groups:
                 self._update_group(group)
         return loss
+
+    def parameters_with_grads(self, group: dict[str, Any]) -> Iterator[tuple[Tensor, np.ndarray, np.ndarray, dict]]:
+        """(parameter, its gradient array (negated under ``maximize``), its own array, its state
+        dict, created empty on first use) for each parameter of ``group`` that has a gradient:
+        the loop every optimizer's update runs over."""
+        for p in group["params"]:
+            if p.grad is not None:
+                yield p, gradient(p, group), p.numpy(), self.state.setdefault(p, {})
 
     def _update_group(self, group: dict[str, Any]) -> None:
         raise NotImplementedError

@@ -6,7 +6,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from tinygrad_cnn.optim.optimizer import Optimizer, check_hyperparameters, gradient
+from tinygrad_cnn.optim.optimizer import Optimizer, check_hyperparameters
 from tinygrad_cnn.tensor import Tensor
 
 
@@ -35,11 +35,7 @@ class RMSprop(Optimizer):
     def _update_group(self, group: dict[str, Any]) -> None:
         lr, alpha, eps = float(group["lr"]), float(group["alpha"]), float(group["eps"])
         weight_decay, momentum, centered = float(group["weight_decay"]), float(group["momentum"]), group["centered"]
-        for p in group["params"]:
-            if p.grad is None:
-                continue
-            grad, param = gradient(p, group), p.numpy()
-            state = self.state.setdefault(p, {})
+        for p, grad, param, state in self.parameters_with_grads(group):
             if not state:
                 state.update(step=0, square_avg=np.zeros_like(param))
                 if momentum > 0:

@@ -25,6 +25,7 @@ import numpy as np
 
 from tinygrad_cnn import random
 from tinygrad_cnn.autograd import Context, Function, VersionCounter, enable_grad, is_grad_enabled
+from tinygrad_cnn.hooks import RemovableHandle
 from tinygrad_cnn.ops import elementwise as E
 from tinygrad_cnn.ops import inplace as I
 from tinygrad_cnn.tensor_shape import index_arg
@@ -36,27 +37,6 @@ _FLOAT_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double"}
 def _torch_kind(dtype: np.dtype) -> str:
     dtype = np.dtype(dtype)
     return _FLOAT_NAMES.get(dtype.name) or _KIND.get(dtype.kind, dtype.name)
-
-
-class RemovableHandle:
-    """What ``register_hook`` returns: ``remove()`` unregisters the hook (also on ``with`` exit)."""
-
-    _next_id = 0
-
-    def __init__(self, hooks: dict) -> None:
-        self._hooks = hooks
-        self.id = RemovableHandle._next_id
-        RemovableHandle._next_id += 1
-
-    def remove(self) -> None:
-        """Unregister the hook (a second call does nothing)."""
-        self._hooks.pop(self.id, None)
-
-    def __enter__(self) -> "RemovableHandle":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.remove()
 
 
 class InplaceMixin:

@@ -1,30 +1,10 @@
-"""RemovableHandle, as torch.utils.hooks.RemovableHandle: what registering a hook returns."""
+"""Module hooks: add_hook registers one; the handle it returns is tinygrad_cnn.hooks.RemovableHandle."""
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Callable
 
-
-class RemovableHandle:
-    """Returned by the ``register_*_hook`` methods; ``remove()`` (or leaving a ``with`` block)
-    unregisters the hook."""
-
-    _next_id = 0
-
-    def __init__(self, hooks: dict[int, Callable]) -> None:
-        self._hooks = hooks
-        self.id = RemovableHandle._next_id
-        RemovableHandle._next_id += 1
-
-    def remove(self) -> None:
-        """Unregister the hook (a second call does nothing)."""
-        self._hooks.pop(self.id, None)
-
-    def __enter__(self) -> "RemovableHandle":
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.remove()
+from tinygrad_cnn.hooks import RemovableHandle
 
 
 def add_hook(hooks: dict[int, Callable], hook: Callable, prepend: bool = False) -> RemovableHandle:

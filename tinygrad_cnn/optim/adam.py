@@ -52,19 +52,26 @@ class Adam(Optimizer):
                 else:
                     grad = grad + weight_decay * param
             exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
-            exp_avg += (1 - beta1) * (grad - exp_avg)
+            # the formulas above, in place through one scratch array (the same float32 operations)
+            scratch = np.subtract(grad, exp_avg)
+            scratch *= 1 - beta1
+            exp_avg += scratch
             exp_avg_sq *= beta2
-            exp_avg_sq += (1 - beta2) * (grad * grad)
+            np.multiply(grad, grad, out=scratch)
+            scratch *= 1 - beta2
+            exp_avg_sq += scratch
             step_size = lr / (1 - beta1 ** step)
             bias_correction2_sqrt = (1 - beta2 ** step) ** 0.5
             if amsgrad:
                 np.maximum(state["max_exp_avg_sq"], exp_avg_sq, out=state["max_exp_avg_sq"])
-                denom = np.sqrt(state["max_exp_avg_sq"])
+                denom = np.sqrt(state["max_exp_avg_sq"], out=scratch)
             else:
-                denom = np.sqrt(exp_avg_sq)
+                denom = np.sqrt(exp_avg_sq, out=scratch)
             denom /= bias_correction2_sqrt
             denom += eps
-            p.sub_(step_size * (exp_avg / denom))
+            np.divide(exp_avg, denom, out=denom)
+            denom *= step_size
+            p.sub_(denom)
 
 
 class AdamW(Adam):

@@ -123,6 +123,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="augment: move each training image by up to PIXELS whole pixels each way, a fresh "
                             "draw every epoch (default: 1; 0 is off)")
     train.add_argument("--quiet", action="store_true", help="no progress bar (the epoch lines remain)")
+    train.add_argument("--threads", type=_positive_int, metavar="N",
+                       help="threads for the ops (default: the cores that other processes leave idle)")
 
     evaluate_p = sub.add_parser("evaluate", help="test loss, accuracy and confusion matrix of a checkpoint",
                                 description="Evaluate a checkpoint on the MNIST test set: loss, accuracy and the "

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_cnn import checkpoint, optim, viz
+from tinygrad_cnn import checkpoint, optim, set_num_threads, viz
 from tinygrad_cnn.cli.common import (CLIError, checkpoint_errors, dataset, eval_loader, load_data, output_folder,
                                      require,
                                      write_graph, write_json)
@@ -80,6 +80,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     from tinygrad_cnn.models import get_model
 
     require("train", "train", "matplotlib", "graphviz")
+    if getattr(args, "threads", None):
+        set_num_threads(args.threads)
     config = _train_config(args)
     out = output_folder(args.out, args.resume, config["model"], getattr(args, "overwrite", False))
     X_train, y_train, X_test, y_test = load_data(args.data, args.download)

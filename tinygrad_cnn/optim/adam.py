@@ -52,7 +52,9 @@ class Adam(Optimizer):
                 denom = np.sqrt(exp_avg_sq)
             denom /= bias_correction2_sqrt
             denom += eps
-            p.sub_(step_size * (exp_avg / denom))
+            np.divide(exp_avg, denom, out=denom)
+            denom *= step_size
+            p.sub_(denom)
 
 
 class AdamW(Adam):

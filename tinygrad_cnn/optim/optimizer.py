@@ -153,17 +153,18 @@ class Optimizer:
         for g, group in enumerate(self.param_groups):
             check_group_hyperparameters(f"{name} param_groups[{g}]", group)
             for i, p in enumerate(group["params"]):
-                where = f"{name}.step: parameter {i} of group {g} (shape {p.shape}, dtype {p.dtype})"
+                where = lambda: f"{name}.step: parameter {i} of group {g} (shape {p.shape}, dtype {p.dtype})"  # noqa: E731
+                shape = p.shape
                 for key, buffer in self.state.get(p, {}).items():
-                    if isinstance(buffer, np.ndarray) and buffer.ndim and buffer.shape != p.shape:
-                        raise RuntimeError(f"{where}: state buffer '{key}' has shape {buffer.shape}")
+                    if isinstance(buffer, np.ndarray) and buffer.ndim and buffer.shape != shape:
+                        raise RuntimeError(f"{where()}: state buffer '{key}' has shape {buffer.shape}")
                 if p.grad is None:
                     continue
                 grad = p.grad.numpy()
-                if grad.shape != p.shape or grad.dtype != p.dtype:
-                    raise RuntimeError(f"{where}: gradient has shape {grad.shape}, dtype {grad.dtype}")
+                if grad.shape != shape or grad.dtype != p.dtype:
+                    raise RuntimeError(f"{where()}: gradient has shape {grad.shape}, dtype {grad.dtype}")
                 if finite and not np.isfinite(grad).all():
-                    raise FloatingPointError(f"{where}: gradient is not finite "
+                    raise FloatingPointError(f"{where()}: gradient is not finite "
                                              f"({int(np.count_nonzero(~np.isfinite(grad)))} NaN/inf values)")
 
     def state_dict(self) -> dict[str, Any]:
@@ -300,7 +301,11 @@ def update_moments(state: dict[str, Any], grad: np.ndarray, beta1: float,
     ``state["exp_avg_sq"]``, updated in place and returned: m += (1 - beta1) (g - m),
     v = beta2 v + (1 - beta2) g**2."""
     exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
-    exp_avg += (1 - beta1) * (grad - exp_avg)
+    scratch = np.subtract(grad, exp_avg)  # one temporary for both updates, the same float operations
+    scratch *= 1 - beta1
+    exp_avg += scratch
     exp_avg_sq *= beta2
-    exp_avg_sq += (1 - beta2) * (grad * grad)
+    np.multiply(grad, grad, out=scratch)
+    scratch *= 1 - beta2
+    exp_avg_sq += scratch
     return exp_avg, exp_avg_sq

@@ -14,6 +14,7 @@ from hypothesis.extra.numpy import arrays
 from tinygrad_cnn.imaging import to_png
 from tinygrad_cnn.plots import class_scores
 
+
 @given(st.integers(2, 6).flatmap(lambda k: arrays(np.int64, (k, k), elements=st.integers(0, 6))))
 def test_class_scores_are_scikit_learns(matrix):
     metrics = pytest.importorskip("sklearn.metrics")

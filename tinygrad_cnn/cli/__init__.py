@@ -96,7 +96,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = sub.add_parser("train", help="train a model on MNIST",
                            description="Train a model on MNIST; writes best.npz, last.npz, history.json, "
-                                       "curves.png and the model's graph to --out.")
+                                       "curves.png, the model's graph, predictions.npz (best.npz on the test "
+                                       "set) and report.html (the run on one page) to --out.")
     train.add_argument("--model", choices=models, default="lenet", help=model_help + " (default: lenet)")
     train.add_argument("--epochs", type=_positive_int, default=5, help="total number of epochs (default: 5)")
     train.add_argument("--batch-size", type=_positive_int, default=64, help="mini-batch size (default: 64)")

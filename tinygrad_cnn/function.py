@@ -211,7 +211,7 @@ def _index_name(ctx: Context) -> str:
 
 _TORCH_NAMES: dict[str, str | Callable[[Context], str]] = {
     "PowScalar": "PowBackward0", "Pow": "PowBackward1", "ReLU": "ReluBackward0", "Clamp": "ClampBackward1",
-    "Cast": "ToCopyBackward0", "Reshape": "ViewBackward0", "Pad": "ConstantPadNdBackward0",
+    "Cast": "ToCopyBackward0", "Reshape": "ViewBackward0", "Flatten": "ViewBackward0", "Pad": "ConstantPadNdBackward0",
     "Sum": lambda ctx: "SumBackward0" if _reduces_everything(ctx) else "SumBackward1",
     "Mean": lambda ctx: "MeanBackward0" if _reduces_everything(ctx) else "MeanBackward1",
     "Max": lambda ctx: "MaxBackward1" if _reduces_everything(ctx) else "AmaxBackward0",

@@ -86,11 +86,7 @@ class ShapeMixin:
             if start > end:
                 raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for shape {self.shape}")
             shape = self.shape[:start] + (int(np.prod(self.shape[start:end + 1])),) + self.shape[end + 1:]
-        out = S.Reshape.apply(self, shape=shape)
-        if out.grad_fn is not None:  # recorded as what was called, for the graph (grad_fn.name() stays ViewBackward0);
-            out.grad_fn.op = "flatten"  # a new params dict, as a view's replay passes the old one to Reshape
-            out.grad_fn.params = {**out.grad_fn.params, "start_dim": start, "end_dim": end}
-        return out
+        return S.Flatten.apply(self, shape=shape, start_dim=start, end_dim=end)
 
     def squeeze(self, dim: Dim = None) -> "Tensor":
         """Size-1 dims removed (all of them, or those of ``dim`` that have size 1)."""

@@ -1,4 +1,4 @@
-"""Ops that move data without arithmetic: reshape, permute, expand, indexing, pad, cat, stack,
+"""Ops that move data without arithmetic: reshape (and flatten), permute, expand, indexing, pad, cat, stack,
 gather, scatter, tile, roll, flip, clone."""
 
 from __future__ import annotations
@@ -23,6 +23,15 @@ class Reshape(Function):
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray):
         return grad.reshape(ctx.in_shape)
+
+
+class Flatten(Reshape):
+    """torch.flatten: a Reshape to ``shape`` that records the dims it merged (``start_dim``..
+    ``end_dim``, non-negative), so the graph shows the flatten that was called."""
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, shape: tuple[int, ...], start_dim: int, end_dim: int) -> np.ndarray:
+        return Reshape.forward(ctx, a, shape)
 
 
 class Permute(Function):

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import functools
 import inspect
-from typing import Any, Callable, Protocol, Sequence
+from typing import Any, Callable, Iterable, Protocol, Sequence
 
 import numpy as np
 
@@ -87,6 +87,28 @@ def register_variable_type(cls: type) -> None:
 def variable_type() -> Any:
     """The registered tensor class (what ``autograd.grad`` wraps its gradients in)."""
     return _variable_type
+
+
+def post_order(roots: Sequence[Any], children: Callable[[Any], Iterable[Any]]) -> list[Any]:
+    """Every vertex reachable from ``roots`` through ``children(vertex)``, each listed after all
+    of its children (iterative depth-first post-order, so a deep graph meets no recursion
+    limit). The last root, and of a vertex's children the last, is explored first; a vertex
+    is marked when it is expanded, not when it is first pushed. The backward walk and the ONNX
+    export both order their graphs with it."""
+    order: list[Any] = []
+    expanded: set[int] = set()
+    stack: list[tuple[Any, bool]] = [(v, False) for v in roots]
+    while stack:
+        vertex, children_done = stack.pop()
+        if children_done:
+            order.append(vertex)
+            continue
+        if id(vertex) in expanded:
+            continue
+        expanded.add(id(vertex))
+        stack.append((vertex, True))
+        stack.extend([(c, False) for c in children(vertex) if id(c) not in expanded])
+    return order
 
 
 def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:

@@ -78,7 +78,7 @@ def _topological_order(roots: Sequence[Any]) -> list[Any]:
 
 
 def _checked_edges(vertex: Any) -> tuple:
-    """The vertices a node's gradient flows to (none for a leaf), once the node is checked
+    """The vertices (or None) a node's gradient flows to (none for a leaf), once the node is checked
     runnable: not freed, no saved input modified in place since forward."""
     if vertex.__class__ is not Context:
         return ()
@@ -87,7 +87,7 @@ def _checked_edges(vertex: Any) -> tuple:
     for counter, version, i, j in vertex.saved_versions:
         if counter.value != version:
             raise _modified_error(vertex, counter, version, i, j)
-    return tuple([e for e in vertex.edges if e is not None])
+    return vertex.edges
 
 
 def _run_hooks(hooks: dict, grad: np.ndarray, dtype: np.dtype) -> np.ndarray:

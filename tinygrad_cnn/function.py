@@ -90,8 +90,8 @@ def variable_type() -> Any:
 
 
 def post_order(roots: Sequence[Any], children: Callable[[Any], Iterable[Any]]) -> list[Any]:
-    """Every vertex reachable from ``roots`` through ``children(vertex)``, each listed after all
-    of its children (iterative depth-first post-order, so a deep graph meets no recursion
+    """Every vertex reachable from ``roots`` through ``children(vertex)`` (None entries skipped),
+    each listed after all of its children (iterative depth-first post-order, so a deep graph meets no recursion
     limit). The last root, and of a vertex's children the last, is explored first; a vertex
     is marked when it is expanded, not when it is first pushed. The backward walk and the ONNX
     export both order their graphs with it."""
@@ -107,7 +107,9 @@ def post_order(roots: Sequence[Any], children: Callable[[Any], Iterable[Any]]) -
             continue
         expanded.add(id(vertex))
         stack.append((vertex, True))
-        stack.extend([(c, False) for c in children(vertex) if id(c) not in expanded])
+        for child in children(vertex):
+            if child is not None and id(child) not in expanded:
+                stack.append((child, False))
     return order
 
 

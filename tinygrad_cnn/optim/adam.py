@@ -6,7 +6,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from tinygrad_cnn.optim.optimizer import Optimizer, check_hyperparameters
+from tinygrad_cnn.optim.optimizer import Optimizer, check_hyperparameters, count_step, update_moments, weight_decayed
 from tinygrad_cnn.tensor import Tensor
 
 
@@ -38,35 +38,18 @@ class Adam(Optimizer):
         beta1, beta2 = (float(b) for b in group["betas"])
         amsgrad, decoupled = bool(group["amsgrad"]), bool(group.get("decoupled_weight_decay", False))
         for p, grad, param, state in self.parameters_with_grads(group):
-            if not state:
-                state["step"] = 0
-                state["exp_avg"] = np.zeros_like(param)
-                state["exp_avg_sq"] = np.zeros_like(param)
+            step = count_step(state, param, "exp_avg", "exp_avg_sq")
             if amsgrad and "max_exp_avg_sq" not in state:
                 state["max_exp_avg_sq"] = np.zeros_like(param)
-            state["step"] += 1
-            step = state["step"]
-            if weight_decay != 0:
-                if decoupled:
-                    p.mul_(1 - lr * weight_decay)
-                else:
-                    grad = grad + weight_decay * param
-            exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
-            # the formulas above, in place through one scratch array (the same float32 operations)
-            scratch = np.subtract(grad, exp_avg)
-            scratch *= 1 - beta1
-            exp_avg += scratch
-            exp_avg_sq *= beta2
-            np.multiply(grad, grad, out=scratch)
-            scratch *= 1 - beta2
-            exp_avg_sq += scratch
+            grad = weight_decayed(p, grad, weight_decay, lr, decoupled)
+            exp_avg, exp_avg_sq = update_moments(state, grad, beta1, beta2)
             step_size = lr / (1 - beta1 ** step)
             bias_correction2_sqrt = (1 - beta2 ** step) ** 0.5
             if amsgrad:
                 np.maximum(state["max_exp_avg_sq"], exp_avg_sq, out=state["max_exp_avg_sq"])
-                denom = np.sqrt(state["max_exp_avg_sq"], out=scratch)
+                denom = np.sqrt(state["max_exp_avg_sq"])
             else:
-                denom = np.sqrt(exp_avg_sq, out=scratch)
+                denom = np.sqrt(exp_avg_sq)
             denom /= bias_correction2_sqrt
             denom += eps
             np.divide(exp_avg, denom, out=denom)

@@ -278,3 +278,40 @@ def gradient(p: Tensor, group: dict[str, Any]) -> np.ndarray:
     """``p``'s gradient array, negated when the group maximizes."""
     grad = p.grad.numpy()
     return -grad if group.get("maximize", False) else grad
+
+
+def count_step(state: dict[str, Any], param: np.ndarray, *buffers: str, **scalars: Any) -> int:
+    """Count one more step in a parameter's ``state`` and return it; on the first, the state
+    starts as ``step`` 0, then ``scalars``, then a zero array like ``param`` per name in ``buffers``."""
+    if not state:
+        state.update(step=0, **scalars, **{name: np.zeros_like(param) for name in buffers})
+    state["step"] += 1
+    return state["step"]
+
+
+def weight_decayed(p: Tensor, grad: np.ndarray, weight_decay: float, lr: float = 0.0,
+                   decoupled: bool = False) -> np.ndarray:
+    """The gradient with weight decay: ``grad + weight_decay * p`` (an L2 penalty), or, when
+    ``decoupled`` (AdamW's), ``grad`` itself after ``p`` shrinks in place by ``1 - lr * weight_decay``."""
+    if weight_decay == 0:
+        return grad
+    if decoupled:
+        p.mul_(1 - lr * weight_decay)
+        return grad
+    return grad + weight_decay * p.numpy()
+
+
+def update_moments(state: dict[str, Any], grad: np.ndarray, beta1: float,
+                   beta2: float) -> tuple[np.ndarray, np.ndarray]:
+    """Adam's running averages of the gradient and of its square, ``state["exp_avg"]`` and
+    ``state["exp_avg_sq"]``, updated in place and returned: m += (1 - beta1) (g - m),
+    v = beta2 v + (1 - beta2) g**2."""
+    exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+    scratch = np.subtract(grad, exp_avg)  # one temporary for both updates, the same float operations
+    scratch *= 1 - beta1
+    exp_avg += scratch
+    exp_avg_sq *= beta2
+    np.multiply(grad, grad, out=scratch)
+    scratch *= 1 - beta2
+    exp_avg_sq += scratch
+    return exp_avg, exp_avg_sq

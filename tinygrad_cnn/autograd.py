@@ -29,7 +29,7 @@ from tinygrad_cnn.grad_mode import (current_scope, enable_grad, is_grad_enabled,
 
 __all__ = [
     "AccumulateGrad", "Context", "Function", "TensorFunction", "Variable", "VariableLike", "VersionCounter", "backward", "current_scope",
-    "enable_grad", "grad", "is_grad_enabled", "is_variable", "no_grad", "post_order", "register_variable_type", "run_backward", "scope",
+    "enable_grad", "grad", "is_grad_enabled", "is_variable", "no_grad", "register_variable_type", "run_backward", "scope",
     "set_grad_enabled", "unbroadcast",
 ]
 

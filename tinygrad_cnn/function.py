@@ -166,11 +166,12 @@ class Context:
     """
 
     # the node's own fields are slots: the instance dict holds only what forward stored
-    __slots__ = ("function", "params", "scope", "inputs", "needs_input_grad", "saved_tensors", "freed", "edges",
+    __slots__ = ("function", "op", "params", "scope", "inputs", "needs_input_grad", "saved_tensors", "freed", "edges",
                  "saved_versions", "tensor_hooks", "retained", "__dict__", "__weakref__")
 
     def __init__(self, function: type["Function"], params: dict[str, Any], inputs: Sequence["Variable"]) -> None:
         self.function = function
+        self.op = function.name()
         self.params = params
         self.scope = current_scope()
         self.inputs: tuple["Variable", ...] = inputs if inputs.__class__ is tuple else tuple(inputs)
@@ -181,11 +182,6 @@ class Context:
         self.saved_versions: tuple = ()
         self.tensor_hooks: dict | None = None
         self.retained: Any = None
-
-    @property
-    def op(self) -> str:
-        """The op's short name (``Function.name()``: "conv2d", "add", ...)."""
-        return self.function.name()
 
     def save_for_backward(self, *arrays: np.ndarray | None) -> None:
         """Keep ``arrays`` for backward (None for one not needed); they are dropped when the

@@ -20,7 +20,7 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
-from tinygrad_cnn.function import (AccumulateGrad, Context, Function, VersionCounter, is_variable,
+from tinygrad_cnn.function import (AccumulateGrad, Context, Function, VersionCounter, is_variable, post_order,
                                    register_variable_type, unbroadcast, variable_type)
 from tinygrad_cnn.function import Variable as VariableLike
 from tinygrad_cnn.tensor_function import TensorFunction
@@ -74,29 +74,20 @@ def _topological_order(roots: Sequence[Any]) -> list[Any]:
     node its gradient flows to, so walking the list backwards visits each after all its
     consumers. Checks, on the way, that no node to be run was freed or had a saved input
     modified in place."""
-    order: list[Any] = []
-    expanded: set[int] = set()
-    stack: list[tuple[Any, bool]] = [(v, False) for v in roots]
-    while stack:
-        vertex, inputs_done = stack.pop()
-        if inputs_done:
-            order.append(vertex)
-            continue
-        if id(vertex) in expanded:
-            continue
-        expanded.add(id(vertex))
-        stack.append((vertex, True))
-        if vertex.__class__ is not Context:
-            continue
-        if vertex.freed:
-            raise _freed_error(vertex)
-        for counter, version, i, j in vertex.saved_versions:
-            if counter.value != version:
-                raise _modified_error(vertex, counter, version, i, j)
-        for edge in vertex.edges:
-            if edge is not None and id(edge) not in expanded:
-                stack.append((edge, False))
-    return order
+    return post_order(roots, _checked_edges)
+
+
+def _checked_edges(vertex: Any) -> tuple:
+    """The vertices (or None) a node's gradient flows to (none for a leaf), once the node is checked
+    runnable: not freed, no saved input modified in place since forward."""
+    if vertex.__class__ is not Context:
+        return ()
+    if vertex.freed:
+        raise _freed_error(vertex)
+    for counter, version, i, j in vertex.saved_versions:
+        if counter.value != version:
+            raise _modified_error(vertex, counter, version, i, j)
+    return vertex.edges
 
 
 def _run_hooks(hooks: dict, grad: np.ndarray, dtype: np.dtype) -> np.ndarray:

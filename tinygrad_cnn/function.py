@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import functools
 import inspect
-from typing import Any, Callable, Protocol, Sequence
+from typing import Any, Callable, Iterable, Protocol, Sequence
 
 import numpy as np
 
@@ -89,6 +89,30 @@ def variable_type() -> Any:
     return _variable_type
 
 
+def post_order(roots: Sequence[Any], children: Callable[[Any], Iterable[Any]]) -> list[Any]:
+    """Every vertex reachable from ``roots`` through ``children(vertex)`` (None entries skipped),
+    each listed after all of its children (iterative depth-first post-order, so a deep graph meets no recursion
+    limit). The last root, and of a vertex's children the last, is explored first; a vertex
+    is marked when it is expanded, not when it is first pushed. The backward walk and the ONNX
+    export both order their graphs with it."""
+    order: list[Any] = []
+    expanded: set[int] = set()
+    stack: list[tuple[Any, bool]] = [(v, False) for v in roots]
+    while stack:
+        vertex, children_done = stack.pop()
+        if children_done:
+            order.append(vertex)
+            continue
+        if id(vertex) in expanded:
+            continue
+        expanded.add(id(vertex))
+        stack.append((vertex, True))
+        for child in children(vertex):
+            if child is not None and id(child) not in expanded:
+                stack.append((child, False))
+    return order
+
+
 def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     """Sum ``grad`` over the axes that broadcasting added or stretched, giving ``shape``."""
     if grad.shape == shape:
@@ -142,11 +166,12 @@ class Context:
     """
 
     # the node's own fields are slots: the instance dict holds only what forward stored
-    __slots__ = ("function", "params", "scope", "inputs", "needs_input_grad", "saved_tensors", "freed", "edges",
+    __slots__ = ("function", "op", "params", "scope", "inputs", "needs_input_grad", "saved_tensors", "freed", "edges",
                  "saved_versions", "tensor_hooks", "retained", "__dict__", "__weakref__")
 
     def __init__(self, function: type["Function"], params: dict[str, Any], inputs: Sequence["Variable"]) -> None:
         self.function = function
+        self.op = function.name()
         self.params = params
         self.scope = current_scope()
         self.inputs: tuple["Variable", ...] = inputs if inputs.__class__ is tuple else tuple(inputs)
@@ -157,11 +182,6 @@ class Context:
         self.saved_versions: tuple = ()
         self.tensor_hooks: dict | None = None
         self.retained: Any = None
-
-    @property
-    def op(self) -> str:
-        """The op's short name (``Function.name()``: "conv2d", "add", ...)."""
-        return self.function.name()
 
     def save_for_backward(self, *arrays: np.ndarray | None) -> None:
         """Keep ``arrays`` for backward (None for one not needed); they are dropped when the

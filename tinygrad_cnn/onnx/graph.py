@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 import numpy as np
 
 from tinygrad_cnn.autograd import Context, enable_grad
+from tinygrad_cnn.function import post_order
 from tinygrad_cnn.tensor import Tensor
 
 if TYPE_CHECKING:
@@ -149,20 +150,7 @@ def _parents(tensor: Tensor, records: dict[int, tuple]) -> tuple[Tensor, ...]:
 
 def topological(outputs: Sequence[Tensor], records: dict[int, tuple]) -> list[Tensor]:
     """Every tensor the outputs depend on, each after the tensors it was computed from."""
-    order: list[Tensor] = []
-    done: set[int] = set()
-    stack: list[tuple[Tensor, bool]] = [(t, False) for t in reversed(outputs)]
-    while stack:
-        tensor, expanded = stack.pop()
-        if expanded:
-            order.append(tensor)
-            continue
-        if id(tensor) in done:
-            continue
-        done.add(id(tensor))
-        stack.append((tensor, True))
-        stack.extend((p, False) for p in reversed(_parents(tensor, records)) if id(p) not in done)
-    return order
+    return post_order(list(reversed(outputs)), lambda tensor: list(reversed(_parents(tensor, records))))
 
 
 def module_types(model: "Module") -> dict[str, str]:

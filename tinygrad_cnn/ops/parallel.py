@@ -202,6 +202,7 @@ def _forget_workers() -> None:
     global _lock
     _lock = threading.Lock()
     _workers.clear()
+    _load.last, _load.free = None, float("inf")  # the parent's CPU time is not the child's
 
 
 if hasattr(os, "register_at_fork"):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import math
 import numbers
+from functools import partial
 from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
@@ -153,7 +154,7 @@ class Optimizer:
         for g, group in enumerate(self.param_groups):
             check_group_hyperparameters(f"{name} param_groups[{g}]", group)
             for i, p in enumerate(group["params"]):
-                where = lambda: f"{name}.step: parameter {i} of group {g} (shape {p.shape}, dtype {p.dtype})"  # noqa: E731
+                where = partial(_parameter_text, name, g, i, p)  # formatted only for an error
                 shape = p.shape
                 for key, buffer in self.state.get(p, {}).items():
                     if isinstance(buffer, np.ndarray) and buffer.ndim and buffer.shape != shape:
@@ -235,6 +236,11 @@ class Optimizer:
             lines.append(f"Parameter Group {i}")
             lines += [f"    {k}: {v}" for k, v in sorted(group.items()) if k != "params"]
         return "\n".join(lines) + "\n)"
+
+
+def _parameter_text(name: str, g: int, i: int, p: Tensor) -> str:
+    """How a step's error names a parameter: optimizer, group, index, shape and dtype."""
+    return f"{name}.step: parameter {i} of group {g} (shape {p.shape}, dtype {p.dtype})"
 
 
 def _as_saved(name: str, value: Any) -> Any:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import shutil
 import sys
 import time
+import warnings
 from typing import Any
 
 MAX_COLUMNS = 100
@@ -76,7 +77,9 @@ class Progress:
         if not (sys.stderr.isatty() or _in_notebook()):
             return None
         try:
-            from tqdm.auto import tqdm
+            with warnings.catch_warnings():  # a notebook without ipywidgets gets the text bar, without a warning
+                warnings.filterwarnings("ignore", message="IProgress not found")
+                from tqdm.auto import tqdm
         except ImportError:
             return None
         return tqdm

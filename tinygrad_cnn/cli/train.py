@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_cnn import checkpoint, optim, viz
+from tinygrad_cnn import checkpoint, optim, set_num_threads, viz
 from tinygrad_cnn.cli.common import (CLIError, checkpoint_errors, dataset, eval_loader, load_data, output_folder,
                                      require, run_lock, write_graph, write_json)
 from tinygrad_cnn.data import MNIST_MEAN, MNIST_STD, shuffle_generator, standardize
@@ -21,6 +21,7 @@ from tinygrad_cnn.data.augment import RandomShifts
 from tinygrad_cnn.nn.functional import cross_entropy
 from tinygrad_cnn.plots import plot_history
 from tinygrad_cnn.random import manual_seed
+from tinygrad_cnn.report import PREDICTIONS, write_report
 from tinygrad_cnn.train import History, evaluate, fit, make_optimizer
 from tinygrad_cnn.utils.data import DataLoader
 
@@ -92,8 +93,8 @@ def _left(args: argparse.Namespace, out: Path, saved: int | None, resumable: boo
     """What a run stopped part-way left in ``out`` (``saved``: the epoch last.npz holds, if this
     run wrote it) and, when ``resumable``, the command that continues it."""
     if saved is not None and saved >= args.epochs:
-        return (f"{out / 'last.npz'} holds the last epoch ({saved}); the final test was not run: "
-                f"tinygrad-cnn evaluate {shlex.quote(str(out / 'best.npz'))}")
+        return (f"{out / 'last.npz'} holds the last epoch ({saved}); the final test and report were not made: "
+                f"tinygrad-cnn report {shlex.quote(str(out))}")
     if saved is None and args.resume is None:
         return "no epoch had ended, nothing was saved" + ("; run the same command to start again" if resumable else "")
     checkpoint_path = out / "last.npz" if saved is not None else Path(args.resume)
@@ -111,10 +112,13 @@ def _left(args: argparse.Namespace, out: Path, saved: int | None, resumable: boo
 def cmd_train(args: argparse.Namespace) -> int:
     """``tinygrad-cnn train``: train a model on MNIST, or continue the run saved in --resume, up to
     --epochs; after each epoch write last.npz, best.npz (lowest validation loss, held-out images) and
-    history.json to --out, at the end curves.png and the model's graph. The folder is locked for the
-    run (a second run into it is refused). Returns the exit status (130 when interrupted with
-    Ctrl-C, after saying how to resume); a diverging run is a CLIError saying what was saved."""
+    history.json to --out, at the end curves.png, the model's graph, predictions.npz and report.html.
+    The folder is locked for the run (a second run into it is refused). Returns the exit status
+    (130 when interrupted with Ctrl-C, after saying how to resume); a diverging run is a CLIError
+    saying what was saved."""
     require("train", "train", "matplotlib", "graphviz")
+    if getattr(args, "threads", None):
+        set_num_threads(args.threads)
     config = _train_config(args)
     if args.resume is not None:
         _report_ignored(args, config)
@@ -177,6 +181,7 @@ def _train(args: argparse.Namespace, config: dict[str, Any], out: Path, saved: d
           f"for {epochs}\n  {config['optimizer']} lr {config['lr']:g}, cosine schedule, batch {config['batch_size']}, "
           f"seed {config['seed']}\n  validating on {len(X_val):,} {val_name}\n  output in {out}")
     extra = {"config": config}
+    counts = {"train": len(X_train), "validation": len(X_val), "test": len(X_test)}  # for the report
     best = {"loss": min((v for v in history.val_loss if v is not None), default=math.inf)}
 
     def after_epoch(epoch: int, hist: History) -> None:
@@ -187,7 +192,7 @@ def _train(args: argparse.Namespace, config: dict[str, Any], out: Path, saved: d
         if hist.val_loss[-1] < best["loss"]:  # the metric early stopping watches
             best["loss"] = hist.val_loss[-1]
             checkpoint.save(out / "best.npz", **state)
-        write_json(out / "history.json", {"config": config, **hist.to_dict()})
+        write_json(out / "history.json", {"config": config, **hist.to_dict(), "images": counts})
 
     with warnings.catch_warnings():  # NumPy's overflow warnings from a diverging run: fit reports it in one line
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -206,10 +211,12 @@ def _train(args: argparse.Namespace, config: dict[str, Any], out: Path, saved: d
               f"{test[name]['acc']:.2%} on {len(X_test):,} images")
     print(f"training took {sum(history.train_seconds or history.seconds):.1f}s "
           f"({sum(history.seconds):.1f}s with validation)")
-    write_json(out / "history.json", {"config": config, **history.to_dict(), "test": test})
+    write_json(out / "history.json", {"config": config, **history.to_dict(), "images": counts, "test": test})
     written = [out / "best.npz", out / "last.npz", out / "history.json", plot_history(history, out / "curves.png")]
     images, labels = next(iter(DataLoader(dataset(X_val, y_val, norm), batch_size=config["batch_size"])))
     graph = viz.model_graph(model, X_train.shape[1:], batch=(images, labels))
     written.append(write_graph(graph, out / ("graph.svg" if shutil.which("dot") else "graph.dot")))
+    report = write_report(out, test_set=(X_test, y_test))  # after predictions.npz: best.npz's on the test set
+    written += [out / PREDICTIONS, report]
     print(f"wrote to {out}: " + ", ".join(p.name for p in written))
     return 0

@@ -194,3 +194,16 @@ def test_a_closed_pipe_ends_quietly_with_status_0(tmp_path, argv):
     os.close(write)
     status, _, stderr = finish(child)
     assert status == 0 and stderr == ""
+
+
+def test_a_file_system_without_locks_runs_unlocked(tmp_path, monkeypatch):
+    import errno
+    import fcntl
+
+    def no_locks(fd, operation):
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(fcntl, "flock", no_locks)
+    status, _, stderr = run(*TRAIN, "--out", tmp_path / "run", "--data", tmp_path / "no-data")
+    assert status == 1 and "MNIST data folder not found" in stderr and "lock" not in stderr
+    assert not (tmp_path / "run").exists()

@@ -253,7 +253,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.print_help()
             return 0
         args = parser.parse_args(argv)
-        args.given = given_options(build_parser(), argv)
+        args.given = given_options(build_parser(), argv) if args.command == "train" else set()
         return COMMANDS[args.command](args)
     except CLIError as exc:
         print(f"tinygrad-cnn: error: {exc}", file=sys.stderr)

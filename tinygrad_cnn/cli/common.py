@@ -125,7 +125,7 @@ def run_lock(folder: Path) -> Iterator[None]:
     checkpoints with this run's. The lock is an ``fcntl.flock`` on the file, which the system
     releases when the holder dies: a lock file left by a killed run is simply taken over. The
     folder is created here (and removed again at the end if the run left nothing in it); on
-    systems without ``fcntl`` there is no lock."""
+    systems without ``fcntl``, or file systems without locks, the run goes unlocked."""
     try:
         import fcntl
     except ImportError:  # not POSIX
@@ -144,21 +144,29 @@ def run_lock(folder: Path) -> Iterator[None]:
                 os.close(fd)
                 raise CLIError(f"--out {folder} is in use by another run (process {holder}, {path}); wait for it to "
                                "finish or choose another --out") from None
+            except OSError:  # a file system without locks (some network mounts): the run goes unlocked
+                os.close(fd)
+                if created:
+                    path.unlink(missing_ok=True)
+                fd = -1
+                break
             try:
                 if os.stat(path).st_ino == os.fstat(fd).st_ino:
                     break
             except FileNotFoundError:
                 pass
             os.close(fd)
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())
+        if fd >= 0:
+            os.ftruncate(fd, 0)
+            os.write(fd, f"{os.getpid()}\n".encode())
     except OSError as exc:
         raise CLIError(f"--out {folder}: cannot create the run's lock file ({exc})") from None
     try:
         yield
     finally:
-        path.unlink(missing_ok=True)
-        os.close(fd)
+        if fd >= 0:
+            path.unlink(missing_ok=True)
+            os.close(fd)
         if created:
             try:
                 folder.rmdir()  # only when empty: a run that saved nothing leaves no folder

@@ -23,8 +23,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import zipfile
-import zlib
 from pathlib import Path
 from typing import Any
 
@@ -101,12 +99,6 @@ def save(path: str | os.PathLike, model: Any, optimizer: Any = None, *, epoch: i
     (the CLI keeps the model name and training options there). The package's random
     generator state is always saved. Returns the path written.
     """
-    path = Path(path)
-    for parent in path.parents:
-        if parent.exists():
-            if not parent.is_dir():
-                raise NotADirectoryError(f"checkpoint {path}: not a directory: {parent} is a regular file")
-            break
     encoder = _Encoder()
     meta = {
         "format": FORMAT,
@@ -130,12 +122,6 @@ def save(path: str | os.PathLike, model: Any, optimizer: Any = None, *, epoch: i
     return atomic_write(path, buffer.getvalue())
 
 
-# Every way a damaged zip shows when NumPy reads it: a bad header, an unknown compression method
-# (NotImplementedError), a corrupt deflate stream (zlib.error), a truncated or inconsistent member.
-_ZIP_ERRORS = (OSError, ValueError, EOFError, KeyError, RuntimeError, NotImplementedError, zipfile.BadZipFile,
-               zlib.error)
-
-
 def _read(path: Path) -> tuple[dict[str, Any], dict[str, np.ndarray], dict[str, Any]]:
     """(metadata, model weights by name, decoded optimizer/scheduler/loader/rng/extra states) of the
     checkpoint at ``path``, every entry read (so a damaged one shows now) and the metadata checked."""
@@ -146,25 +132,25 @@ def _read(path: Path) -> tuple[dict[str, Any], dict[str, np.ndarray], dict[str, 
         with open(path, "rb") as file:
             if file.read(4) != b"PK\x03\x04":
                 raise fail("damaged or not a .npz file (it does not start with a zip signature)")
-        archive = np.load(path, allow_pickle=False)
+        with np.load(path, allow_pickle=False) as archive:
+            entries = {name: archive[name] for name in archive.files}
+    except CheckpointError:
+        raise
     except FileNotFoundError:
         raise FileNotFoundError(f"checkpoint {path} does not exist") from None
     except IsADirectoryError:
         raise fail("is a directory, not a checkpoint file") from None
     except NotADirectoryError:
         raise fail("not a directory: a part of the path is a regular file") from None
-    except _ZIP_ERRORS as exc:
-        raise fail(f"damaged or not a .npz file ({exc or type(exc).__name__})") from None
-    with archive:
-        try:
-            entries = {name: archive[name] for name in archive.files}
-        except _ZIP_ERRORS as exc:
-            raise fail(f"damaged ({exc or type(exc).__name__})") from None
+    except PermissionError:
+        raise fail("cannot be read (permission denied)") from None
+    except Exception as exc:  # whatever parsing damaged bytes raises (zip, zlib, the .npy headers' literals)
+        raise fail(f"damaged or not a .npz file ({type(exc).__name__}: {exc})") from None
     if "metadata" not in entries:
         raise fail("no 'metadata' entry; not a tinygrad_cnn checkpoint")
     try:
         meta = json.loads(str(entries["metadata"]))
-    except json.JSONDecodeError as exc:
+    except (ValueError, RecursionError) as exc:
         raise fail(f"metadata is not valid JSON ({exc})") from None
     if not isinstance(meta, dict):
         raise fail(f"metadata is not a JSON object but a {type(meta).__name__}")
@@ -174,12 +160,15 @@ def _read(path: Path) -> tuple[dict[str, Any], dict[str, np.ndarray], dict[str, 
     missing = sorted(set(_META_KEYS) - set(meta))
     if missing:
         raise fail(f"metadata lacks {', '.join(missing)}")
+    epoch = meta["epoch"]
+    if epoch is not None and (isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 0):
+        raise fail(f"metadata is malformed (epoch {epoch!r} is not a whole number >= 0)")
     try:
         parts = {name: _decode(meta[name], entries) for name in ("optimizer", "scheduler", "loader", "rng", "extra")}
     except KeyError as exc:
         raise fail(f"metadata refers to a missing array {exc.args[0]}") from None
-    except (TypeError, ValueError, AttributeError) as exc:
-        raise fail(f"metadata is malformed ({exc})") from None
+    except (TypeError, ValueError, AttributeError, RecursionError) as exc:
+        raise fail(f"metadata is malformed ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})") from None
     if not isinstance(parts["extra"], dict):
         raise fail(f"metadata is malformed (extra is a {type(parts['extra']).__name__}, not a dict)")
     if meta["history"] is not None:
@@ -223,7 +212,55 @@ def _misfits(saved: Any, own: Any, where: str = "") -> list[str]:
             shape = saved.shape if isinstance(saved, np.ndarray) else f"a {_kind(saved)}"
             return [f"{at}shape {shape} in the file, {own.shape} here"]
         return []
-    return [] if _kind(saved) == _kind(own) else [f"{at}a {_kind(saved)} in the file, a {_kind(own)} here"]
+    if _kind(saved) != _kind(own):
+        return [f"{at}a {_kind(saved)} in the file, a {_kind(own)} here"]
+    if isinstance(own, (int, np.integer)) and not isinstance(own, bool) and not float(saved).is_integer():
+        return [f"{at}{saved!r} in the file, an integer here"]
+    return []
+
+
+def _optimizer_misfits(saved: dict[str, Any], optimizer: Any) -> list[str]:
+    """What in a saved optimizer state would fail in ``optimizer``, at load or at its next step:
+    the kinds of the groups' values, their hyper-parameters (``check_group_hyperparameters``),
+    step counts that are not whole numbers >= 0, buffers that are not arrays of numbers. (The
+    optimizer's ``load_state_dict`` checks the group sizes and buffer shapes.)"""
+    from tinygrad_cnn.optim.optimizer import check_group_hyperparameters
+
+    groups, state = saved.get("param_groups"), saved.get("state")
+    own = optimizer.state_dict()["param_groups"]
+    if not isinstance(groups, list) or not isinstance(state, dict) or not all(isinstance(g, dict) for g in groups):
+        return ["not a dict of 'state' and a list of 'param_groups'"]
+    if len(groups) != len(own):
+        return [f"{len(groups)} parameter group(s) in the file, {len(own)} here"]
+    problems = []
+    for g, (group, mine) in enumerate(zip(groups, own)):
+        shared = sorted((group.keys() & mine.keys()) - {"params"})
+        problems += _misfits({k: group[k] for k in shared}, {k: mine[k] for k in shared}, f"param_groups[{g}]")
+        try:
+            check_group_hyperparameters(f"param_groups[{g}]", {**mine, **group})
+        except (TypeError, ValueError) as exc:
+            problems.append(str(exc))
+    for key, buffers in state.items():
+        for name, value in (buffers.items() if isinstance(buffers, dict) else [("", buffers)]):
+            array = np.asarray(value.numpy() if isinstance(value, Tensor) else value)
+            numeric = np.issubdtype(array.dtype, np.integer) or np.issubdtype(array.dtype, np.floating)
+            if name == "step" and not (numeric and array.size == 1 and np.isfinite(array).all()
+                                       and array.item() >= 0 and float(array.item()).is_integer()):
+                problems.append(f"state[{key}].step is {value!r}, not a whole number of steps >= 0")
+            elif name != "step" and value is not None and not numeric:
+                problems.append(f"state[{key}].{name or '(buffers)'}: {_kind(value)} {value!r:.60} in the file, "
+                                "an array of numbers expected")
+    return problems
+
+
+def _generator_misfit(saved: Any, own: dict[str, Any]) -> list[str]:
+    """Why ``saved`` is not a state of the kind of bit generator whose state is ``own`` (tried on a new one)."""
+    probe = getattr(np.random, own["bit_generator"])()
+    try:
+        probe.state = saved
+    except (TypeError, ValueError, KeyError, OverflowError) as exc:
+        return [str(exc) or type(exc).__name__]
+    return []
 
 
 def load_metadata(path: str | os.PathLike) -> dict[str, Any]:
@@ -254,8 +291,9 @@ def load(path: str | os.PathLike, model: Any, optimizer: Any = None, *, schedule
     problems += [f"not in the model: {k} {weights[k].shape}" for k in weights if k not in own]
     problems += [f"shape of {k}: file {weights[k].shape}, model {own[k].shape}"
                  for k in own if k in weights and weights[k].shape != own[k].shape]
-    problems += [f"dtype of {k}: file {weights[k].dtype} is not numeric"
-                 for k in own if k in weights and not np.issubdtype(weights[k].dtype, np.number)]
+    problems += [f"dtype of {k}: file {weights[k].dtype} is not an integer or floating type"
+                 for k in own if k in weights and not (np.issubdtype(weights[k].dtype, np.integer)
+                                                       or np.issubdtype(weights[k].dtype, np.floating))]
     if problems:
         raise CheckpointError(
             f"checkpoint {path} (saved from {meta['model_class']}) does not fit this {type(model).__name__}:\n  "
@@ -272,11 +310,17 @@ def load(path: str | os.PathLike, model: Any, optimizer: Any = None, *, schedule
               if component is not None}
     if restore_rng:
         states["rng"] = _random.generator().bit_generator.state
-    for name, state in states.items():
-        misfits = _misfits(parts[name], state)
-        if misfits:
-            raise CheckpointError(f"checkpoint {path}: {name} state does not fit: " + "; ".join(misfits))
-    try:  # the one check left to the component itself: Optimizer.load_state_dict changes nothing when it fails
+    misfits = {name: _misfits(parts[name], state) for name, state in states.items()}
+    if optimizer is not None:
+        misfits["optimizer"] = _optimizer_misfits(parts["optimizer"], optimizer)
+    for name, saved, own in (("rng", parts["rng"], states.get("rng")),
+                             ("loader", (parts["loader"] or {}).get("generator"), states.get("loader", {}).get("generator"))):
+        if own is not None and not misfits[name]:
+            misfits[name] = _generator_misfit(saved, own)
+    for name, found in misfits.items():
+        if found:
+            raise CheckpointError(f"checkpoint {path}: {name} state does not fit: " + "; ".join(found))
+    try:  # the structure left to the component itself: Optimizer.load_state_dict changes nothing when it fails
         if optimizer is not None:
             optimizer.load_state_dict(parts["optimizer"])
     except (ValueError, KeyError, TypeError) as exc:

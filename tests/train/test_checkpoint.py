@@ -254,7 +254,7 @@ def _edit_metadata(path, edit):
 
 DAMAGE = {
     "truncated": (lambda data, path: data[: len(data) // 2], "damaged or not a .npz file"),
-    "flipped byte": (_flip_a_weight_byte, "damaged (Bad CRC-32"),
+    "flipped byte": (_flip_a_weight_byte, "damaged or not a .npz file (BadZipFile: Bad CRC-32"),
     "text file": (lambda data, path: b"epoch 1\nweights 0.5\n", "damaged or not a .npz file"),
 }
 

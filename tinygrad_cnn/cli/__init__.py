@@ -26,7 +26,7 @@ import sys
 from pathlib import Path
 from typing import Any, Sequence
 
-from tinygrad_cnn.cli.common import CLIError, require
+from tinygrad_cnn.cli.common import CLIError, given_options, quiet_stdout, require
 from tinygrad_cnn.cli.evaluate import cmd_evaluate, cmd_predict
 from tinygrad_cnn.cli.model import cmd_graph, cmd_summary
 from tinygrad_cnn.cli.report import cmd_report
@@ -94,11 +94,17 @@ def build_parser() -> argparse.ArgumentParser:
                             "data/mnist)")
         p.add_argument("--download", action="store_true", help="fetch missing MNIST files from the usual mirrors")
 
+    def model_option(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--model", choices=models, default="lenet", help=model_help + " (default: lenet)")
+
+    def checkpoint_argument(p: argparse.ArgumentParser) -> None:
+        p.add_argument("checkpoint", metavar="CKPT", help="a .npz checkpoint written by train")
+
     train = sub.add_parser("train", help="train a model on MNIST",
                            description="Train a model on MNIST; writes best.npz, last.npz, history.json, "
                                        "curves.png, the model's graph, predictions.npz (best.npz on the test "
                                        "set) and report.html (the run on one page) to --out.")
-    train.add_argument("--model", choices=models, default="lenet", help=model_help + " (default: lenet)")
+    model_option(train)
     train.add_argument("--epochs", type=_positive_int, default=5, help="total number of epochs (default: 5)")
     train.add_argument("--batch-size", type=_positive_int, default=64, help="mini-batch size (default: 64)")
     train.add_argument("--optimizer", choices=list(DEFAULT_LR), default="adam",
@@ -132,7 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate_p = sub.add_parser("evaluate", help="test loss, accuracy and confusion matrix of a checkpoint",
                                 description="Evaluate a checkpoint on the MNIST test set: loss, accuracy and the "
                                             "confusion matrix with each class's recall.")
-    evaluate_p.add_argument("checkpoint", metavar="CKPT", help="a .npz checkpoint written by train")
+    checkpoint_argument(evaluate_p)
     data_options(evaluate_p)
     evaluate_p.add_argument("--limit", type=_positive_int, metavar="N", help="use only the first N test images")
     evaluate_p.add_argument("--plot", nargs="?", const="", metavar="PNG",
@@ -141,19 +147,19 @@ def build_parser() -> argparse.ArgumentParser:
     predict_p = sub.add_parser("predict", help="classify PNG/JPEG/NPY images of handwritten digits",
                                description="Classify image files with a checkpoint: each is made MNIST-like "
                                            "(grey, 28x28, light digit on dark) and gets its digit and confidence.")
-    predict_p.add_argument("checkpoint", metavar="CKPT", help="a .npz checkpoint written by train")
+    checkpoint_argument(predict_p)
     predict_p.add_argument("images", nargs="+", metavar="IMAGE",
                            help="image files of any size (dark digit on light background is inverted)")
     predict_p.add_argument("--topk", type=int, default=1, metavar="K", help="show the K most likely classes (default: 1)")
 
     summary = sub.add_parser("summary", help="print a model's layer table",
                              description="Print a model's layers with their output shapes and parameter counts.")
-    summary.add_argument("--model", choices=models, default="lenet", help=model_help + " (default: lenet)")
+    model_option(summary)
 
     graph = sub.add_parser("graph", help="draw the training graph (forward + loss) of one batch",
                            description="Draw the autograd graph of one training step (forward and loss) of a "
                                        "model with Graphviz.")
-    graph.add_argument("--model", choices=models, default="lenet", help=model_help + " (default: lenet)")
+    model_option(graph)
     graph.add_argument("-o", "--output", metavar="FILE", type=_graph_file,
                        help="output file: .svg/.png/.pdf (needs Graphviz's dot) or .dot/.gv (default: MODEL.svg)")
     graph.add_argument("--batch-size", type=_positive_int, default=64, help="batch size drawn (default: 64)")
@@ -169,7 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
                                "$TINYGRAD_CNN_DATA, else the repository's data/mnist)")
 
     export_p = sub.add_parser("export", help="write a checkpoint's model as an ONNX file (batch size free)")
-    export_p.add_argument("checkpoint", metavar="CKPT", help="a .npz checkpoint written by train")
+    checkpoint_argument(export_p)
     export_p.add_argument("-o", "--output", metavar="FILE", help="the .onnx file (default: next to CKPT)")
     export_p.add_argument("--opset", type=_positive_int, help="ONNX opset version (default: 20)")
 
@@ -236,16 +242,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line ``argv`` (default: sys.argv[1:]); returns the exit status.
 
     Bad arguments exit with status 2 (argparse); failures such as missing data or a
-    checkpoint that does not fit print one ``tinygrad-cnn: error:`` message and return 1.
+    checkpoint that does not fit print one ``tinygrad-cnn: error:`` message and return 1;
+    Ctrl-C prints one line and returns 130; a closed stdout (``tinygrad-cnn ... | head -1``)
+    ends the command quietly with 0.
     """
     argv = sys.argv[1:] if argv is None else list(argv)
-    parser = build_parser()
-    if not argv:
-        parser.print_help()
-        return 0
-    args = parser.parse_args(argv)
     try:
+        parser = build_parser()
+        if not argv:
+            parser.print_help()
+            return 0
+        args = parser.parse_args(argv)
+        args.given = given_options(build_parser(), argv) if args.command == "train" else set()
         return COMMANDS[args.command](args)
     except CLIError as exc:
         print(f"tinygrad-cnn: error: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("tinygrad-cnn: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        quiet_stdout()
+        return 0

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
 import importlib
 import json
 import os
+import sys
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 
@@ -111,4 +113,86 @@ def output_folder(out: str | None, resume: str | None, model: str, overwrite: bo
         raise CLIError(f"--out {folder} already holds an earlier run (last.npz); pass --overwrite to replace it, "
                        "another --out, or --resume to continue it")
     return folder
+
+
+LOCK_NAME = ".tinygrad-cnn.lock"
+
+
+@contextmanager
+def run_lock(folder: Path) -> Iterator[None]:
+    """Hold ``folder``/.tinygrad-cnn.lock for the block, so that a second run into the same
+    folder is refused (CLIError naming the process that holds it) instead of mixing its
+    checkpoints with this run's. The lock is an ``fcntl.flock`` on the file, which the system
+    releases when the holder dies: a lock file left by a killed run is simply taken over. The
+    folder is created here (and removed again at the end if the run left nothing in it); on
+    systems without ``fcntl``, or file systems without locks, the run goes unlocked."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX
+        yield
+        return
+    created = not folder.exists()
+    path = folder / LOCK_NAME
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        while True:  # until the lock is held on the file that is at the path (a finishing run unlinks it)
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = os.read(fd, 32).decode(errors="replace").strip() or "?"
+                os.close(fd)
+                raise CLIError(f"--out {folder} is in use by another run (process {holder}, {path}); wait for it to "
+                               "finish or choose another --out") from None
+            except OSError:  # a file system without locks (some network mounts): the run goes unlocked
+                os.close(fd)
+                if created:
+                    path.unlink(missing_ok=True)
+                fd = -1
+                break
+            try:
+                if os.stat(path).st_ino == os.fstat(fd).st_ino:
+                    break
+            except FileNotFoundError:
+                pass
+            os.close(fd)
+        if fd >= 0:
+            os.ftruncate(fd, 0)
+            os.write(fd, f"{os.getpid()}\n".encode())
+    except OSError as exc:
+        raise CLIError(f"--out {folder}: cannot create the run's lock file ({exc})") from None
+    try:
+        yield
+    finally:
+        if fd >= 0:
+            path.unlink(missing_ok=True)
+            os.close(fd)
+        if created:
+            try:
+                folder.rmdir()  # only when empty: a run that saved nothing leaves no folder
+            except OSError:
+                pass
+
+
+def given_options(parser: argparse.ArgumentParser, argv: Sequence[str]) -> set[str]:
+    """The destinations of the options written out in ``argv`` (not left at their defaults), as
+    ``parser`` (a fresh copy of the command's parser, changed here) parses them."""
+    def suppress(p: argparse.ArgumentParser) -> None:
+        for action in p._actions:
+            action.default = argparse.SUPPRESS
+            if isinstance(action, argparse._SubParsersAction):
+                for sub in action.choices.values():
+                    suppress(sub)
+
+    suppress(parser)
+    return set(vars(parser.parse_args(argv)))
+
+
+def quiet_stdout() -> None:
+    """Point stdout at the null device after the reader of its pipe has gone (``... | head``), so
+    the interpreter's last flush raises nothing; a stdout without a file descriptor is left."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import math
+import shlex
 import shutil
 import sys
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +15,7 @@ import numpy as np
 
 from tinygrad_cnn import checkpoint, optim, set_num_threads, viz
 from tinygrad_cnn.cli.common import (CLIError, checkpoint_errors, dataset, eval_loader, load_data, output_folder,
-                                     require,
-                                     write_graph, write_json)
+                                     require, run_lock, write_graph, write_json)
 from tinygrad_cnn.data import MNIST_MEAN, MNIST_STD, shuffle_generator, standardize
 from tinygrad_cnn.data.augment import RandomShifts
 from tinygrad_cnn.nn.functional import cross_entropy
@@ -73,18 +74,75 @@ def _stretch_cosine(scheduler: optim.lr_scheduler.CosineAnnealingLR, T_max: int)
         group["lr"] = scheduler.eta_min + (base_lr - scheduler.eta_min) * cosine
 
 
+# The options a run keeps in its checkpoints' config, which --resume takes from there.
+RESUMED_OPTIONS = ("model", "batch_size", "optimizer", "lr", "seed", "limit", "val_size", "shift")
+
+
+def _report_ignored(args: argparse.Namespace, config: dict[str, Any]) -> None:
+    """One warning line naming the options given with --resume that the resumed run's own replace."""
+    given = getattr(args, "given", set())
+    ignored = [f"--{name.replace('_', '-')} {getattr(args, name)} (the run's: {config.get(name)})"
+               for name in RESUMED_OPTIONS if name in given and getattr(args, name) != config.get(name)]
+    ignored += ["--overwrite"] if "overwrite" in given else []
+    if ignored:
+        print("tinygrad-cnn: warning: --resume continues with the options of the run it resumes; ignoring "
+              + ", ".join(ignored), file=sys.stderr)
+
+
+def _left(args: argparse.Namespace, out: Path, saved: int | None, resumable: bool = True) -> str:
+    """What a run stopped part-way left in ``out`` (``saved``: the epoch last.npz holds, if this
+    run wrote it) and, when ``resumable``, the command that continues it."""
+    if saved is not None and saved >= args.epochs:
+        return (f"{out / 'last.npz'} holds the last epoch ({saved}); the final test and report were not made: "
+                f"tinygrad-cnn report {shlex.quote(str(out))}")
+    if saved is None and args.resume is None:
+        return "no epoch had ended, nothing was saved" + ("; run the same command to start again" if resumable else "")
+    checkpoint_path = out / "last.npz" if saved is not None else Path(args.resume)
+    held = f"{checkpoint_path} holds epoch {saved}" if saved is not None else "nothing new was saved"
+    if not resumable:
+        return held
+    command = ["tinygrad-cnn", "train", "--resume", str(checkpoint_path), "--epochs", str(args.epochs)]
+    if out.resolve() != checkpoint_path.parent.resolve():
+        command += ["--out", str(out)]
+    command += (["--data", str(args.data)] if args.data else []) + (["--patience", str(args.patience)]
+                                                                   if args.patience else [])
+    return f"{held}; continue with: {shlex.join(command)}"
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     """``tinygrad-cnn train``: train a model on MNIST, or continue the run saved in --resume, up to
     --epochs; after each epoch write last.npz, best.npz (lowest validation loss, held-out images) and
     history.json to --out, at the end curves.png, the model's graph, predictions.npz and report.html.
-    Returns the exit status (130 when interrupted with Ctrl-C, after saying how to resume)."""
-    from tinygrad_cnn.models import get_model
-
+    The folder is locked for the run (a second run into it is refused). Returns the exit status
+    (130 when interrupted with Ctrl-C, after saying how to resume); a diverging run is a CLIError
+    saying what was saved."""
     require("train", "train", "matplotlib", "graphviz")
     if getattr(args, "threads", None):
         set_num_threads(args.threads)
     config = _train_config(args)
+    if args.resume is not None:
+        _report_ignored(args, config)
     out = output_folder(args.out, args.resume, config["model"], getattr(args, "overwrite", False))
+    saved: dict[str, int] = {}
+    with run_lock(out):
+        try:
+            return _train(args, config, out, saved)
+        except KeyboardInterrupt:
+            print(f"tinygrad-cnn: interrupted; {_left(args, out, saved.get('epoch'))}", file=sys.stderr)
+            return 130
+        except FloatingPointError as exc:
+            raise CLIError(f"{exc}; this run: {config['optimizer']} --lr {config['lr']:g}; "
+                           f"{_left(args, out, saved.get('epoch'), resumable=False)}") from None
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise CLIError(f"{exc}; {_left(args, out, saved.get('epoch'))}") from None
+
+
+def _train(args: argparse.Namespace, config: dict[str, Any], out: Path, saved: dict[str, int]) -> int:
+    """The run of ``cmd_train`` into ``out``, ``saved["epoch"]`` set to each epoch as last.npz gets it."""
+    from tinygrad_cnn.models import get_model
+
     X_train, y_train, X_test, y_test = load_data(args.data, args.download)
     if config["limit"]:
         X_train, y_train = X_train[:config["limit"]], y_train[:config["limit"]]
@@ -130,20 +188,17 @@ def cmd_train(args: argparse.Namespace) -> int:
         state = dict(model=model, optimizer=optimizer, epoch=epoch, history=hist, scheduler=scheduler,
                      loader=train_loader, extra=extra)
         checkpoint.save(out / "last.npz", **state)
+        saved["epoch"] = epoch
         if hist.val_loss[-1] < best["loss"]:  # the metric early stopping watches
             best["loss"] = hist.val_loss[-1]
             checkpoint.save(out / "best.npz", **state)
         write_json(out / "history.json", {"config": config, **hist.to_dict(), "images": counts})
 
-    try:
+    with warnings.catch_warnings():  # NumPy's overflow warnings from a diverging run: fit reports it in one line
+        warnings.simplefilter("ignore", RuntimeWarning)
         fit(model, train_loader, optimizer, cross_entropy, args.epochs - history.epochs, val_loader=val_loader,
-            scheduler=scheduler, callbacks=[after_epoch], early_stopping=args.patience, verbose=2 if args.quiet else 1,
-            history=history)
-    except KeyboardInterrupt:
-        hint = (f"; continue with: tinygrad-cnn train --resume {out / 'last.npz'} --epochs {args.epochs}"
-                if history.epochs else "")
-        print(f"tinygrad-cnn: interrupted after {history.epochs} complete epoch(s){hint}", file=sys.stderr)
-        return 130
+            scheduler=scheduler, callbacks=[after_epoch], early_stopping=args.patience,
+            verbose=2 if args.quiet else 1, history=history)
 
     test_loader = eval_loader(X_test, y_test, norm)
     test = {"last": dict(zip(("loss", "acc"), evaluate(model, test_loader)), epoch=history.epochs)}

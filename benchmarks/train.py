@@ -1,5 +1,5 @@
-"""Training epochs, inference and peak memory of LeNet and SimpleCNN, ours next to PyTorch's,
-with the our/torch ratio of each and the target it is held to (issue 15).
+"""Training epochs, inference and peak memory of LeNet, SimpleCNN and ResNet20, ours next to
+PyTorch's, with the our/torch ratio of each and the target it is held to (issue 15).
 
 - epoch: one training epoch (the CLI's recipe: Adam 1e-3, a cosine schedule stepped per
   epoch over 5 epochs, standardised inputs) at batch 64 and 256, on the same data, the same
@@ -19,9 +19,14 @@ medians. Both sides standardise each batch as it is drawn. The final training lo
 inference, the share of test images on which the two predict the same class) is printed as
 a check that the two ran the same computation.
 
-    python benchmarks/train.py [--models lenet simple_cnn] [--batches 64 256] [--threads 2]
+    python benchmarks/train.py [--models lenet simple_cnn resnet] [--batches 64 256] [--threads 2]
                                [--rounds 3] [--limit 60000] [--only epoch inference memory]
                                [--no-torch] [--profile]
+
+The PyTorch models are benchmarks/torch_models.py's, with our models' state_dict keys. An
+epoch of ResNet20 (``--models resnet``, not in the default set) takes minutes on 2 cores:
+``--limit 5000`` measures it on the first 5,000 images, e.g.
+``python benchmarks/train.py --models resnet --batches 64 --only epoch --limit 5000``.
 
 ``--profile`` adds, for each of our epochs, the functions that took the most time (cProfile
 of one epoch, top functions by internal time).
@@ -52,7 +57,8 @@ MEMORY_BATCH = 64
 # (work, model, batch) -> the our/torch ratio to stay at or below (issue 15)
 TARGETS = {("epoch", "lenet", 64): 0.80, ("epoch", "simple_cnn", 64): 0.90, ("epoch", "lenet", 256): 1.00,
            ("epoch", "simple_cnn", 256): 1.00, ("inference", "lenet", INFER_BATCH): 1.00,
-           ("inference", "simple_cnn", INFER_BATCH): 1.00, ("memory", "lenet", MEMORY_BATCH): 0.70}
+           ("inference", "simple_cnn", INFER_BATCH): 1.00, ("memory", "lenet", MEMORY_BATCH): 0.70,
+           ("epoch", "resnet", 64): 1.20, ("epoch", "resnet", 256): 1.20}
 
 
 def _peak_mb() -> float:
@@ -151,38 +157,6 @@ def worker_ours(work: str, model_name: str, batch: int, limit: int, init: str, t
     return result
 
 
-def _torch_model(name: str):
-    import torch.nn as tnn
-
-    class LeNet(tnn.Module):
-        def __init__(self):
-            super().__init__()
-            self.conv1, self.conv2 = tnn.Conv2d(1, 6, 5), tnn.Conv2d(6, 16, 5)
-            self.fc1, self.fc2, self.fc3 = tnn.Linear(256, 120), tnn.Linear(120, 84), tnn.Linear(84, 10)
-
-        def forward(self, x):
-            import torch.nn.functional as tf
-
-            x = tf.max_pool2d(tf.relu(self.conv1(x)), 2)
-            x = tf.max_pool2d(tf.relu(self.conv2(x)), 2).flatten(1)
-            return self.fc3(tf.relu(self.fc2(tf.relu(self.fc1(x)))))
-
-    class SimpleCNN(tnn.Module):
-        def __init__(self):
-            super().__init__()
-            self.conv1, self.conv2 = tnn.Conv2d(1, 8, 3, padding=1), tnn.Conv2d(8, 16, 3, padding=1)
-            self.fc1, self.fc2 = tnn.Linear(784, 128), tnn.Linear(128, 10)
-
-        def forward(self, x):
-            import torch.nn.functional as tf
-
-            x = tf.max_pool2d(tf.relu(self.conv1(x)), 2)
-            x = tf.max_pool2d(tf.relu(self.conv2(x)), 2).flatten(1)
-            return self.fc2(tf.relu(self.fc1(x)))
-
-    return {"lenet": LeNet, "simple_cnn": SimpleCNN}[name]()
-
-
 def worker_torch(work: str, model_name: str, batch: int, limit: int, init: str, threads: int) -> dict:
     """The same measurement in PyTorch: same weights, same sample order."""
     import numpy as np
@@ -191,8 +165,10 @@ def worker_torch(work: str, model_name: str, batch: int, limit: int, init: str, 
 
     from tinygrad_cnn.data import MNIST_MEAN, MNIST_STD
 
+    from torch_models import MODELS
+
     torch.set_num_threads(threads)
-    model = _torch_model(model_name)
+    model = MODELS[model_name]()
     with np.load(init) as weights:
         model.load_state_dict({k: torch.from_numpy(weights[k]) for k in weights.files})
     if work == "inference":
@@ -271,7 +247,8 @@ def _check(work: str, ours: list[dict], theirs: list[dict]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--models", nargs="+", default=["lenet", "simple_cnn"], choices=["lenet", "simple_cnn"])
+    parser.add_argument("--models", nargs="+", default=["lenet", "simple_cnn"],
+                        choices=["lenet", "simple_cnn", "resnet"], help="resnet is ResNet20 (an epoch of it takes minutes: measure it with --limit)")
     parser.add_argument("--batches", nargs="+", type=int, default=[64, 256])
     parser.add_argument("--only", nargs="+", default=["epoch", "inference", "memory"],
                         choices=["epoch", "inference", "memory"], help="which measurements to run")

@@ -11,7 +11,8 @@ digits = np.stack([to_mnist(load_image(p)) for p in ["digit.png", "scan.npy"]])[
 what it read: transparency is composited onto the background that keeps the ink visible, 16-bit
 images keep their range, and a file that cannot be a digit (empty, not finite, too large, the
 wrong shape) is a ValueError naming it; an image that looks empty is an ``EmptyImageWarning``.
-``to_mnist`` makes any grey image look like an MNIST digit (Pillow for the resizing).
+``to_mnist`` makes any grey image look like an MNIST digit (Pillow for the resizing);
+``to_png`` encodes a grey image as PNG bytes (NumPy and zlib only), as the run report shows digits.
 """
 
 from __future__ import annotations
@@ -196,3 +197,22 @@ def to_mnist(image: np.ndarray) -> np.ndarray:
     left = int(np.clip(round(13.5 - cx), 0, 28 - w))
     out[top:top + h, left:left + w] = glyph
     return out
+
+
+def to_png(image: np.ndarray) -> bytes:
+    """A grey image (H, W) as the bytes of an 8-bit greyscale PNG file: uint8 as is, floats
+    taken as [0, 1] (clipped, then rounded to 0..255). Raises ValueError for another shape."""
+    array = np.asarray(image)
+    if array.ndim != 2 or 0 in array.shape:
+        raise ValueError(f"to_png: expected a non-empty grey (H, W) image, got shape {array.shape}")
+    if array.dtype != np.uint8:
+        array = np.round(np.clip(array.astype(np.float64), 0.0, 1.0) * 255).astype(np.uint8)
+    height, width = array.shape
+    rows = np.hstack([np.zeros((height, 1), np.uint8), array])  # each row led by filter type 0 (none)
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)  # 8 bits, greyscale, no interlace
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows.tobytes(), 9))
+            + chunk(b"IEND", b""))

@@ -26,6 +26,7 @@ import numpy as np
 from tinygrad_cnn import random
 from tinygrad_cnn.autograd import Context, Function, VersionCounter, enable_grad, is_grad_enabled
 from tinygrad_cnn.hooks import RemovableHandle
+from tinygrad_cnn.ops import activation as A
 from tinygrad_cnn.ops import elementwise as E
 from tinygrad_cnn.ops import inplace as I
 from tinygrad_cnn.tensor_shape import index_arg
@@ -146,6 +147,12 @@ class InplaceMixin:
         if record:
             return self._commit(op, outplace(self._snapshot()))
         arg = other._array if isinstance(other, InplaceMixin) else other
+        array = self._array
+        if arg.__class__ is np.ndarray and arg.shape == array.shape and arg.dtype == array.dtype \
+                and array.dtype.kind == "f":  # the optimizers' case: nothing to broadcast or promote
+            ufunc(array, arg, out=array)
+            self._bump()
+            return self
         if isinstance(arg, (list, tuple)):
             arg = np.asarray(arg)
         try:
@@ -261,6 +268,34 @@ class InplaceMixin:
         return self
 
     clip_ = clamp_
+
+    def apply_inplace_(self, op: str, function: type[Function], **params: Any) -> "InplaceMixin":
+        """self = function(self, **params), written into self's memory, as torch's in-place
+        activations (``relu_``, ``F.elu(x, inplace=True)``, ...); returns self.
+
+        ``function.forward`` must write into its input array and return it (saving for backward
+        only what it computed before the write or the result). Recorded, the op's node becomes
+        self's grad_fn, its edge pointing to self's previous node; a saved result is checked
+        against self's version, so a later in-place write makes backward raise, as torch's."""
+        record = self._records()
+        self._check_inplace(op, record)
+        if not record:
+            function.apply(self, **params)
+            self._bump()
+            return self
+        if self._base is not None:  # a view: the base is re-recorded through CopySlices
+            return self._commit(op, function.apply(self._snapshot(), **params))
+        result = function.apply(self.from_op(self._array, self.grad_fn), **params)
+        self._bump()
+        node, mine, counter = result.grad_fn, result._vc, self.version_counter()
+        node.saved_versions = tuple((counter, counter.value, i, j) if c is mine else (c, v, i, j)
+                                    for c, v, i, j in node.saved_versions)
+        self._rebase(node)
+        return self
+
+    def relu_(self) -> "InplaceMixin":
+        """max(self, 0) in place; returns self."""
+        return self.apply_inplace_("relu_", A.ReLUInplace)
 
     # ---------------------------------------------------------------- overwriting
     def copy_(self, src: Any, non_blocking: bool = False) -> "InplaceMixin":

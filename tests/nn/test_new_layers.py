@@ -200,13 +200,14 @@ def test_lazy_linear_loads_a_state_dict_before_its_first_call():
 
 
 @pytest.mark.parametrize("inplace_layer", [nn.ReLU(True), nn.LeakyReLU(inplace=True), nn.ELU(inplace=True),
-                                           nn.SiLU(True), nn.Hardtanh(inplace=True), nn.ReLU6(True),
-                                           nn.Dropout(0.0, inplace=True)])
-def test_inplace_flags_are_accepted_and_leave_the_input_alone(inplace_layer):
+                                           nn.SiLU(True), nn.Hardtanh(inplace=True), nn.ReLU6(True)])
+def test_inplace_layers_write_the_result_into_their_input(inplace_layer):
     x = tg.Tensor(np.array([-2.0, -0.5, 0.5, 7.0]))
+    expected = type(inplace_layer)()(x).numpy()
     out = inplace_layer(x)
-    np.testing.assert_array_equal(x.numpy(), [-2.0, -0.5, 0.5, 7.0])
-    assert out.shape == x.shape
+    assert out is x and x._version == 1
+    np.testing.assert_array_equal(x.numpy(), expected)
+    assert not np.array_equal(expected, [-2.0, -0.5, 0.5, 7.0])
 
 
 @settings(max_examples=10)

@@ -18,7 +18,8 @@ from tinygrad_cnn.nn.checks import (
     check_conv2d_shapes, check_linear_shapes, check_pool_input, check_probability, check_tensor, runtime_errors,
 )
 from tinygrad_cnn.nn.functional_activations import (
-    elu, gelu, hardtanh, leaky_relu, log_softmax, relu, relu6, sigmoid, silu, softmax, softplus, tanh,
+    elu, elu_, gelu, hardtanh, hardtanh_, leaky_relu, leaky_relu_, log_softmax, relu, relu6, relu_, sigmoid, silu,
+    softmax, softplus, tanh,
 )
 from tinygrad_cnn.nn.functional_losses import (
     binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, huber_loss, kl_div, l1_loss, mse_loss,
@@ -37,9 +38,10 @@ from tinygrad_cnn.tensor import Tensor
 __all__ = [
     "adaptive_avg_pool2d", "adaptive_max_pool2d", "avg_pool2d", "batch_norm", "binary_cross_entropy",
     "binary_cross_entropy_with_logits", "calculate_output_size", "conv2d", "conv_transpose2d",
-    "count_parameters", "cross_entropy", "dropout", "dropout2d", "elu", "flatten", "gelu", "group_norm",
-    "hardtanh", "huber_loss", "kl_div", "l1_loss", "layer_norm", "leaky_relu", "linear", "log_softmax",
-    "max_pool2d", "max_unpool2d", "mse_loss", "nll_loss", "pad", "relu", "relu6", "sigmoid", "silu",
+    "count_parameters", "cross_entropy", "dropout", "dropout2d", "elu", "elu_", "flatten", "gelu", "group_norm",
+    "hardtanh", "hardtanh_", "huber_loss", "kl_div", "l1_loss", "layer_norm", "leaky_relu", "leaky_relu_", "linear",
+    "log_softmax", "max_pool2d", "max_unpool2d", "mse_loss", "nll_loss", "pad", "relu", "relu6", "relu_", "sigmoid",
+    "silu",
     "smooth_l1_loss", "softmax", "softplus", "tanh",
 ]
 

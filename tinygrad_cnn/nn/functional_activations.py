@@ -1,8 +1,9 @@
 """Activations in functional form, as torch.nn.functional: relu, leaky_relu, elu, gelu, silu,
 hardtanh, relu6, softplus, sigmoid, tanh, softmax, log_softmax.
 
-Re-exported by ``tinygrad_cnn.nn.functional``. ``inplace=`` is accepted as torch's and the
-result computed out of place (the returned tensor holds the values; the input is unchanged).
+Re-exported by ``tinygrad_cnn.nn.functional``. ``inplace=True`` works as torch's: the input
+is overwritten with the result and returned (its version bumped; on a leaf that requires grad
+it raises RuntimeError), as do the ``relu_``, ``leaky_relu_``, ``elu_`` and ``hardtanh_`` forms.
 """
 
 from __future__ import annotations
@@ -17,18 +18,42 @@ from tinygrad_cnn.tensor import Tensor
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
-    """max(input, 0), elementwise."""
+    """max(input, 0), elementwise (written into ``input`` with ``inplace``)."""
+    if inplace:
+        return check_tensor("relu", "input", input).apply_inplace_("relu_", A.ReLUInplace)
     return E.ReLU.apply(input)
+
+
+def relu_(input: Tensor) -> Tensor:
+    """relu(input, inplace=True)."""
+    return relu(input, True)
+
+
+def _apply(op: str, function: type, input: Tensor, inplace: bool, **params: Any) -> Tensor:
+    """function(input, **params), or with ``inplace`` written into ``input`` (as torch's ``op_``)."""
+    if inplace:
+        return check_tensor(op, "input", input).apply_inplace_(op + "_", function, inplace=True, **params)
+    return function.apply(input, **params)
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """input where input > 0, else negative_slope * input, elementwise."""
-    return A.LeakyReLU.apply(input, negative_slope=float(negative_slope))
+    return _apply("leaky_relu", A.LeakyReLU, input, inplace, negative_slope=float(negative_slope))
+
+
+def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
+    """leaky_relu(input, negative_slope, inplace=True)."""
+    return leaky_relu(input, negative_slope, True)
 
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """input where input > 0, else alpha * (exp(input) - 1), elementwise."""
-    return A.ELU.apply(input, alpha=float(alpha))
+    return _apply("elu", A.ELU, input, inplace, alpha=float(alpha))
+
+
+def elu_(input: Tensor, alpha: float = 1.0) -> Tensor:
+    """elu(input, alpha, inplace=True)."""
+    return elu(input, alpha, True)
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
@@ -40,19 +65,24 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
     """input * sigmoid(input), elementwise (the swish)."""
-    return A.SiLU.apply(input)
+    return _apply("silu", A.SiLU, input, inplace)
 
 
 def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
     """input clipped to [min_val, max_val]; the gradient is 0 at and beyond the edges."""
     if min_val > max_val:
         raise ValueError(f"hardtanh: min_val {min_val} cannot be greater than max_val {max_val}")
-    return A.Hardtanh.apply(input, min_val=float(min_val), max_val=float(max_val))
+    return _apply("hardtanh", A.Hardtanh, input, inplace, min_val=float(min_val), max_val=float(max_val))
+
+
+def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+    """hardtanh(input, min_val, max_val, inplace=True)."""
+    return hardtanh(input, min_val, max_val, True)
 
 
 def relu6(input: Tensor, inplace: bool = False) -> Tensor:
     """min(max(input, 0), 6), elementwise (hardtanh(input, 0, 6))."""
-    return hardtanh(input, 0.0, 6.0)
+    return hardtanh(input, 0.0, 6.0, inplace)
 
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:

@@ -1,6 +1,12 @@
 """Activation ops beyond relu/sigmoid/tanh (those are in elementwise.py): leaky_relu, elu, gelu,
-silu, hardtanh (relu6 is hardtanh(0, 6)) and softplus, each forward beside its derivative.
-Every result keeps the input's shape, dtype and memory order."""
+silu, hardtanh (relu6 is hardtanh(0, 6)) and softplus, each forward beside its derivative,
+and ReLUInplace (relu_). Every result keeps the input's shape, dtype and memory order.
+
+The ops with ``inplace=True`` (and ReLUInplace) write the result into the input array and
+return that array, as torch's in-place activations: what backward needs is saved before the
+write (a mask) or is the result itself, never the overwritten input. Tensor.apply_inplace_
+applies them with torch's rules.
+"""
 
 from __future__ import annotations
 
@@ -22,15 +28,53 @@ def _sigmoid(a: np.ndarray) -> np.ndarray:
     return np.where(a >= 0, 1 / (1 + e), e / (1 + e)).astype(a.dtype, copy=False)
 
 
+_ZEROS = np.zeros(1 << 14, dtype=np.float32)
+_ZEROS.flags.writeable = False
+
+
+def relu_into(a: np.ndarray) -> np.ndarray:
+    """max(a, 0) written into ``a`` (NaN kept), returned. NumPy's maximum against a scalar runs
+    a slow loop: this compares blocks of ``a``'s memory with a small cached array of zeros."""
+    flat = a.ravel(order="K")
+    if not np.shares_memory(flat, a) or a.dtype != np.float32:
+        return np.maximum(a, a.dtype.type(0), out=a)
+    step = _ZEROS.size
+    for i in range(0, flat.size, step):
+        block = flat[i:i + step]
+        np.maximum(block, _ZEROS[:block.size], out=block)
+    return a
+
+
+class ReLUInplace(Function):
+    """relu_: max(a, 0) written into a; d/da = 1 where the result > 0 (backward reads the result,
+    as torch's ReluBackward0, so a later in-place write to it makes backward raise)."""
+
+    op_name = "relu"
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray) -> np.ndarray:
+        relu_into(a)
+        ctx.save_for_backward(a)
+        return a
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray):
+        (out,) = ctx.saved_tensors
+        return grad * (out > 0)
+
+
 class LeakyReLU(Function):
     """a where a > 0, else negative_slope * a; d/da = 1 where a > 0, else negative_slope."""
 
     op_name = "leaky_relu"
 
     @staticmethod
-    def forward(ctx: Context, a: np.ndarray, negative_slope: float = 0.01) -> np.ndarray:
+    def forward(ctx: Context, a: np.ndarray, negative_slope: float = 0.01, inplace: bool = False) -> np.ndarray:
         positive = a > 0
         ctx.positive = positive
+        if inplace:
+            np.multiply(a, a.dtype.type(negative_slope), out=a, where=~positive)
+            return a
         return np.where(positive, a, a * a.dtype.type(negative_slope))
 
     @staticmethod
@@ -44,15 +88,21 @@ class ELU(Function):
     op_name = "elu"
 
     @staticmethod
-    def forward(ctx: Context, a: np.ndarray, alpha: float = 1.0) -> np.ndarray:
+    def forward(ctx: Context, a: np.ndarray, alpha: float = 1.0, inplace: bool = False) -> np.ndarray:
         out = np.where(a > 0, a, a.dtype.type(alpha) * np.expm1(np.minimum(a, 0)))
+        if inplace:  # the input's sign is kept before the write
+            ctx.positive = a > 0
+            np.copyto(a, out)
+            ctx.save_for_backward(None, a)
+            return a
         ctx.save_for_backward(a, out)
         return out
 
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray):
         a, out = ctx.saved_tensors
-        return np.where(a > 0, grad, grad * (out + out.dtype.type(ctx.params["alpha"])))
+        positive = ctx.positive if a is None else a > 0
+        return np.where(positive, grad, grad * (out + out.dtype.type(ctx.params["alpha"])))
 
 
 class GELU(Function):
@@ -90,8 +140,11 @@ class SiLU(Function):
     op_name = "silu"
 
     @staticmethod
-    def forward(ctx: Context, a: np.ndarray) -> np.ndarray:
+    def forward(ctx: Context, a: np.ndarray, inplace: bool = False) -> np.ndarray:
         s = _sigmoid(a)
+        if inplace:  # backward needs the input: keep a copy of it
+            ctx.save_for_backward(a.copy(), s)
+            return np.multiply(a, s, out=a)
         ctx.save_for_backward(a, s)
         return a * s
 
@@ -107,9 +160,10 @@ class Hardtanh(Function):
     op_name = "hardtanh"
 
     @staticmethod
-    def forward(ctx: Context, a: np.ndarray, min_val: float = -1.0, max_val: float = 1.0) -> np.ndarray:
+    def forward(ctx: Context, a: np.ndarray, min_val: float = -1.0, max_val: float = 1.0,
+                inplace: bool = False) -> np.ndarray:
         ctx.inside = (a > min_val) & (a < max_val)
-        return np.clip(a, a.dtype.type(min_val), a.dtype.type(max_val))
+        return np.clip(a, a.dtype.type(min_val), a.dtype.type(max_val), out=a if inplace else None)
 
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray):

@@ -166,3 +166,22 @@ def test_relu_inplace_gradcheck():
     # the op overwrites its input: each evaluation gets a fresh copy
     assert gradcheck(lambda t: ReLUInplace.apply(t * 1.0), [x])
     assert gradcheck(lambda t: F.elu(t * 1.0, 0.5, inplace=True), [x])
+
+
+@pytest.mark.parametrize("drop", [lambda t, inplace: F.dropout(t, 0.4, True, inplace),
+                                  lambda t, inplace: nn.Dropout2d(0.5, inplace)(t)], ids=["dropout", "dropout2d"])
+def test_inplace_dropout_overwrites_its_input_with_the_out_of_place_result(drop):
+    x = np.random.default_rng(4).normal(size=(3, 4, 2, 2))
+    results = []
+    for inplace in (True, False):
+        tg.manual_seed(7)
+        leaf = tg.tensor(x, requires_grad=True)
+        y = leaf * 2
+        out = drop(y, inplace)
+        assert (out is y) == inplace and y._version == int(inplace)
+        (out * out).sum().backward()
+        results.append((out.detach().numpy(), leaf.grad.numpy()))
+    for a, b in zip(*results):
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(RuntimeError, match="a leaf Variable that requires grad"):
+        drop(tg.tensor(x, requires_grad=True), True)

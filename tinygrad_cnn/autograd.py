@@ -86,7 +86,7 @@ def _topological_order(roots: Sequence[Any]) -> list[Any]:
             continue
         expanded.add(id(vertex))
         stack.append((vertex, True))
-        if not isinstance(vertex, Context):
+        if vertex.__class__ is not Context:
             continue
         if vertex.freed:
             raise _freed_error(vertex)
@@ -171,11 +171,18 @@ def run_backward(roots: Sequence[VariableLike], grads: Sequence[np.ndarray], ret
         for edge, parent, pg in zip(vertex.edges, vertex.inputs, input_grads):
             if edge is None or pg is None:
                 continue
-            pg = unbroadcast(np.asarray(pg), parent.shape)
-            if pg.dtype != parent.dtype:
-                pg = pg.astype(parent.dtype)
+            if pg.__class__ is not np.ndarray:
+                pg = np.asarray(pg)
+            shape, dtype = parent.shape, parent.dtype
+            if pg.shape != shape:
+                pg = unbroadcast(pg, shape)
+            if pg.dtype != dtype:
+                pg = pg.astype(dtype)
             k = id(edge)
-            pending[k] = pending[k] + pg if k in pending else pg
+            if k in pending:
+                pending[k] = pending[k] + pg
+            else:
+                pending[k] = pg
         if not retain_graph:
             vertex.release()
     return None if capture is None else captured

@@ -51,6 +51,8 @@ def dtype_arg(dtype: Any, op: str) -> np.dtype | None:
 
 def is_floating(dtype: np.dtype) -> bool:
     """True for the floating dtypes (the ones that can carry gradients)."""
+    if isinstance(dtype, np.dtype):  # the hot path (every arithmetic operator asks)
+        return dtype.kind == "f"
     return np.issubdtype(dtype, np.floating)
 
 

@@ -141,20 +141,27 @@ class Context:
     (counter, version, input index, saved index) of each saved input array.
     """
 
-    edges: tuple = ()
-    saved_versions: tuple = ()
-    tensor_hooks: dict | None = None
-    retained: Any = None
+    # the node's own fields are slots: the instance dict holds only what forward stored
+    __slots__ = ("function", "params", "scope", "inputs", "needs_input_grad", "saved_tensors", "freed", "edges",
+                 "saved_versions", "tensor_hooks", "retained", "__dict__", "__weakref__")
 
     def __init__(self, function: type["Function"], params: dict[str, Any], inputs: Sequence["Variable"]) -> None:
         self.function = function
-        self.op = function.name()
         self.params = params
         self.scope = current_scope()
-        self.inputs: tuple["Variable", ...] = tuple(inputs)
-        self.needs_input_grad = tuple(t.requires_grad for t in self.inputs)
+        self.inputs: tuple["Variable", ...] = inputs if inputs.__class__ is tuple else tuple(inputs)
+        self.needs_input_grad = tuple([t.requires_grad for t in self.inputs])
         self.saved_tensors: tuple[np.ndarray, ...] = ()
         self.freed = False
+        self.edges: tuple = ()
+        self.saved_versions: tuple = ()
+        self.tensor_hooks: dict | None = None
+        self.retained: Any = None
+
+    @property
+    def op(self) -> str:
+        """The op's short name (``Function.name()``: "conv2d", "add", ...)."""
+        return self.function.name()
 
     def save_for_backward(self, *arrays: np.ndarray | None) -> None:
         """Keep ``arrays`` for backward (None for one not needed); they are dropped when the
@@ -164,13 +171,12 @@ class Context:
 
     def saved_attributes(self) -> dict[str, Any]:
         """What forward stored as plain attributes on ctx (beyond the node's own fields)."""
-        return {k: v for k, v in vars(self).items() if k not in _NODE_FIELDS}
+        return dict(self.__dict__)
 
     def release(self) -> None:
         """Drop everything saved for backward (called after backward unless retain_graph)."""
         self.saved_tensors = ()
-        for key in self.saved_attributes():
-            delattr(self, key)
+        self.__dict__.clear()
         self.freed = True
 
     def name(self) -> str:
@@ -188,10 +194,6 @@ class Context:
 
     def __repr__(self) -> str:
         return f"<{self.name()}>"
-
-
-_NODE_FIELDS = frozenset({"function", "op", "params", "scope", "inputs", "needs_input_grad", "saved_tensors",
-                          "freed", "edges", "saved_versions", "tensor_hooks", "retained"})
 
 
 def _reduces_everything(ctx: Context) -> bool:
@@ -265,8 +267,9 @@ class Function:
     @classmethod
     def apply(cls, *inputs: "Variable", **params: Any) -> "Variable":
         """Run forward on the inputs' arrays; record a graph node when some input needs grad."""
-        for i, t in enumerate(inputs):
+        for t in inputs:
             if not isinstance(t, _variable_type):
+                i = next(i for i, x in enumerate(inputs) if x is t)
                 raise TypeError(f"{cls.name()}: input {i} must be a Tensor, got {type(t).__name__}")
         defaults = _keyword_defaults(cls, len(inputs))
         if defaults:
@@ -274,11 +277,12 @@ class Function:
         ctx = Context(cls, params, inputs)
         arrays = tuple([t.numpy() for t in inputs])
         out = cls.forward(ctx, *arrays, **params)
-        if _grad_flag() and True in ctx.needs_input_grad:
+        needs = ctx.needs_input_grad
+        if True in needs and _grad_flag():
             for t in inputs:
                 if t._base is not None:  # a view whose base an in-place op re-recorded
                     t.refresh_view()
-            ctx.edges = tuple([t.grad_fn or (t if needs else None) for t, needs in zip(inputs, ctx.needs_input_grad)])
+            ctx.edges = tuple([t.grad_fn or (t if need else None) for t, need in zip(inputs, needs)])
             result = _variable_type.from_op(out, ctx)
             if ctx.saved_tensors or cls.saves_inputs:
                 ctx.saved_versions = _saved_versions(ctx, arrays, out, result)

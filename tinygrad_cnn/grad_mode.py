@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from typing import Iterator
 
 _state = threading.local()
 
@@ -72,24 +71,24 @@ class set_grad_enabled(_GradMode):
         return super().__call__(function)
 
 
-def _scope_stack() -> list[str]:
-    stack = getattr(_state, "scope", None)
-    if stack is None:
-        stack = _state.scope = []
-    return stack
-
-
 def current_scope() -> tuple[str, ...]:
     """The module names enclosing the op being recorded, outermost first (``("conv1",)``)."""
-    return tuple(_scope_stack())
+    return getattr(_state, "scope", ())
 
 
-@contextlib.contextmanager
-def scope(name: str) -> Iterator[None]:
-    """Push ``name`` onto the scope stack for the ops run inside (nn.Module.__call__ uses it)."""
-    stack = _scope_stack()
-    stack.append(name)
-    try:
-        yield
-    finally:
-        stack.pop()
+class scope:
+    """Context manager: push ``name`` onto the scope stack for the ops run inside
+    (nn.Module.__call__ uses it on every call: a class, not a generator, for speed). The
+    stack is kept as a tuple, so that every op records it without copying."""
+
+    __slots__ = ("name", "outer")
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __enter__(self) -> None:
+        self.outer = getattr(_state, "scope", ())
+        _state.scope = self.outer + (self.name,)
+
+    def __exit__(self, *exc: object) -> None:
+        _state.scope = self.outer

@@ -1,17 +1,20 @@
 """Pictures of a run, for the CLI and for Python users: training curves and the confusion matrix.
 
 ```python
-from tinygrad_cnn.plots import confusion_matrix, format_confusion, plot_confusion, plot_history
+from tinygrad_cnn.plots import class_scores, confusion_matrix, format_confusion, plot_confusion, plot_history
 from tinygrad_cnn.train import predict
 
 matrix = confusion_matrix(y_test, predict(model, X_test))   # (10, 10) counts
 print(format_confusion(matrix))                             # text table with each class's recall
+scores = class_scores(matrix)                               # per-class precision, recall, F1, support
 plot_confusion(matrix, "confusion.png")
 plot_history(history, "curves.png")                         # a train.History
 ```
 
-The PNG writers need matplotlib (imported when called, with the Agg backend); files are
-written atomically. ``confusion_matrix`` and ``format_confusion`` need NumPy only.
+``history_png`` and ``confusion_png`` return the PNG bytes (the run report inlines them);
+``plot_history`` and ``plot_confusion`` write them to a file, atomically. The pictures need
+matplotlib (imported when called, with the Agg backend); ``confusion_matrix``,
+``format_confusion`` and ``class_scores`` need NumPy only.
 """
 
 from __future__ import annotations
@@ -37,14 +40,18 @@ def _pyplot() -> Any:
     return plt
 
 
-def _save_figure(fig: Any, path: Path) -> Path:
+def _png(fig: Any) -> bytes:
+    """The figure as PNG bytes; the figure is closed."""
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
-    return atomic_write(path, buffer.getvalue())
+    try:
+        fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+    finally:
+        _pyplot().close(fig)
+    return buffer.getvalue()
 
 
-def plot_history(history: History, path: str | Path) -> Path:
-    """Loss and accuracy per epoch (train, and validation where recorded) as a PNG at ``path``."""
+def history_png(history: History) -> bytes:
+    """Loss and accuracy per epoch (train, and validation where recorded), side by side, as PNG bytes."""
     plt = _pyplot()
     epochs = np.arange(1, history.epochs + 1)
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 4))
@@ -55,15 +62,18 @@ def plot_history(history: History, path: str | Path) -> Path:
         if points:
             ax.plot(*zip(*points), "s-", label="validation")
         ax.set_xlabel("epoch")
+        ax.set_xlim(0.5, history.epochs + 0.5)  # whole epochs, also for a run of one
         ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
         ax.set_title(title)
         ax.grid(alpha=0.3)
         ax.legend()
     ax_acc.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.1%}"))
-    try:
-        return _save_figure(fig, Path(path))
-    finally:
-        plt.close(fig)
+    return _png(fig)
+
+
+def plot_history(history: History, path: str | Path) -> Path:
+    """``history_png(history)`` written to ``path``; returns the path."""
+    return atomic_write(path, history_png(history))
 
 
 def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int = 10) -> np.ndarray:
@@ -82,8 +92,22 @@ def format_confusion(matrix: np.ndarray) -> str:
     return "\n".join(lines)
 
 
-def plot_confusion(matrix: np.ndarray, path: str | Path) -> Path:
-    """The confusion matrix as a PNG heat map with counts."""
+def class_scores(matrix: np.ndarray) -> dict[str, np.ndarray]:
+    """Each class's precision, recall and F1 (float64 (K,)) and support (int64 (K,): its true
+    count) from a confusion matrix (K, K), as scikit-learn's precision_recall_fscore_support
+    with zero_division=0: a class never predicted has precision 0, one never present recall 0."""
+    matrix = np.asarray(matrix)
+    hits = np.diag(matrix).astype(np.float64)
+    predicted, support = matrix.sum(axis=0), matrix.sum(axis=1)
+    precision = np.divide(hits, predicted, out=np.zeros_like(hits), where=predicted > 0)
+    recall = np.divide(hits, support, out=np.zeros_like(hits), where=support > 0)
+    both = precision + recall
+    f1 = np.divide(2 * precision * recall, both, out=np.zeros_like(hits), where=both > 0)
+    return {"precision": precision, "recall": recall, "f1": f1, "support": support.astype(np.int64)}
+
+
+def confusion_png(matrix: np.ndarray) -> bytes:
+    """The confusion matrix as a heat map with counts (log-scaled colours), as PNG bytes."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6, 5.5))
     ax.imshow(np.log1p(matrix), cmap="Blues")
@@ -97,7 +121,9 @@ def plot_confusion(matrix: np.ndarray, path: str | Path) -> Path:
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
     ax.set_title(f"confusion matrix (accuracy {np.trace(matrix) / matrix.sum():.2%})")
-    try:
-        return _save_figure(fig, Path(path))
-    finally:
-        plt.close(fig)
+    return _png(fig)
+
+
+def plot_confusion(matrix: np.ndarray, path: str | Path) -> Path:
+    """``confusion_png(matrix)`` written to ``path``; returns the path."""
+    return atomic_write(path, confusion_png(matrix))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import shutil
 import sys
 import time
+import warnings
 from typing import Any
 
 MAX_COLUMNS = 100
@@ -53,18 +54,20 @@ def _in_notebook() -> bool:
 
 
 class Progress:
-    """The display of one ``fit`` call: ``epochs`` epochs of ``steps`` batches, at ``verbose`` 0, 1 or 2.
+    """The display of one ``fit`` call: ``epochs`` epochs of ``steps`` batches (None: not known
+    beforehand, no ETA), at ``verbose`` 0, 1 or 2.
 
     Call ``start_epoch`` before an epoch, ``step`` after each batch, ``end_training`` when its
     batches are done (also on failure) and ``end_epoch`` with the epoch's line. ``samples`` is
     the number of training images of the current epoch so far.
     """
 
-    def __init__(self, epochs: int, steps: int, verbose: int) -> None:
+    def __init__(self, epochs: int, steps: int | None, verbose: int) -> None:
         if verbose not in (0, 1, 2):
             raise ValueError(f"fit: verbose must be 0 (silent), 1 (progress bar) or 2 (one line per epoch), "
                              f"got {verbose!r}")
-        self.verbose, self.steps, self.remaining = verbose, steps, epochs * steps
+        self.verbose, self.steps = verbose, steps
+        self.remaining = None if steps is None else epochs * steps
         self.done, self.samples, self.train_seconds = 0, 0, 0.0
         self._bar: Any = None
         self._tqdm = self._bar_class() if verbose == 1 else None
@@ -74,7 +77,9 @@ class Progress:
         if not (sys.stderr.isatty() or _in_notebook()):
             return None
         try:
-            from tqdm.auto import tqdm
+            with warnings.catch_warnings():  # a notebook without ipywidgets gets the text bar, without a warning
+                warnings.filterwarnings("ignore", message="IProgress not found")
+                from tqdm.auto import tqdm
         except ImportError:
             return None
         return tqdm
@@ -95,10 +100,9 @@ class Progress:
             return
         if self._bar.n % 10 == 0 or self._bar.n + 1 == self.steps:
             elapsed = self.train_seconds + time.perf_counter() - self._epoch_start
-            eta = elapsed / self.done * (self.remaining - self.done)
+            eta = "" if self.remaining is None else f" ETA {_clock(elapsed / self.done * (self.remaining - self.done))}"
             self._bar.set_description_str(f"{self._desc} loss {loss / seen:.4f} acc {correct / seen:.2%} "
-                                          f"{_rate(seen, time.perf_counter() - self._epoch_start)} "
-                                          f"ETA {_clock(eta)}")
+                                          f"{_rate(seen, time.perf_counter() - self._epoch_start)}{eta}")
         self._bar.update(1)
 
     def end_training(self) -> float:

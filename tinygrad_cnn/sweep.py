@@ -13,7 +13,6 @@ import contextlib
 import csv
 import io
 import itertools
-import json
 import os
 import re
 import threading
@@ -85,7 +84,7 @@ def run_configuration(command: Callable[[list[str]], int], argv: list[str], out:
     returns its metrics at the best epoch (highest validation accuracy). Runs in a worker, one
     run at a time per process (a Dask worker with several threads queues them): the package's
     random generator and sys.stdout are per process."""
-    from tinygrad_cnn.train import History
+    from tinygrad_cnn.report import load_run
 
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
@@ -96,8 +95,7 @@ def run_configuration(command: Callable[[list[str]], int], argv: list[str], out:
     if status != 0:
         tail = log.getvalue().strip().splitlines()[-1:] or [f"exit status {status}"]
         raise SweepError(f"sweep: run {folder.name} failed: {tail[0]}")
-    saved = json.loads((folder / "history.json").read_text())  # the History's lists, plus config and test
-    history = History.from_dict({k: v for k, v in saved.items() if k not in ("config", "test")})
+    history = load_run(folder).history  # the one reader of a run's history.json
     best = history.best_epoch()
     i = best - 1
     return {"val_acc": history.val_acc[i], "val_loss": history.val_loss[i], "best_epoch": best,

@@ -147,6 +147,12 @@ class InplaceMixin:
         if record:
             return self._commit(op, outplace(self._snapshot()))
         arg = other._array if isinstance(other, InplaceMixin) else other
+        array = self._array
+        if arg.__class__ is np.ndarray and arg.shape == array.shape and arg.dtype == array.dtype \
+                and array.dtype.kind == "f":  # the optimizers' case: nothing to broadcast or promote
+            ufunc(array, arg, out=array)
+            self._bump()
+            return self
         if isinstance(arg, (list, tuple)):
             arg = np.asarray(arg)
         try:

@@ -63,10 +63,11 @@ class MathMixin:
 
     def _operands(self, other: ArrayLike, reverse: bool = False) -> tuple["Tensor", "Tensor"]:
         """(self, other) as tensors, an integer side cast to the float side's dtype (torch's promotion)."""
-        b = self._lift(other)
+        b = other if isinstance(other, MathMixin) else self._lift(other)
         a: Any = self
-        if is_float(a.dtype) != is_float(b.dtype):
-            if is_float(a.dtype):
+        a_float = a._array.dtype.kind == "f"
+        if a_float != (b._array.dtype.kind == "f"):
+            if a_float:
                 b = b.from_op(b._array.astype(a.dtype), None)
             else:
                 a = a.from_op(a._array.astype(b.dtype), None)

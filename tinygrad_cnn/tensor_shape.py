@@ -77,14 +77,20 @@ class ShapeMixin:
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> "Tensor":
         """Dims ``start_dim``..``end_dim`` (inclusive) merged into one."""
+        start = end = 0
         if self.ndim == 0:
-            return self.reshape(1)
-        start = R.normalize_axis(start_dim, self.ndim, "flatten")[0]
-        end = R.normalize_axis(end_dim, self.ndim, "flatten")[0]
-        if start > end:
-            raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for shape {self.shape}")
-        merged = int(np.prod(self.shape[start:end + 1]))
-        return S.Reshape.apply(self, shape=self.shape[:start] + (merged,) + self.shape[end + 1:])
+            shape: tuple[int, ...] = (1,)
+        else:
+            start = R.normalize_axis(start_dim, self.ndim, "flatten")[0]
+            end = R.normalize_axis(end_dim, self.ndim, "flatten")[0]
+            if start > end:
+                raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for shape {self.shape}")
+            shape = self.shape[:start] + (int(np.prod(self.shape[start:end + 1])),) + self.shape[end + 1:]
+        out = S.Reshape.apply(self, shape=shape)
+        if out.grad_fn is not None:  # recorded as what was called, for the graph (grad_fn.name() stays ViewBackward0);
+            out.grad_fn.op = "flatten"  # a new params dict, as a view's replay passes the old one to Reshape
+            out.grad_fn.params = {**out.grad_fn.params, "start_dim": start, "end_dim": end}
+        return out
 
     def squeeze(self, dim: Dim = None) -> "Tensor":
         """Size-1 dims removed (all of them, or those of ``dim`` that have size 1)."""

@@ -21,6 +21,7 @@ loss, acc = evaluate(model, test)
 
 from __future__ import annotations
 
+import copy
 import math
 import time
 from dataclasses import dataclass, field, fields
@@ -34,6 +35,7 @@ from tinygrad_cnn.nn.functional import cross_entropy
 from tinygrad_cnn.nn.modes import eval_mode
 from tinygrad_cnn.progress import Progress, epoch_line  # noqa: F401  (epoch_line: part of this module's API)
 from tinygrad_cnn.tensor import Tensor
+from tinygrad_cnn.train_checks import ROLLED_BACK, check_finite_gradients, check_labels, loader_labels, sized
 from tinygrad_cnn.utils.data import DataLoader, IterableDataset
 
 LossFn = Callable[[Tensor, Tensor], Tensor]
@@ -86,12 +88,29 @@ class History:
 
     @classmethod
     def from_dict(cls, data: dict[str, Sequence]) -> "History":
-        """The History saved by ``to_dict`` (unknown keys are an error, missing ones empty)."""
-        names = {f.name for f in fields(cls)}
-        unknown = set(data) - names
+        """The History saved by ``to_dict``: lists of numbers (None allowed in val_loss/val_acc),
+        one per epoch (``train_seconds`` may be empty, as in older files). Unknown keys, other
+        values or lists of different lengths are a ValueError; missing keys are empty."""
+        names = [f.name for f in fields(cls)]
+        unknown = set(data) - set(names)
         if unknown:
             raise ValueError(f"History.from_dict: unknown keys {sorted(unknown)}; expected {sorted(names)}")
-        return cls(**{name: list(data.get(name, [])) for name in names})
+        records = {name: data.get(name, []) for name in names}
+        epochs = len(records["train_loss"]) if isinstance(records["train_loss"], list) else -1
+        for name, values in records.items():
+            if not isinstance(values, list) or len(values) not in ((0, epochs) if name == "train_seconds" else (epochs,)):
+                raise ValueError(f"History.from_dict: {name} must be a list of {epochs} values, one per epoch, "
+                                 f"got {values!r:.80}")
+            bad = [v for v in values if not (v is None and name.startswith("val_")) and
+                   (isinstance(v, bool) or not isinstance(v, (int, float)))]
+            if bad:
+                raise ValueError(f"History.from_dict: {name} holds {bad[0]!r:.40}, not a number")
+        return cls(**{name: list(values) for name, values in records.items()})
+
+    def truncate(self, epochs: int) -> None:
+        """Keep the records of the first ``epochs`` epochs only."""
+        for f in fields(self):
+            del getattr(self, f.name)[epochs:]
 
     def best_epoch(self) -> int | None:
         """The 1-based epoch with the highest validation accuracy (ties: lowest val loss), or None."""
@@ -136,15 +155,20 @@ class EarlyStopping:
         return True
 
 
-def _check_finite_gradients(optimizer: Any, step: int, loss: float) -> None:
-    """Stop before a step whose gradients hold NaN/inf though the loss was finite."""
-    for group in optimizer.param_groups:
-        for p in group["params"]:
-            if p.grad is not None and not np.isfinite(p.grad.numpy()).all():
-                raise FloatingPointError(
-                    f"fit: the gradient of a parameter of shape {p.shape} became non-finite at step {step} "
-                    f"(loss {loss:.4g}; the weights are those before this step); lower the learning rate"
-                )
+class TrainingState:
+    """A copy of the state (``state_dict()``) of each of ``parts`` (a model, its optimizer, a
+    scheduler; None is skipped) at the moment it is made; ``restore()`` loads it back, so
+    that a run that fails part-way leaves them as they were at that moment, consistent with
+    each other."""
+
+    def __init__(self, *parts: Any) -> None:
+        self._saved = [(part, copy.deepcopy(part.state_dict())) for part in parts
+                       if part is not None and hasattr(part, "state_dict")]
+
+    def restore(self) -> None:
+        """Put every part back as it was when this state was taken."""
+        for part, state in self._saved:
+            part.load_state_dict(state)
 
 
 def _check_fit_arguments(train_loader: Any, val_loader: Any, callbacks: list, early_stopping: Any) -> None:
@@ -154,7 +178,7 @@ def _check_fit_arguments(train_loader: Any, val_loader: Any, callbacks: list, ea
             continue
         if not hasattr(loader, "__iter__"):
             raise TypeError(f"fit: {name} must be an iterable of (inputs, labels) batches, got {type(loader).__name__}")
-        if hasattr(loader, "__len__") and len(loader) == 0:
+        if sized(loader) and len(loader) == 0:
             raise ValueError(f"fit: {name} yields no batch (empty data, or drop_last with too few samples)")
     for callback in callbacks:
         if not callable(callback):
@@ -165,21 +189,24 @@ def _check_fit_arguments(train_loader: Any, val_loader: Any, callbacks: list, ea
 
 
 def _train_epoch(model: Any, loader: DataLoader, optimizer: Any, loss_fn: LossFn, scheduler: Any,
-                 scheduler_interval: str, progress: Progress) -> tuple[float, float]:
+                 scheduler_interval: str, progress: Progress, epoch: int,
+                 labels: dict[str, np.ndarray | None] | None) -> tuple[float, float]:
+    """One pass over ``loader``: (mean loss, accuracy). With ``labels`` (the first epoch of a fit
+    call), the loaders' labels are checked against the model's outputs at the first step."""
     model.train()
     total_loss, correct, seen = 0.0, 0, 0
     for step, (xb, yb) in enumerate(loader, 1):
         out = model(xb)
+        if labels is not None and step == 1:
+            check_labels(out, labels, loss_fn)
         loss = loss_fn(out, yb)
         value = loss.item()
         if not math.isfinite(value):
-            raise FloatingPointError(
-                f"fit: the training loss became {value} at step {step} (the weights are those before this "
-                "step); lower the learning rate"
-            )
+            raise FloatingPointError(f"fit: the training loss became {value} at step {step} of epoch {epoch}; "
+                                     f"lower the learning rate ({ROLLED_BACK.format(epoch=epoch)})")
         optimizer.zero_grad()
         loss.backward()
-        _check_finite_gradients(optimizer, step, value)
+        check_finite_gradients(optimizer, epoch, step, value)
         optimizer.step()
         if scheduler is not None and scheduler_interval == "step":
             scheduler.step()
@@ -191,6 +218,34 @@ def _train_epoch(model: Any, loader: DataLoader, optimizer: Any, loss_fn: LossFn
     if seen == 0:
         raise ValueError("fit: the training loader yielded no batch (empty data, or drop_last with too few samples)")
     return total_loss / seen, correct / seen
+
+
+def _run_epoch(model: Any, train_loader: Any, optimizer: Any, loss_fn: LossFn, val_loader: Any, scheduler: Any,
+               scheduler_interval: str, progress: Progress, epoch: int, last: int, history: History,
+               labels: dict[str, np.ndarray | None] | None, callbacks: list, early_stopping: Any) -> bool:
+    """Epoch ``epoch`` of ``last`` of fit: training, the scheduler, validation, the history's
+    records, the epoch line, callbacks and early stopping. True when training should stop."""
+    lr = float(optimizer.param_groups[0]["lr"])
+    start = time.perf_counter()
+    progress.start_epoch(epoch, last)
+    try:
+        train_loss, train_acc = _train_epoch(model, train_loader, optimizer, loss_fn, scheduler, scheduler_interval,
+                                             progress, epoch, labels)
+    finally:
+        train_seconds = progress.end_training()
+    if scheduler is not None and scheduler_interval == "epoch":
+        scheduler.step()
+    val_loss, val_acc = evaluate(model, val_loader, loss_fn) if val_loader is not None else (None, None)
+    history.train_loss.append(train_loss)
+    history.train_acc.append(train_acc)
+    history.val_loss.append(val_loss)
+    history.val_acc.append(val_acc)
+    history.seconds.append(time.perf_counter() - start)
+    history.lr.append(lr)
+    history.train_seconds.append(train_seconds)
+    progress.end_epoch(epoch_line(epoch, last, history, progress.samples))
+    stop = [callback(epoch, history) is True for callback in callbacks]
+    return (early_stopping is not None and early_stopping.step(epoch, val_loss, model)) or any(stop)
 
 
 def fit(model: Any, train_loader: DataLoader, optimizer: Any, loss_fn: LossFn, epochs: int,
@@ -208,6 +263,12 @@ def fit(model: Any, train_loader: DataLoader, optimizer: Any, loss_fn: LossFn, e
     validation loss. Passing the ``history`` of an earlier run (as restored from a
     checkpoint) continues it: epochs are numbered after it and appended to it.
 
+    Fails early: the loaders, callbacks and options are checked before training, and the
+    labels of the loaders (when their datasets hold them readably) against the model's
+    outputs at the first step, before it updates anything. An epoch that fails (a loss or
+    gradient that is not finite, an error, Ctrl-C) is undone: the model, optimizer, scheduler
+    and history are put back as they were before it, so they always agree with each other.
+
     ``verbose`` as Keras' ``fit``: 1 (default) a live bar (terminal or Jupyter widget) with
     loss, accuracy, images/s and the ETA of the whole run, and one line per epoch on stdout
     (``progress.epoch_line``); 2 the epoch lines only; 0 nothing. ``quiet=True`` is ``verbose=0``.
@@ -222,34 +283,22 @@ def fit(model: Any, train_loader: DataLoader, optimizer: Any, loss_fn: LossFn, e
         raise ValueError("fit: early_stopping watches the validation loss and needs a val_loader")
     callbacks = list(callbacks)
     _check_fit_arguments(train_loader, val_loader, callbacks, early_stopping)
-    progress = Progress(epochs, len(train_loader), 0 if quiet else verbose)
+    progress = Progress(epochs, len(train_loader) if sized(train_loader) else None, 0 if quiet else verbose)
     history = History() if history is None else history
+    labels = {"train_loader": loader_labels(train_loader), "val_loader": loader_labels(val_loader)}
     first = history.epochs + 1
     last = first + epochs - 1
     for epoch in range(first, first + epochs):
-        lr = float(optimizer.param_groups[0]["lr"])
-        start = time.perf_counter()
-        progress.start_epoch(epoch, last)
+        state = TrainingState(model, optimizer, scheduler)
         try:
-            train_loss, train_acc = _train_epoch(model, train_loader, optimizer, loss_fn, scheduler,
-                                                 scheduler_interval, progress)
-        finally:
-            train_seconds = progress.end_training()
-        if scheduler is not None and scheduler_interval == "epoch":
-            scheduler.step()
-        val_loss, val_acc = evaluate(model, val_loader, loss_fn) if val_loader is not None else (None, None)
-        history.train_loss.append(train_loss)
-        history.train_acc.append(train_acc)
-        history.val_loss.append(val_loss)
-        history.val_acc.append(val_acc)
-        history.seconds.append(time.perf_counter() - start)
-        history.lr.append(lr)
-        history.train_seconds.append(train_seconds)
-        progress.end_epoch(epoch_line(epoch, last, history, progress.samples))
-        stop = [callback(epoch, history) is True for callback in callbacks]
-        if early_stopping is not None and early_stopping.step(epoch, val_loss, model):
-            break
-        if any(stop):
+            stop = _run_epoch(model, train_loader, optimizer, loss_fn, val_loader, scheduler, scheduler_interval,
+                              progress, epoch, last, history, labels if epoch == first else None, callbacks,
+                              early_stopping)
+        except BaseException:
+            state.restore()
+            history.truncate(epoch - 1)
+            raise
+        if stop:
             break
     return history
 

@@ -17,7 +17,7 @@ import pytest
 import tinygrad_cnn.cli.train as cli_train
 from tinygrad_cnn import checkpoint
 from tinygrad_cnn.cli import main
-from tinygrad_cnn.cli.common import restore
+from tinygrad_cnn.cli.common import CLIError, restore
 from tinygrad_cnn.imaging import to_mnist
 from tinygrad_cnn.data import load_mnist
 
@@ -215,6 +215,7 @@ def test_graph_renders_svg(tmp_path):
     (["train", "--model", "resnet152"], "invalid choice: 'resnet152'"),
     (["train", "--lr", "-1"], "--lr: expected a positive number"),
     (["train", "--val-size", "-1"], "--val-size: expected a non-negative integer, got -1"),
+    (["train", "--threads", "0"], "--threads: expected a positive integer, got 0"),
     (["predict", "ckpt.npz"], "the following arguments are required: IMAGE"),
     (["fly"], "invalid choice: 'fly'"),
     (["graph", "-o", "g.txt"], "-o/--output: expected a file ending in .svg, .png, .pdf, .dot or .gv, got g.txt"),
@@ -224,6 +225,21 @@ def test_bad_arguments_exit_2_with_a_message(argv, message, capsys):
         main(argv)
     assert info.value.code == 2
     assert message in capsys.readouterr().err
+
+
+def test_train_threads_sets_the_ops_thread_count_before_training(tmp_path, monkeypatch):
+    from tinygrad_cnn.ops import parallel
+
+    monkeypatch.setattr(parallel, "_num_threads", parallel._num_threads)  # restored after the test
+    seen = []
+
+    def load_data(*args):
+        seen.append(parallel.get_num_threads())
+        raise CLIError("stop here")
+
+    monkeypatch.setattr(cli_train, "load_data", load_data)
+    status, _, stderr = run("train", "--threads", 1, "--out", tmp_path / "run")
+    assert seen == [1] and status != 0 and "stop here" in stderr
 
 
 def test_missing_data_folder_says_where_it_looked_and_how_to_fix(tmp_path):

@@ -72,9 +72,11 @@ DAMAGE = {
     "one label changed": (lambda: gzip.compress(_flip(raw_bytes("train-labels-idx1-ubyte"), 5000)), ".gz",
                           "SHA-256"),
     "trailing bytes": (lambda: raw_bytes("train-labels-idx1-ubyte") + b"\0\0", "", "2 unexpected bytes"),
-    "test labels under the train name": (lambda: raw_bytes("t10k-labels-idx1-ubyte"), "",
+    # altered copies (an intact one is recognised by its checksum: tests/hardening/test_8_mnist_files.py)
+    "test labels under the train name": (lambda: _flip(raw_bytes("t10k-labels-idx1-ubyte"), 500), "",
                                          "holds 10000 items where train-labels-idx1-ubyte has 60000"),
-    "images under a labels name": (lambda: raw_bytes("t10k-images-idx3-ubyte"), "", "0x00000803 (an image file)"),
+    "images under a labels name": (lambda: _flip(raw_bytes("t10k-images-idx3-ubyte"), 500), "",
+                                   "0x00000803 (an image file)"),
     "not an IDX file": (lambda: b"<html>404 not found</html>", "", "not an IDX file"),
 }
 

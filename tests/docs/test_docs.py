@@ -1,5 +1,8 @@
 """Every code block in docs/*.md runs: the python blocks of one page in order, in one namespace,
-and the bash blocks with bash -e, all inside a temporary working folder."""
+and the bash blocks with bash -e, one after the other as in one terminal (each starts in the
+folder the one before ended in). The examples write their files to temporary folders
+(``tempfile.mkdtemp()``, ``cd "$(mktemp -d)"``), never to the folder they are run from: the
+test runs them from an empty folder and checks it stays empty."""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -30,17 +34,26 @@ def test_every_page_has_code():
 
 @pytest.mark.parametrize("page", PAGES, ids=[p.name for p in PAGES])
 def test_page_code_runs(page: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tmp_path)
+    start, scratch = tmp_path / "start", tmp_path / "tmp"
+    start.mkdir()
+    scratch.mkdir()
+    monkeypatch.chdir(start)
+    monkeypatch.setenv("TMPDIR", str(scratch))  # mktemp -d and tempfile.mkdtemp() make their folders here
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
     monkeypatch.setenv("TINYGRAD_CNN_DATA", str(REPO / "data" / "mnist"))
     monkeypatch.setenv("MPLBACKEND", "Agg")
     monkeypatch.syspath_prepend(str(REPO))
     namespace: dict[str, object] = {"__name__": f"docs_{page.stem}"}
+    shell_folder, where_ended = start, tmp_path / "pwd"
     for language, source, line in code_blocks(page):
         where = f"{page.name}:{line}"
         if language == "python":
             exec(compile("\n" * line + source, str(page), "exec"), namespace)
         else:
             env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-            done = subprocess.run(["bash", "-e", "-c", source], cwd=tmp_path, env=env, capture_output=True,
-                                  text=True, timeout=600)
+            done = subprocess.run(["bash", "-e", "-c", f'{source}\npwd > "{where_ended}"'], cwd=shell_folder,
+                                  env=env, capture_output=True, text=True, timeout=600)
             assert done.returncode == 0, f"{where} failed:\n{done.stdout}\n{done.stderr}"
+            shell_folder = Path(where_ended.read_text().strip())
+    written = sorted(p.name for p in start.iterdir())
+    assert not written, f"{page.name}'s examples wrote {written} where they were run; write to a temporary folder"

@@ -265,20 +265,25 @@ def test_depthwise_convolves_each_channel_alone():
     ((1, 1, 8, 8), (1, 1, 3, 3), {"padding": "full"}, "padding must be an int, a pair, 'valid' or 'same'"),
     ((1, 1, 8, 8), (1, 1, 3, 3), {"padding": "same", "stride": 2}, "not supported for strided"),
     ((1, 1, 8, 8), (1, 1, 3, 3), {"dilation": 0}, "dilation must be >= 1"),
-    ((1, 4, 8, 8), (6, 2, 3, 3), {"groups": 3}, r"groups=3 must divide both the input's 4 channels"),
+    ((1, 4, 8, 8), (6, 2, 3, 3), {"groups": 4}, r"groups=4 must divide the weight's 6 output channels"),
+    ((1, 3, 8, 8), (6, 1, 3, 3), {"groups": 2}, r"input \(1, 3, 8, 8\) has 3 channels but weight \(6, 1, 3, 3\) expects 2"),
     ((1, 4, 8, 8), (6, 2, 3, 3), {"groups": 0}, "groups must be a positive integer"),
     ((1, 4, 8, 8), (4, 2, 3, 3), {"groups": 4}, r"weight \(4, 2, 3, 3\) expects 8 \(groups=4\)"),
-    ((3, 8, 8), (1, 3, 3, 3), {}, r"input must be 4-D \(N, C, H, W\), got shape \(3, 8, 8\)"),
+    ((8, 8), (1, 3, 3, 3), {}, r"input must be 3-D \(C, H, W\) or 4-D \(N, C, H, W\), got shape \(8, 8\)"),
+    ((1, 1, 1, 8, 8), (1, 1, 3, 3), {}, r"got shape \(1, 1, 1, 8, 8\)"),
+    ((2, 3, 0, 8), (1, 3, 3, 3), {"padding": 2}, r"only a zero batch or zero channels may be empty, got input shape"),
     ((1, 1, 8, 8), (1, 3, 3), {}, r"weight must be 4-D"),
 ])
-def test_bad_input_raises_value_error(x_shape, w_shape, kwargs, message):
-    with pytest.raises(ValueError, match=message):
+def test_bad_input_raises_runtime_error_as_torch(x_shape, w_shape, kwargs, message):
+    """torch.nn.functional.conv2d raises RuntimeError for each of these (tests/hardening/test_2_degenerate_shapes.py
+    and test_functional_errors in tests/nn compare with torch)."""
+    with pytest.raises(RuntimeError, match=message):
         conv2d(Tensor(np.zeros(x_shape)), Tensor(np.zeros(w_shape)), **kwargs)
 
 
 def test_bad_bias_and_argument_types():
     x, w = Tensor(np.zeros((1, 1, 4, 4))), Tensor(np.zeros((2, 1, 3, 3)))
-    with pytest.raises(ValueError, match=r"bias shape \(3,\) must be \(2,\)"):
+    with pytest.raises(RuntimeError, match=r"bias shape \(3,\) must be \(2,\)"):
         conv2d(x, w, Tensor(np.zeros(3)))
     with pytest.raises(TypeError, match="input must be a Tensor"):
         conv2d(np.zeros((1, 1, 4, 4)), w)

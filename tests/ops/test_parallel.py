@@ -208,3 +208,29 @@ def test_run_keeps_nothing_of_its_tasks_once_it_returns(threads):
     parallel.run([lambda p=payload: p, lambda p=payload: None] * 3)
     del payload
     assert alive() is None  # a worker holding the job kept every conv2d's columns into the next call
+
+
+def test_default_thread_count_leaves_other_processes_their_cores(monkeypatch):
+    monkeypatch.setattr(parallel, "_num_threads", None)
+    monkeypatch.setattr(parallel, "_default_threads", lambda: 2)
+    monkeypatch.setattr(parallel._load, "free_cores", lambda: 0.4)  # others keep 1.6 of 2 cores busy
+    assert parallel._threads_now() == 1 and parallel.get_num_threads() == 2
+    monkeypatch.setattr(parallel._load, "free_cores", lambda: 1.8)
+    assert parallel._threads_now() == 2
+    monkeypatch.setattr(parallel._load, "free_cores", lambda: float("inf"))  # not measured yet
+    assert parallel._threads_now() == 2
+    monkeypatch.setattr(parallel, "_num_threads", 2)  # a count set explicitly is kept whatever the load
+    monkeypatch.setattr(parallel._load, "free_cores", lambda: 0.4)
+    assert parallel._threads_now() == 2
+
+
+def test_load_counts_only_the_other_processes(monkeypatch):
+    # (wall s, machine busy jiffies, machine total jiffies, own CPU s): over one second the
+    # 2 cores were 3/4 busy (1.5 cores), half a core of it ours: the others kept 1 core busy
+    samples = iter([(0.0, 0, 0, 0.0), (1.0, 150, 200, 0.5)])
+    monkeypatch.setattr(parallel._Load, "sample", staticmethod(lambda: next(samples)))
+    monkeypatch.setattr(parallel, "LOAD_INTERVAL", 0.0)
+    monkeypatch.setattr(parallel.os, "cpu_count", lambda: 2)
+    load = parallel._Load()
+    assert load.free_cores() == float("inf")  # one look: nothing measured yet
+    assert load.free_cores() == pytest.approx(1.0)

@@ -259,7 +259,8 @@ def test_stride_defaults_to_kernel_and_graph_records_params():
 
 @pytest.mark.parametrize("pool", [max_pool2d, avg_pool2d])
 @pytest.mark.parametrize("shape, kwargs, message", [
-    ((1, 4, 4), {"kernel_size": 2}, r"input must be 4-D \(N, C, H, W\), got shape \(1, 4, 4\)"),
+    ((1, 1, 1, 4, 4), {"kernel_size": 2}, r"input must be 3-D \(C, H, W\) or 4-D \(N, C, H, W\), got shape \(1, 1, 1, 4, 4\)"),
+    ((1, 0, 4, 4), {"kernel_size": 2}, r"only the batch dimension may be 0, got input shape \(1, 0, 4, 4\)"),
     ((1, 1, 4, 4), {"kernel_size": 2, "stride": 0}, r"stride must be >= 1, got \(0, 0\)"),
     ((1, 1, 4, 4), {"kernel_size": 2, "padding": -1}, r"padding must be >= 0, got \(-1, -1\)"),
     ((1, 1, 4, 4), {"kernel_size": 2, "padding": 2}, r"padding \(2, 2\) must be at most half of kernel_size"),
@@ -267,8 +268,8 @@ def test_stride_defaults_to_kernel_and_graph_records_params():
     ((1, 1, 4, 2), {"kernel_size": 5, "padding": 1},
      r"kernel 5 \(effective 5\) is larger than the padded input 4 along W"),
 ])
-def test_bad_input_raises_value_error(pool, shape, kwargs, message):
-    with pytest.raises(ValueError, match=f"{pool.__name__}: {message}"):
+def test_bad_input_raises_runtime_error_as_torch(pool, shape, kwargs, message):
+    with pytest.raises(RuntimeError, match=f"{pool.__name__}: {message}"):
         pool(Tensor(np.zeros(shape)), **kwargs)
 
 

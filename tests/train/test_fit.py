@@ -1,5 +1,6 @@
 """fit / evaluate / predict on real data (sklearn's digits, a slice of MNIST); determinism; early stopping."""
 
+import copy
 import io
 import json
 import re
@@ -176,21 +177,21 @@ def test_diverging_loss_raises(digits):
         fit(model, train, opt, nan_loss, epochs=1, quiet=True)
 
 
-def test_a_non_finite_loss_stops_before_backward_and_step(digits):
+def test_a_non_finite_loss_stops_and_undoes_the_epoch(digits):
     model, train, _, opt = setup(digits)
-    fit(model, train, opt, F.cross_entropy, epochs=1, quiet=True)
-    batches, before = [], {}
+    history = fit(model, train, opt, F.cross_entropy, epochs=1, quiet=True)
+    before = {"weights": {k: v.numpy().copy() for k, v in model.state_dict().items()},
+              "state": copy.deepcopy(opt.state_dict()), "history": history.to_dict()}
+    batches = []
 
     def inf_on_third_batch(out, target):
         batches.append(len(target))
         loss = F.cross_entropy(out, target)
-        if len(batches) < 3:
-            return loss
-        before.update(weights=model.state_dict(), state=opt.state_dict())
-        return loss * np.float32(np.inf)
+        return loss if len(batches) < 3 else loss * np.float32(np.inf)
 
-    with pytest.raises(FloatingPointError, match="became inf at step 3"):
-        fit(model, train, opt, inf_on_third_batch, epochs=1, quiet=True)
+    with pytest.raises(FloatingPointError, match="became inf at step 3 of epoch 2; .* back as they were before epoch 2"):
+        fit(model, train, opt, inf_on_third_batch, epochs=1, quiet=True, history=history)
+    assert len(batches) == 3 and history.to_dict() == before["history"]
     for key, value in model.state_dict().items():
         np.testing.assert_array_equal(value, before["weights"][key], err_msg=key)
     for index, buffers in opt.state_dict()["state"].items():

@@ -107,6 +107,19 @@ def test_ops_show_their_key_parameters_compactly():
     assert op_label(y.reshape(2, -1).grad_fn) == "reshape shape=(2,108)"
 
 
+def test_a_flatten_is_drawn_as_the_flatten_that_was_called():
+    x = tg.randn(2, 1, 1, 5, requires_grad=True)
+    y = x * 2.0
+    assert op_label(tg.nn.Flatten()(y).grad_fn) == "flatten start_dim=1"
+    assert op_label(tg.flatten(y).grad_fn) == "flatten start_dim=0"
+    assert op_label(y.flatten(1, 2).grad_fn) == "flatten start_dim=1 end_dim=2"  # not readable off the shapes
+    assert op_label(tg.randn((), requires_grad=True).flatten().grad_fn) == "flatten"
+    flat = y.flatten(1)
+    assert flat.grad_fn.name() == "ViewBackward0"  # torch's node name, as torch.flatten's
+    flat.sum().backward()
+    assert flat.shape == (2, 5) and np.array_equal(x.grad.numpy(), np.full(x.shape, 2.0))
+
+
 def test_arrays_in_params_are_shown_by_shape_only():
     a = tg.tensor([[5.0, 6.0], [7.0, 8.0]], requires_grad=True)
     picked = tg.where(np.array([[True, False], [False, True]]), a, -a)

@@ -66,7 +66,7 @@ def test_lenet_loss_has_one_node_per_op_a_cluster_per_module_and_named_parameter
     placed = {dot.label(n): dot.nodes[n]["clusters"] for n in op_nodes}
     assert placed["cross_entropy"] == []
     assert placed["max_pool2d k=2 s=2 p=0"][0].startswith("pool")
-    assert placed["reshape shape=(8,256)"] == [cluster_label("flatten", model.flatten)]
+    assert placed["flatten start_dim=1"] == [cluster_label("flatten", model.flatten)]
 
     leaves = {dot.label(n).split("\\n")[0]: dot.nodes[n] for n in dot.of_kind("leaf")}
     assert len(leaves) == len(dot.of_kind("leaf"))  # each tensor drawn once

@@ -1,5 +1,5 @@
 """The ``tinygrad-cnn`` command (also ``python -m tinygrad_cnn``): train, evaluate, predict, summary, graph,
-run, export, sweep.
+report, run, export, sweep.
 
     tinygrad-cnn train                       # LeNet, 5 epochs, Adam 1e-3 + cosine schedule
     tinygrad-cnn train --epochs 1 --limit 5000 --out runs/quick
@@ -7,13 +7,14 @@ run, export, sweep.
     tinygrad-cnn predict runs/lenet/best.npz digit.png scan.npy
     tinygrad-cnn summary --model lenet
     tinygrad-cnn graph --model lenet -o lenet.svg
+    tinygrad-cnn report runs/lenet           # rebuild runs/lenet/report.html
     tinygrad-cnn run tutorial.py --epochs 1     # an unmodified PyTorch script
     tinygrad-cnn export runs/lenet/best.npz -o lenet.onnx
     tinygrad-cnn sweep --model lenet --param lr=1e-3,3e-3 --param batch_size=32,64 --epochs 2
 
 This module holds the parser and ``main``; each subcommand group has a module of its own
-(``train``; ``evaluate`` for evaluate and predict; ``model`` for summary and graph; ``scale``
-for export; sweep, which hands the parser and ``main`` to tinygrad_cnn.sweep, is here) and
+(``train``; ``evaluate`` for evaluate and predict; ``model`` for summary and graph; ``report``;
+``scale`` for export; sweep, which hands the parser and ``main`` to tinygrad_cnn.sweep, is here) and
 ``common`` what they share. The pictures and the image preprocessing live in the package,
 for Python users too: ``tinygrad_cnn.plots`` and ``tinygrad_cnn.imaging``.
 """
@@ -28,6 +29,7 @@ from typing import Any, Sequence
 from tinygrad_cnn.cli.common import CLIError, require
 from tinygrad_cnn.cli.evaluate import cmd_evaluate, cmd_predict
 from tinygrad_cnn.cli.model import cmd_graph, cmd_summary
+from tinygrad_cnn.cli.report import cmd_report
 from tinygrad_cnn.cli.run import cmd_run
 from tinygrad_cnn.cli.scale import cmd_export
 from tinygrad_cnn.cli.train import cmd_train
@@ -94,7 +96,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = sub.add_parser("train", help="train a model on MNIST",
                            description="Train a model on MNIST; writes best.npz, last.npz, history.json, "
-                                       "curves.png and the model's graph to --out.")
+                                       "curves.png, the model's graph, predictions.npz (best.npz on the test "
+                                       "set) and report.html (the run on one page) to --out.")
     train.add_argument("--model", choices=models, default="lenet", help=model_help + " (default: lenet)")
     train.add_argument("--epochs", type=_positive_int, default=5, help="total number of epochs (default: 5)")
     train.add_argument("--batch-size", type=_positive_int, default=64, help="mini-batch size (default: 64)")
@@ -123,6 +126,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="augment: move each training image by up to PIXELS whole pixels each way, a fresh "
                             "draw every epoch (default: 1; 0 is off)")
     train.add_argument("--quiet", action="store_true", help="no progress bar (the epoch lines remain)")
+    train.add_argument("--threads", type=_positive_int, metavar="N",
+                       help="threads for the ops (default: the cores that other processes leave idle)")
 
     evaluate_p = sub.add_parser("evaluate", help="test loss, accuracy and confusion matrix of a checkpoint",
                                 description="Evaluate a checkpoint on the MNIST test set: loss, accuracy and the "
@@ -153,6 +158,15 @@ def build_parser() -> argparse.ArgumentParser:
                        help="output file: .svg/.png/.pdf (needs Graphviz's dot) or .dot/.gv (default: MODEL.svg)")
     graph.add_argument("--batch-size", type=_positive_int, default=64, help="batch size drawn (default: 64)")
     graph.add_argument("--rankdir", choices=RANKDIRS, default="TB", help="layout direction")
+
+    report_p = sub.add_parser("report", help="rebuild a run's report.html (one self-contained page)",
+                              description="Write RUN_DIR/report.html: configuration, curves, epochs, confusion "
+                                          "matrix, per-class scores, worst mistakes, graph and timings, in one "
+                                          "HTML file with everything inline.")
+    report_p.add_argument("run_dir", metavar="RUN_DIR", help="a folder written by train (runs/NAME)")
+    report_p.add_argument("--data", metavar="DIR",
+                          help="folder of the MNIST IDX files, when best.npz must be evaluated again (default: "
+                               "$TINYGRAD_CNN_DATA, else the repository's data/mnist)")
 
     export_p = sub.add_parser("export", help="write a checkpoint's model as an ONNX file (batch size free)")
     export_p.add_argument("checkpoint", metavar="CKPT", help="a .npz checkpoint written by train")
@@ -215,7 +229,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict, "summary": cmd_summary,
-            "graph": cmd_graph, "run": cmd_run, "export": cmd_export, "sweep": cmd_sweep}
+            "graph": cmd_graph, "report": cmd_report, "run": cmd_run, "export": cmd_export, "sweep": cmd_sweep}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -36,16 +38,21 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 def cmd_predict(args: argparse.Namespace) -> int:
     """``tinygrad-cnn predict``: print the digit a checkpoint sees in each image file and its
-    probability, one line per image. Returns the exit status."""
+    probability, one line per image (a warning line on stderr for an image that looks empty).
+    Returns the exit status."""
     require("predict", "train", "PIL")
     topk = getattr(args, "topk", 1)
     if not 1 <= topk <= 10:
         raise CLIError(f"predict: --topk must be between 1 and 10 (the number of digit classes), got {topk}")
     model, norm = restore(args.checkpoint)
     try:
-        images = [load_image(p) for p in args.images]
-    except (OSError, ValueError) as exc:  # a missing or unreadable file: one line, no traceback
+        with warnings.catch_warnings(record=True) as caught:  # "this image looks empty": one line each
+            warnings.simplefilter("always")
+            images = [load_image(p) for p in args.images]
+    except (OSError, ValueError) as exc:  # a missing, unreadable or unusable file: one line, no traceback
         raise CLIError(str(exc)) from None
+    for warning in caught:
+        print(f"tinygrad-cnn: warning: {warning.message}", file=sys.stderr)
     digits = np.stack([to_mnist(image) for image in images])[:, None]
     probs = predict_proba(model, eval_loader(digits, np.zeros(len(digits), dtype=np.int64), norm))
     width = max(len(p) for p in args.images)

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_cnn import checkpoint, optim, viz
+from tinygrad_cnn import checkpoint, optim, set_num_threads, viz
 from tinygrad_cnn.cli.common import (CLIError, checkpoint_errors, dataset, eval_loader, load_data, output_folder,
                                      require,
                                      write_graph, write_json)
@@ -20,6 +20,7 @@ from tinygrad_cnn.data.augment import RandomShifts
 from tinygrad_cnn.nn.functional import cross_entropy
 from tinygrad_cnn.plots import plot_history
 from tinygrad_cnn.random import manual_seed
+from tinygrad_cnn.report import PREDICTIONS, write_report
 from tinygrad_cnn.train import History, evaluate, fit, make_optimizer
 from tinygrad_cnn.utils.data import DataLoader
 
@@ -75,11 +76,13 @@ def _stretch_cosine(scheduler: optim.lr_scheduler.CosineAnnealingLR, T_max: int)
 def cmd_train(args: argparse.Namespace) -> int:
     """``tinygrad-cnn train``: train a model on MNIST, or continue the run saved in --resume, up to
     --epochs; after each epoch write last.npz, best.npz (lowest validation loss, held-out images) and
-    history.json to --out, at the end curves.png and the model's graph. Returns the exit status
-    (130 when interrupted with Ctrl-C, after saying how to resume)."""
+    history.json to --out, at the end curves.png, the model's graph, predictions.npz and report.html.
+    Returns the exit status (130 when interrupted with Ctrl-C, after saying how to resume)."""
     from tinygrad_cnn.models import get_model
 
     require("train", "train", "matplotlib", "graphviz")
+    if getattr(args, "threads", None):
+        set_num_threads(args.threads)
     config = _train_config(args)
     out = output_folder(args.out, args.resume, config["model"], getattr(args, "overwrite", False))
     X_train, y_train, X_test, y_test = load_data(args.data, args.download)
@@ -120,6 +123,7 @@ def cmd_train(args: argparse.Namespace) -> int:
           f"for {epochs}\n  {config['optimizer']} lr {config['lr']:g}, cosine schedule, batch {config['batch_size']}, "
           f"seed {config['seed']}\n  validating on {len(X_val):,} {val_name}\n  output in {out}")
     extra = {"config": config}
+    counts = {"train": len(X_train), "validation": len(X_val), "test": len(X_test)}  # for the report
     best = {"loss": min((v for v in history.val_loss if v is not None), default=math.inf)}
 
     def after_epoch(epoch: int, hist: History) -> None:
@@ -129,7 +133,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         if hist.val_loss[-1] < best["loss"]:  # the metric early stopping watches
             best["loss"] = hist.val_loss[-1]
             checkpoint.save(out / "best.npz", **state)
-        write_json(out / "history.json", {"config": config, **hist.to_dict()})
+        write_json(out / "history.json", {"config": config, **hist.to_dict(), "images": counts})
 
     try:
         fit(model, train_loader, optimizer, cross_entropy, args.epochs - history.epochs, val_loader=val_loader,
@@ -152,10 +156,12 @@ def cmd_train(args: argparse.Namespace) -> int:
               f"{test[name]['acc']:.2%} on {len(X_test):,} images")
     print(f"training took {sum(history.train_seconds or history.seconds):.1f}s "
           f"({sum(history.seconds):.1f}s with validation)")
-    write_json(out / "history.json", {"config": config, **history.to_dict(), "test": test})
+    write_json(out / "history.json", {"config": config, **history.to_dict(), "images": counts, "test": test})
     written = [out / "best.npz", out / "last.npz", out / "history.json", plot_history(history, out / "curves.png")]
     images, labels = next(iter(DataLoader(dataset(X_val, y_val, norm), batch_size=config["batch_size"])))
     graph = viz.model_graph(model, X_train.shape[1:], batch=(images, labels))
     written.append(write_graph(graph, out / ("graph.svg" if shutil.which("dot") else "graph.dot")))
+    report = write_report(out, test_set=(X_test, y_test))  # after predictions.npz: best.npz's on the test set
+    written += [out / PREDICTIONS, report]
     print(f"wrote to {out}: " + ", ".join(p.name for p in written))
     return 0

@@ -2,7 +2,8 @@
 TensorDataset re-exported from tinygrad_cnn.utils.data (the one DataLoader)."""
 
 from tinygrad_cnn.data.loader import MNIST_MEAN, MNIST_STD, MNISTDataLoader, load_digits, shuffle_generator, standardize
-from tinygrad_cnn.data.mnist import MNISTDownloadError, MNISTError, load_mnist, read_idx
+from tinygrad_cnn.data.idx import MNISTError, read_idx
+from tinygrad_cnn.data.mnist import MNISTDownloadError, load_mnist
 from tinygrad_cnn.utils.data import DataLoader, TensorDataset
 
 __all__ = [

@@ -1,13 +1,17 @@
-"""MNIST-style IDX files: parsing, verification, root resolution and download.
+"""MNIST-style IDX files: verification, root resolution and download (the IDX format itself: data/idx.py).
 
 One loader serves MNIST (``FILES``) and Fashion-MNIST (``FASHION_FILES``), which share
 the four file names and shapes. The files are read gzipped (``*.gz``) or raw. Each one is
 checked before use: the IDX magic number (images or labels), the item count and image
 size, the exact byte length, and its checksum: the SHA-256 of the uncompressed bytes
 where the table has one (MNIST), else the MD5 of the ``.gz`` that torchvision publishes
-(Fashion-MNIST; a raw Fashion-MNIST file gets the structural checks only). Whatever is wrong raises ``MNISTError``
-naming the file and the fault. Verified arrays are cached per process, so a second
-``load_mnist`` costs only the conversion to float32.
+(Fashion-MNIST; a raw Fashion-MNIST file gets the structural checks only). A file whose checksum
+is that of another known file (train and test swapped, or one a link to the other) is refused
+saying which file it is; a file, or a gzip stream, larger than any of these datasets' is refused
+before it fills memory. Whatever is wrong raises ``MNISTError`` naming the file and the fault.
+Verified arrays are cached per process by the SHA-256 of the file's bytes (an unchanged file,
+by device, inode, size, mtime and ctime, is not hashed again), so a second ``load_mnist``
+costs only the conversion to float32 and a file changed in place is verified again.
 
 Where the files are looked for (first match wins):
 
@@ -24,20 +28,19 @@ A folder holding a ``mnist/`` subfolder (such as the repository's ``data/``) wor
 
 from __future__ import annotations
 
-import gzip
-import io
 import hashlib
 import os
-import struct
 import sys
 import urllib.request
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Sequence
 
 import numpy as np
 
+from tinygrad_cnn.data.idx import (
+    IMAGES_MAGIC, LABELS_MAGIC, MNISTError, decompress, describe_magic, idx_header, parse_idx, read_limited,
+)
 from tinygrad_cnn.fileio import atomic_write
 
 ENV_VAR = "TINYGRAD_CNN_DATA"
@@ -49,24 +52,7 @@ DEFAULT_MIRRORS: tuple[str, ...] = (
 )
 FASHION_MIRRORS: tuple[str, ...] = ("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",)
 
-IMAGES_MAGIC = 0x00000803
-LABELS_MAGIC = 0x00000801
-
-_IDX_TYPES = {
-    0x08: np.dtype(np.uint8),
-    0x09: np.dtype(np.int8),
-    0x0B: np.dtype(">i2"),
-    0x0C: np.dtype(">i4"),
-    0x0D: np.dtype(">f4"),
-    0x0E: np.dtype(">f8"),
-}
-
 _MAX_DOWNLOAD_BYTES = 64 * 1024 * 1024
-_MAX_IDX_BYTES = 64 * 1024 * 1024  # a decompressed file larger than this is refused
-
-
-class MNISTError(ValueError):
-    """An MNIST file is truncated, corrupted, or not the file its name says."""
 
 
 class MNISTDownloadError(OSError):
@@ -93,109 +79,63 @@ class MNISTFile:
         return 4 + 4 * len(self.shape) + int(np.prod(self.shape))
 
 
-FILES: dict[str, MNISTFile] = {
-    "train_images": MNISTFile(
-        "train-images-idx3-ubyte", IMAGES_MAGIC, (60000, 28, 28),
-        "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
-    ),
-    "train_labels": MNISTFile(
-        "train-labels-idx1-ubyte", LABELS_MAGIC, (60000,),
-        "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
-    ),
-    "test_images": MNISTFile(
-        "t10k-images-idx3-ubyte", IMAGES_MAGIC, (10000, 28, 28),
-        "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
-    ),
-    "test_labels": MNISTFile(
-        "t10k-labels-idx1-ubyte", LABELS_MAGIC, (10000,),
-        "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
-    ),
+# key -> (file name, IDX magic, shape): the layout MNIST and Fashion-MNIST share
+_LAYOUT: dict[str, tuple[str, int, tuple[int, ...]]] = {
+    "train_images": ("train-images-idx3-ubyte", IMAGES_MAGIC, (60000, 28, 28)),
+    "train_labels": ("train-labels-idx1-ubyte", LABELS_MAGIC, (60000,)),
+    "test_images": ("t10k-images-idx3-ubyte", IMAGES_MAGIC, (10000, 28, 28)),
+    "test_labels": ("t10k-labels-idx1-ubyte", LABELS_MAGIC, (10000,)),
 }
 
-FASHION_FILES: dict[str, MNISTFile] = {
-    "train_images": MNISTFile("train-images-idx3-ubyte", IMAGES_MAGIC, (60000, 28, 28), None,
-                              "8d4fb7e6c68d591d4c3dfef9ec88bf0d"),
-    "train_labels": MNISTFile("train-labels-idx1-ubyte", LABELS_MAGIC, (60000,), None,
-                              "25c81989df183df01b3e8a0aad5dffbe"),
-    "test_images": MNISTFile("t10k-images-idx3-ubyte", IMAGES_MAGIC, (10000, 28, 28), None,
-                             "bef4ecab320f06d8554ea6380940ec79"),
-    "test_labels": MNISTFile("t10k-labels-idx1-ubyte", LABELS_MAGIC, (10000,), None,
-                             "bb300cfdad3c16e7a12a480ee83cd310"),
+FILES: dict[str, MNISTFile] = {key: MNISTFile(*_LAYOUT[key], sha256) for key, sha256 in {
+    "train_images": "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
+    "train_labels": "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
+    "test_images": "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
+    "test_labels": "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
+}.items()}
+
+FASHION_FILES: dict[str, MNISTFile] = {key: MNISTFile(*_LAYOUT[key], None, md5) for key, md5 in {
+    "train_images": "8d4fb7e6c68d591d4c3dfef9ec88bf0d",
+    "train_labels": "25c81989df183df01b3e8a0aad5dffbe",
+    "test_images": "bef4ecab320f06d8554ea6380940ec79",
+    "test_labels": "bb300cfdad3c16e7a12a480ee83cd310",
+}.items()}
+
+# every file whose checksum is known, by checksum: what a misplaced file really is
+_KNOWN: dict[str, str] = {
+    checksum: f"{dataset}'s {key.replace('_', ' ').replace('train ', 'training ')} ({spec.name})"
+    for dataset, table in (("MNIST", FILES), ("Fashion-MNIST", FASHION_FILES))
+    for key, spec in table.items() for checksum in (spec.sha256, spec.md5) if checksum is not None
 }
 
-_CACHE: dict[tuple[str, int, int], np.ndarray] = {}
+# verified arrays by (SHA-256 of the file's bytes, spec); the stat key of a file (device, inode,
+# size, mtime, ctime: ctime changes with every write) -> that SHA-256, so an unchanged file is
+# not read again and a changed one always is
+_CACHE: dict[tuple[str, MNISTFile], np.ndarray] = {}
+_DIGESTS: dict[tuple[int, ...], str] = {}
 
 
-# ---------------------------------------------------------------------------- IDX parsing
-def _describe_magic(magic: int) -> str:
-    if magic == IMAGES_MAGIC:
-        return "an image file"
-    if magic == LABELS_MAGIC:
-        return "a label file"
-    return "an IDX file"
-
-
-def _header(raw: bytes, name: str) -> tuple[int, tuple[int, ...], int]:
-    """(magic, dims, header length) of an IDX file, or MNISTError for a malformed header."""
-    if len(raw) < 4:
-        raise MNISTError(f"{name}: file is truncated: {len(raw)} bytes, too short for an IDX header")
-    magic = int.from_bytes(raw[:4], "big")
-    code, ndim = raw[2], raw[3]
-    if raw[:2] != b"\0\0" or code not in _IDX_TYPES or ndim == 0:
-        raise MNISTError(f"{name}: not an IDX file (magic number 0x{magic:08x})")
-    length = 4 + 4 * ndim
-    if len(raw) < length:
-        raise MNISTError(f"{name}: file is truncated: {len(raw)} bytes, too short for a {ndim}-d IDX header")
-    return magic, struct.unpack(f">{ndim}I", raw[4:length]), length
-
-
-def parse_idx(raw: bytes, name: str = "<bytes>") -> np.ndarray:
-    """The array stored in the uncompressed IDX bytes ``raw`` (read-only, the file's dtype and dims).
-
-    Raises MNISTError (mentioning ``name``) when the header is malformed or the data is
-    shorter or longer than the dims say.
-    """
-    magic, dims, offset = _header(raw, name)
-    dtype = _IDX_TYPES[raw[2]]
-    expected = offset + int(np.prod(dims)) * dtype.itemsize
-    if len(raw) < expected:
-        raise MNISTError(
-            f"{name}: file is truncated: {len(raw)} bytes where an IDX array of shape {dims} needs {expected}"
-        )
-    if len(raw) > expected:
-        raise MNISTError(f"{name}: {len(raw) - expected} unexpected bytes after the IDX array of shape {dims}")
-    return np.frombuffer(raw, dtype=dtype, offset=offset).reshape(dims)
-
-
-def _decompress(data: bytes, name: str) -> bytes:
-    if data[:2] != b"\x1f\x8b":
-        return data
-    try:  # read at most the limit: a gzip bomb must not become a MemoryError
-        with gzip.GzipFile(fileobj=io.BytesIO(data)) as file:
-            raw = file.read(_MAX_IDX_BYTES + 1)
-    except (EOFError, OSError, zlib.error) as exc:
-        raise MNISTError(
-            f"{name}: cannot decompress ({exc}); the file is truncated or corrupted: delete it and download it again"
-        ) from None
-    if len(raw) > _MAX_IDX_BYTES:
-        raise MNISTError(f"{name}: decompresses to more than {_MAX_IDX_BYTES} bytes (the limit; MNIST's largest file "
-                         "is 47,040,016): not an IDX file of this dataset (a gzip bomb?)")
-    return raw
-
-
-def read_idx(path: str | os.PathLike) -> np.ndarray:
-    """The array in the IDX file at ``path`` (gzipped or raw), read-only, with the file's dims."""
-    path = Path(path)
-    return parse_idx(_decompress(path.read_bytes(), path.name), path.name)
+# ---------------------------------------------------------------------------- verification
+def _refuse_misplaced(checksum: str, spec: MNISTFile, name: str, kind: str) -> None:
+    """MNISTError when ``checksum`` (of kind "SHA-256" or "MD5") is that of another known file than ``spec``'s."""
+    what = _KNOWN.get(checksum)
+    if what is not None and checksum not in (spec.sha256, spec.md5):
+        raise MNISTError(f"{name}: by its {kind} this file is {what}, not {spec.name}; are two files swapped, "
+                         "or one a link to another? Each name must hold its own file")
 
 
 def verify_mnist_bytes(raw: bytes, spec: MNISTFile, name: str) -> np.ndarray:
-    """Check uncompressed bytes against ``spec`` (magic, counts, size, SHA-256 if known); return the array."""
-    magic, dims, _ = _header(raw, name)
+    """Check uncompressed bytes against ``spec`` (magic, counts, size, SHA-256 if known); return the array.
+
+    A file that is, by its SHA-256, another file of MNIST (train and test swapped, or one a link to
+    the other) is refused saying which file it is."""
+    digest = hashlib.sha256(raw).hexdigest()
+    _refuse_misplaced(digest, spec, name, "SHA-256")
+    magic, dims, _ = idx_header(raw, name)
     if magic != spec.magic:
         raise MNISTError(
-            f"{name}: magic number 0x{magic:08x} ({_describe_magic(magic)}) where {spec.name} needs "
-            f"0x{spec.magic:08x} ({_describe_magic(spec.magic)}); is this file under the wrong name?"
+            f"{name}: magic number 0x{magic:08x} ({describe_magic(magic)}) where {spec.name} needs "
+            f"0x{spec.magic:08x} ({describe_magic(spec.magic)}); is this file under the wrong name?"
         )
     if dims[0] != spec.shape[0]:
         raise MNISTError(
@@ -204,10 +144,7 @@ def verify_mnist_bytes(raw: bytes, spec: MNISTFile, name: str) -> np.ndarray:
     if dims != spec.shape:
         raise MNISTError(f"{name}: holds an array of shape {dims} where {spec.name} has {spec.shape}")
     array = parse_idx(raw, name)
-    if spec.sha256 is None:
-        return array
-    digest = hashlib.sha256(raw).hexdigest()
-    if digest != spec.sha256:
+    if spec.sha256 is not None and digest != spec.sha256:
         raise MNISTError(
             f"{name}: SHA-256 of the uncompressed bytes is {digest}, expected {spec.sha256}; "
             "the file is corrupted: delete it and download it again"
@@ -216,15 +153,20 @@ def verify_mnist_bytes(raw: bytes, spec: MNISTFile, name: str) -> np.ndarray:
 
 
 def verify_file(data: bytes, spec: MNISTFile, name: str) -> np.ndarray:
-    """Check a file's bytes (gzipped or raw) against ``spec``, the .gz MD5 included; return the array."""
+    """Check a file's bytes (gzipped or raw) against ``spec``, the .gz MD5 included; return the array.
+
+    A file that is, by its checksum, another known file (of MNIST or Fashion-MNIST) is refused
+    saying which file it is."""
     if spec.md5 is not None and data[:2] == b"\x1f\x8b":
         digest = hashlib.md5(data).hexdigest()
         if digest != spec.md5:
+            _refuse_misplaced(digest, spec, name, "MD5")
+            _refuse_misplaced(hashlib.sha256(decompress(data, name)).hexdigest(), spec, name, "SHA-256")
             raise MNISTError(
                 f"{name}: MD5 of the gzipped file is {digest}, expected {spec.md5}; "
                 "the file is corrupted: delete it and download it again"
             )
-    return verify_mnist_bytes(_decompress(data, name), spec, name)
+    return verify_mnist_bytes(decompress(data, name), spec, name)
 
 
 # ---------------------------------------------------------------------------- where the files live
@@ -299,12 +241,24 @@ def locate(folder: Path, spec: MNISTFile) -> Path | None:
 
 
 # ---------------------------------------------------------------------------- reading and download
-def _load_file(path: Path, spec: MNISTFile) -> np.ndarray:
+def _stat_key(path: Path) -> tuple[int, ...]:
     stat = path.stat()
-    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
-    if key not in _CACHE:
-        _CACHE[key] = verify_file(path.read_bytes(), spec, path.name)
-    return _CACHE[key]
+    return stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns
+
+
+def _load_file(path: Path, spec: MNISTFile) -> np.ndarray:
+    """The verified array of ``spec`` in the file at ``path``, from the cache when its content was verified before."""
+    key = _stat_key(path)
+    digest = _DIGESTS.get(key)
+    if digest is not None and (digest, spec) in _CACHE:
+        return _CACHE[digest, spec]
+    name = f"{path.name} (a link to {path.resolve()})" if path.is_symlink() else path.name
+    data = read_limited(path, name)
+    digest = hashlib.sha256(data).hexdigest()
+    if (digest, spec) not in _CACHE:
+        _CACHE[digest, spec] = verify_file(data, spec, name)
+    _DIGESTS[key] = digest
+    return _CACHE[digest, spec]
 
 
 def _fetch(url: str, timeout: float) -> bytes:
@@ -337,8 +291,9 @@ def download_file(spec: MNISTFile, folder: Path, mirrors: Sequence[str] = DEFAUL
             failures.append(f"  {url}: {exc}")
             continue
         atomic_write(target, data)
-        stat = target.stat()
-        _CACHE[(str(target.resolve()), stat.st_size, stat.st_mtime_ns)] = array
+        digest = hashlib.sha256(data).hexdigest()
+        _CACHE[digest, spec] = array
+        _DIGESTS[_stat_key(target)] = digest
         return target
     raise MNISTDownloadError(f"could not download {target.name} from any mirror:\n" + "\n".join(failures))
 

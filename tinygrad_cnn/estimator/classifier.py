@@ -22,7 +22,7 @@ from tinygrad_cnn.estimator.validation import encode_labels, infer_input_shape, 
 from tinygrad_cnn.nn import Module
 from tinygrad_cnn.nn.functional import cross_entropy
 from tinygrad_cnn.tensor import Tensor
-from tinygrad_cnn.train import DEFAULT_LR, History, evaluate, fit, make_optimizer, predict_proba
+from tinygrad_cnn.train import DEFAULT_LR, History, TrainingState, evaluate, fit, make_optimizer, predict_proba
 from tinygrad_cnn.utils.data import DataLoader, TensorDataset
 
 _FLOATS = (np.float32, np.float64)
@@ -184,16 +184,24 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
     # ------------------------------------------------------------------ training
     def _train(self, X: np.ndarray, y_index: np.ndarray, epochs: int,
                validation: tuple[np.ndarray, np.ndarray] | None) -> None:
+        """Train ``module_`` and ``optimizer_`` on (X, y_index) for ``epochs`` epochs, appending to
+        ``history_``. All or nothing: when training fails (a diverging loss, Ctrl-C, ...) the
+        module and optimizer, which a warm start shares with the estimator, are put back as they
+        were, so they agree with the history_ the failed call leaves untouched."""
         history = History.from_dict(self.history_)
-
+        before = TrainingState(self.module_, self.optimizer_)
         with _seeded(int(self._rng.integers(2**63))):
             train_loader = DataLoader(self._dataset(X, y_index), batch_size=int(self.batch_size), shuffle=True,
                                       generator=shuffle_generator())
             val_loader = None
             if validation is not None:
                 val_loader = DataLoader(self._dataset(*validation), batch_size=max(int(self.batch_size), _PREDICT_BATCH))
-            fit(self.module_, train_loader, self.optimizer_, cross_entropy, epochs, val_loader=val_loader,
-                verbose=2 if self.verbose else 0, history=history)
+            try:
+                fit(self.module_, train_loader, self.optimizer_, cross_entropy, epochs, val_loader=val_loader,
+                    verbose=2 if self.verbose else 0, history=history)
+            except BaseException:
+                before.restore()
+                raise
         self.history_ = history.to_dict()
 
     def fit(self, X: Any, y: Any, X_val: Any = None, y_val: Any = None) -> "CNNClassifier":
@@ -202,8 +210,8 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         ``X_val``/``y_val`` (labels among y's) are evaluated after every epoch into
         ``history_``; without them, ``validation_fraction`` of X is held out for that.
         With ``warm_start`` and a fitted estimator, training continues where it stopped.
-        Everything is checked before anything changes: a fit that fails on its input leaves
-        the estimator as it was.
+        Everything is checked before anything changes, and a fit that fails (on its input, or
+        in training: a diverging loss, Ctrl-C) leaves the estimator as it was.
         """
         self._check_params()
         if (X_val is None) != (y_val is None):
@@ -235,7 +243,7 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
 
         ``classes`` (every label that will ever be seen) is required on the first call, as
         for scikit-learn's other incremental classifiers; later calls may repeat it. A call
-        that fails on its input leaves the estimator as it was.
+        that fails (on its input, or in training) leaves the estimator as it was.
         """
         self._check_params()
         first = not hasattr(self, "module_")

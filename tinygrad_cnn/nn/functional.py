@@ -14,7 +14,9 @@ import numpy as np
 
 from tinygrad_cnn.argcheck import IntPair, Padding, nonnegative_pair, padding_arg, positive_int, positive_pair
 from tinygrad_cnn.functions import pad as _pad
-from tinygrad_cnn.nn.checks import check_probability, check_tensor
+from tinygrad_cnn.nn.checks import (
+    check_conv2d_shapes, check_linear_shapes, check_pool_input, check_probability, check_tensor, runtime_errors,
+)
 from tinygrad_cnn.nn.functional_activations import (
     elu, elu_, gelu, hardtanh, hardtanh_, leaky_relu, leaky_relu_, log_softmax, relu, relu6, relu_, sigmoid, silu,
     softmax, softplus, tanh,
@@ -66,34 +68,57 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: In
            dilation: IntPair = 1, groups: int = 1) -> Tensor:
     """2-D convolution (cross-correlation) as torch.nn.functional.conv2d.
 
-    input (N, C, H, W), weight (OC, C/groups, KH, KW), bias (OC,) or None -> (N, OC, OH, OW)
-    with OH = floor((H + 2*ph - dh*(KH - 1) - 1) / sh) + 1 (likewise OW). ``stride``,
-    ``padding`` and ``dilation`` are ints or (H, W) pairs; ``padding`` may also be "valid"
-    (no padding) or "same" (output size = input size, stride 1 only). ``groups`` splits the
-    channels into independent convolutions (groups = C is depthwise). The result has NCHW
-    shape and (C, H, W, N) memory order. Raises ValueError naming the shapes on bad input.
+    input (N, C, H, W) (or unbatched (C, H, W)), weight (OC, C/groups, KH, KW), bias (OC,) or
+    None -> (N, OC, OH, OW) (or (OC, OH, OW)) with OH = floor((H + 2*ph - dh*(KH - 1) - 1) / sh)
+    + 1 (likewise OW). ``stride``, ``padding`` and ``dilation`` are ints or (H, W) pairs;
+    ``padding`` may also be "valid" (no padding) or "same" (output size = input size, stride 1
+    only). ``groups`` splits the channels into independent convolutions (groups = C is
+    depthwise). The result has NCHW shape and (C, H, W, N) memory order. Raises, as torch,
+    TypeError for arguments of the wrong type and RuntimeError naming the argument and the
+    shapes for bad values or tensors that do not fit.
     """
     check_tensor("conv2d", "input", input)
     check_tensor("conv2d", "weight", weight)
     if bias is not None:
         check_tensor("conv2d", "bias", bias)
-    strides = positive_pair(stride, "stride", "conv2d")
-    args = dict(stride=strides, padding=padding_arg(padding, strides, "conv2d"),
-                dilation=positive_pair(dilation, "dilation", "conv2d"), groups=positive_int(groups, "groups", "conv2d"))
+    with runtime_errors():
+        strides = positive_pair(stride, "stride", "conv2d")
+        args = dict(stride=strides, padding=padding_arg(padding, strides, "conv2d"),
+                    dilation=positive_pair(dilation, "dilation", "conv2d"),
+                    groups=positive_int(groups, "groups", "conv2d"))
     return conv2d_checked(input, weight, bias, **args)
 
 
 def conv2d_checked(input: Tensor, weight: Tensor, bias: Tensor | None, **args: Any) -> Tensor:
-    """conv2d for arguments already checked (nn.Conv2d checks its own once, at construction)."""
+    """conv2d for arguments already checked (nn.Conv2d checks its own once, at construction):
+    the tensors' shapes and dtypes are checked here."""
+    if input.ndim == 3:  # unbatched (C, H, W), as torch accepts it
+        return conv2d_checked(input.unsqueeze(0), weight, bias, **args).squeeze(0)
+    if input.ndim != 4:
+        raise RuntimeError(f"conv2d: input must be 3-D (C, H, W) or 4-D (N, C, H, W), got shape {input.shape}")
+    # shapes read through the arrays: an uninitialized (lazy) parameter raises torch's ValueError here
+    check_conv2d_shapes(input.shape, weight.numpy().shape, None if bias is None else bias.numpy().shape,
+                        args["padding"], args["dilation"], args["groups"])
     _check_same_dtype("conv2d", input, weight, bias)
     inputs = (input, weight) if bias is None else (input, weight, bias)
     return C.Conv2d.apply(*inputs, **args)
 
 
+def _pool_arguments(op: str, input: Tensor, kernel_size: IntPair, stride: IntPair | None, padding: IntPair,
+                    dilation: IntPair, ceil_mode: bool) -> dict:
+    """Pooling's checked arguments for a batched or unbatched ``input``, with torch's exception types."""
+    check_tensor(op, "input", input)
+    check_pool_input(op, input.shape)
+    with runtime_errors():
+        return P.pool_arguments(op, (1,) * (4 - input.ndim) + input.shape, kernel_size, stride, padding, dilation,
+                                ceil_mode)
+
+
 def max_pool2d(input: Tensor, kernel_size: IntPair, stride: IntPair | None = None, padding: IntPair = 0,
                dilation: IntPair = 1, ceil_mode: bool = False,
                return_indices: bool = False) -> Tensor | tuple[Tensor, Tensor]:
-    """2-D max pooling as torch.nn.functional.max_pool2d: (N, C, H, W) -> (N, C, OH, OW).
+    """2-D max pooling as torch.nn.functional.max_pool2d: (N, C, H, W) -> (N, C, OH, OW), or
+    unbatched (C, H, W) -> (C, OH, OW).
 
     OH = floor((H + 2*ph - dh*(KH - 1) - 1) / sh) + 1 (ceil with ``ceil_mode``, as long as
     the last window starts inside the input or its top/left padding); ``stride`` defaults
@@ -101,9 +126,12 @@ def max_pool2d(input: Tensor, kernel_size: IntPair, stride: IntPair | None = Non
     ``return_indices``, also returns int64 indices (N, C, OH, OW): the flat position h*W + w
     of each window's maximum in its input plane, as torch's. A window lying entirely in the
     padding (possible only with dilation) gives -inf and passes no gradient, as torch's.
+    Bad values and shapes raise RuntimeError naming the argument, as torch's.
     """
-    check_tensor("max_pool2d", "input", input)
-    args = P.pool_arguments("max_pool2d", input.shape, kernel_size, stride, padding, dilation, ceil_mode)
+    args = _pool_arguments("max_pool2d", input, kernel_size, stride, padding, dilation, ceil_mode)
+    if input.ndim == 3:
+        out = max_pool2d(input.unsqueeze(0), **args, return_indices=return_indices)
+        return tuple(t.squeeze(0) for t in out) if return_indices else out.squeeze(0)
     out = P.MaxPool2d.apply(input, **args)
     if not return_indices:
         return out
@@ -113,16 +141,18 @@ def max_pool2d(input: Tensor, kernel_size: IntPair, stride: IntPair | None = Non
 
 def avg_pool2d(input: Tensor, kernel_size: IntPair, stride: IntPair | None = None, padding: IntPair = 0,
                ceil_mode: bool = False, count_include_pad: bool = True) -> Tensor:
-    """2-D average pooling as torch.nn.functional.avg_pool2d: (N, C, H, W) -> (N, C, OH, OW).
+    """2-D average pooling as torch.nn.functional.avg_pool2d: (N, C, H, W) -> (N, C, OH, OW), or
+    unbatched (C, H, W) -> (C, OH, OW).
 
     Output size as max_pool2d's (no dilation); ``stride`` defaults to ``kernel_size``;
     ``padding`` (at most half the kernel) pads with zeros, which count in the divisor when
     ``count_include_pad`` (the default), except where a ``ceil_mode`` window overhangs the
-    padding, exactly as torch.
+    padding, exactly as torch. Bad values and shapes raise torch's exception types.
     """
-    check_tensor("avg_pool2d", "input", input)
-    args = P.pool_arguments("avg_pool2d", input.shape, kernel_size, stride, padding, 1, ceil_mode)
+    args = _pool_arguments("avg_pool2d", input, kernel_size, stride, padding, 1, ceil_mode)
     del args["dilation"]
+    if input.ndim == 3:
+        return avg_pool2d(input.unsqueeze(0), **args, count_include_pad=count_include_pad).squeeze(0)
     if input.dtype == np.int64:  # torch averages Long exactly and truncates toward zero
         mean = P.AvgPool2d.apply(Tensor(input.numpy().astype(np.float64)), **args,
                                  count_include_pad=bool(count_include_pad))
@@ -134,11 +164,21 @@ def avg_pool2d(input: Tensor, kernel_size: IntPair, stride: IntPair | None = Non
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
-    """input (*, in_features) @ weight.T (out_features, in_features) + bias (out_features,) -> (*, out_features)."""
+    """input (*, in_features) @ weight.T (out_features, in_features) + bias (out_features,) -> (*, out_features),
+    as torch.nn.functional.linear: a 1-D weight (in_features,) (without bias) gives (*,), and a bias
+    of any shape that broadcasts to the output is added. Shapes that do not fit raise RuntimeError naming them."""
+    check_tensor("linear", "input", input)
+    check_tensor("linear", "weight", weight)
+    if bias is not None:
+        check_tensor("linear", "bias", bias)
+    # shapes read through the arrays: an uninitialized (lazy) parameter raises torch's ValueError here
+    check_linear_shapes(input.numpy().shape, weight.numpy().shape, None if bias is None else bias.numpy().shape)
     _check_same_dtype("linear", input, weight, bias)
-    if bias is None:
-        return M.Linear.apply(input, weight)
-    return M.Linear.apply(input, weight, bias)
+    if weight.ndim == 1:
+        return input.matmul(weight)
+    if bias is None or bias.shape == (weight.shape[0],):
+        return M.Linear.apply(input, weight) if bias is None else M.Linear.apply(input, weight, bias)
+    return M.Linear.apply(input, weight) + bias
 
 
 def flatten(input: Tensor, start_dim: int = 1, end_dim: int = -1) -> Tensor:
@@ -184,15 +224,20 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
 
     input (N, C_in, H, W), weight (C_in, C_out/groups, KH, KW), bias (C_out,) or None ->
     (N, C_out, OH, OW) with OH = (H - 1)*sh - 2*ph + dh*(KH - 1) + output_padding_h + 1
-    (likewise OW); ``output_padding`` must be smaller than the stride or the dilation. The
-    result has NCHW shape and (C, H, W, N) memory order.
+    (likewise OW); ``output_padding`` must be smaller than the stride or the dilation. An
+    unbatched (C_in, H, W) input gives (C_out, OH, OW). The result has NCHW shape and (C, H, W, N)
+    memory order. Bad values and shapes raise RuntimeError naming them, as torch's.
     """
     op = "conv_transpose2d"
     check_tensor(op, "input", input)
     check_tensor(op, "weight", weight)
-    args = dict(stride=positive_pair(stride, "stride", op), padding=nonnegative_pair(padding, "padding", op),
-                output_padding=nonnegative_pair(output_padding, "output_padding", op),
-                dilation=positive_pair(dilation, "dilation", op), groups=positive_int(groups, "groups", op))
+    if input.ndim == 3:  # unbatched (C_in, H, W), as torch accepts it
+        return conv_transpose2d(input.unsqueeze(0), weight, bias, stride, padding, output_padding, groups,
+                                dilation).squeeze(0)
+    with runtime_errors():
+        args = dict(stride=positive_pair(stride, "stride", op), padding=nonnegative_pair(padding, "padding", op),
+                    output_padding=nonnegative_pair(output_padding, "output_padding", op),
+                    dilation=positive_pair(dilation, "dilation", op), groups=positive_int(groups, "groups", op))
     check_conv_transpose(input.shape, weight.shape, None if bias is None else check_tensor(op, "bias", bias).shape,
                          **args)
     inputs = (input, weight) if bias is None else (input, weight, bias)
@@ -202,22 +247,22 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
 def check_conv_transpose(shape: tuple[int, ...], weight_shape: tuple[int, ...], bias_shape: tuple[int, ...] | None,
                          stride: tuple[int, int], padding: tuple[int, int], output_padding: tuple[int, int],
                          dilation: tuple[int, int], groups: int) -> None:
-    """Raise a ValueError naming the shapes when conv_transpose2d's checked arguments do not fit."""
+    """Raise a RuntimeError (torch's type) naming the shapes when conv_transpose2d's checked arguments do not fit."""
     op = "conv_transpose2d"
     if len(shape) != 4:
-        raise ValueError(f"{op}: input must be 4-D (N, C_in, H, W), got shape {shape}")
+        raise RuntimeError(f"{op}: input must be 3-D (C_in, H, W) or 4-D (N, C_in, H, W), got shape {shape}")
     if len(weight_shape) != 4:
-        raise ValueError(f"{op}: weight must be 4-D (C_in, C_out/groups, KH, KW), got shape {weight_shape}")
+        raise RuntimeError(f"{op}: weight must be 4-D (C_in, C_out/groups, KH, KW), got shape {weight_shape}")
     if shape[1] != weight_shape[0] or weight_shape[0] % groups:
-        raise ValueError(f"{op}: input {shape} has {shape[1]} channels but weight {weight_shape} expects "
+        raise RuntimeError(f"{op}: input {shape} has {shape[1]} channels but weight {weight_shape} expects "
                          f"{weight_shape[0]} (divisible by groups={groups})")
     if bias_shape is not None and bias_shape != (weight_shape[1] * groups,):
-        raise ValueError(f"{op}: bias shape {bias_shape} must be ({weight_shape[1] * groups},) for weight "
+        raise RuntimeError(f"{op}: bias shape {bias_shape} must be ({weight_shape[1] * groups},) for weight "
                          f"{weight_shape} and groups={groups}")
     if any(o >= max(s, d) for o, s, d in zip(output_padding, stride, dilation)):
-        raise ValueError(f"{op}: output_padding {output_padding} must be smaller than either stride {stride} "
+        raise RuntimeError(f"{op}: output_padding {output_padding} must be smaller than either stride {stride} "
                          f"or dilation {dilation}")
     out = CT.transposed_output_size(shape[2:], weight_shape[2:], stride, padding, output_padding, dilation)
     if min(out) < 1:
-        raise ValueError(f"{op}: output size {out} is too small for input {shape}, weight {weight_shape} "
+        raise RuntimeError(f"{op}: output size {out} is too small for input {shape}, weight {weight_shape} "
                          f"and padding {padding}")

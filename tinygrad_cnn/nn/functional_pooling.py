@@ -17,11 +17,12 @@ OutputSize = int | None | tuple[int | None, int | None]
 
 def adaptive_output_size(op: str, shape: tuple[int, ...], output_size: OutputSize) -> tuple[int, int]:
     """``output_size`` (an int, or a pair whose None entries keep the input's size) as (OH, OW)
-    for an (N, C, H, W) or (C, H, W) input of ``shape``; errors name ``op`` and the shape."""
+    for an (N, C, H, W) or (C, H, W) input of ``shape``; errors name ``op`` and the shape (a
+    RuntimeError, torch's type, for the input's; ValueError for ``output_size``)."""
     if len(shape) not in (3, 4):
-        raise ValueError(f"{op}: input must be 3-D (C, H, W) or 4-D (N, C, H, W), got shape {shape}")
+        raise RuntimeError(f"{op}: input must be 3-D (C, H, W) or 4-D (N, C, H, W), got shape {shape}")
     if any(n == 0 for n in shape[-2:]):
-        raise ValueError(f"{op}: input spatial size must be non-zero, got shape {shape}")
+        raise RuntimeError(f"{op}: input spatial size must be non-zero, got shape {shape}")
     sizes = (output_size, output_size) if output_size is None or is_int(output_size) else tuple(output_size)
     if len(sizes) != 2 or not all(s is None or (is_int(s) and s >= 1) for s in sizes):
         raise ValueError(f"{op}: output_size must be a positive int, None or a pair of them, got {output_size!r}")

@@ -169,7 +169,7 @@ def _softmax(b: GraphBuilder, ctx: Context, inputs: list, out: str | None, tenso
     return b.node("Softmax" if ctx.op == "softmax" else "LogSoftmax", inputs, out, axis=ctx.params["dim"])
 
 
-@converts("reshape")
+@converts("reshape", "flatten")
 def _reshape(b: GraphBuilder, ctx: Context, inputs: list, out: str | None, tensor: Tensor) -> str:
     """Leading dimensions the reshape keeps are written 0 (copy the input's: the batch stays
     free); if the batch dimension is merged into another, that one is written -1."""

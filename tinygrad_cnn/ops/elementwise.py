@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from tinygrad_cnn.autograd import Context, Function
+from tinygrad_cnn.ops.unary import unary
 
 
 class Add(Function):
@@ -110,108 +111,26 @@ class Pow(Function):
         return grad_a, grad_b
 
 
-class Exp(Function):
-    """exp(a); d/da = exp(a)."""
-
-    @staticmethod
-    def forward(ctx: Context, a: np.ndarray) -> np.ndarray:
-        out = np.exp(a)
-        ctx.save_for_backward(out)
-        return out
-
-    @staticmethod
-    def backward(ctx: Context, grad: np.ndarray):
-        (out,) = ctx.saved_tensors
-        return grad * out
+def _sigmoid(a: np.ndarray) -> np.ndarray:
+    """1 / (1 + exp(-a)) without overflow: exp is only taken of -|a|."""
+    e = np.exp(-np.abs(a))
+    return np.where(a >= 0, 1 / (1 + e), e / (1 + e)).astype(a.dtype, copy=False)
 
 
-class Log(Function):
-    """Natural log(a); d/da = 1/a."""
-
-    @staticmethod
-    def forward(ctx: Context, a: np.ndarray) -> np.ndarray:
-        ctx.save_for_backward(a)
-        return np.log(a)
-
-    @staticmethod
-    def backward(ctx: Context, grad: np.ndarray):
-        (a,) = ctx.saved_tensors
-        return grad / a
-
-
-class Sqrt(Function):
-    """sqrt(a); d/da = 1 / (2 sqrt(a))."""
-
-    @staticmethod
-    def forward(ctx: Context, a: np.ndarray) -> np.ndarray:
-        out = np.sqrt(a)
-        ctx.save_for_backward(out)
-        return out
-
-    @staticmethod
-    def backward(ctx: Context, grad: np.ndarray):
-        (out,) = ctx.saved_tensors
-        return grad / (2 * out)
-
-
-class Abs(Function):
-    """|a|; d/da = sign(a) (0 at 0, as torch)."""
-
-    @staticmethod
-    def forward(ctx: Context, a: np.ndarray) -> np.ndarray:
-        ctx.save_for_backward(a)
-        return np.abs(a)
-
-    @staticmethod
-    def backward(ctx: Context, grad: np.ndarray):
-        (a,) = ctx.saved_tensors
-        return grad * np.sign(a)
-
-
-class ReLU(Function):
-    """max(a, 0); d/da = 1 where a > 0, else 0."""
-
-    @staticmethod
-    def forward(ctx: Context, a: np.ndarray) -> np.ndarray:
-        out = np.maximum(a, 0)
-        ctx.save_for_backward(out)
-        return out
-
-    @staticmethod
-    def backward(ctx: Context, grad: np.ndarray):
-        (out,) = ctx.saved_tensors
-        return grad * (out > 0)
-
-
-class Sigmoid(Function):
-    """1 / (1 + exp(-a)), computed without overflow; d/da = s (1 - s)."""
-
-    @staticmethod
-    def forward(ctx: Context, a: np.ndarray) -> np.ndarray:
-        e = np.exp(-np.abs(a))
-        out = np.where(a >= 0, 1 / (1 + e), e / (1 + e)).astype(a.dtype, copy=False)
-        ctx.save_for_backward(out)
-        return out
-
-    @staticmethod
-    def backward(ctx: Context, grad: np.ndarray):
-        (out,) = ctx.saved_tensors
-        return grad * out * (1 - out)
-
-
-class Tanh(Function):
-    """tanh(a); d/da = 1 - tanh(a)**2."""
-
-    @staticmethod
-    def forward(ctx: Context, a: np.ndarray) -> np.ndarray:
-        out = np.tanh(a)
-        ctx.save_for_backward(out)
-        return out
-
-    @staticmethod
-    def backward(ctx: Context, grad: np.ndarray):
-        (out,) = ctx.saved_tensors
-        return grad * (1 - out * out)
+# what backward keeps is what torch keeps (the output where the derivative needs only it)
+Exp = unary("Exp", np.exp, lambda a, out: out, "exp(a); d/da = exp(a).", saves=("out",), module=__name__)
+Log = unary("Log", np.log, None, "Natural log(a); d/da = 1/a.", chain=lambda grad, a, out: grad / a, saves=("a",),
+            module=__name__)
+Sqrt = unary("Sqrt", np.sqrt, None, "sqrt(a); d/da = 1 / (2 sqrt(a)).", chain=lambda grad, a, out: grad / (2 * out),
+             saves=("out",), module=__name__)
+Abs = unary("Abs", np.abs, lambda a, out: np.sign(a), "|a|; d/da = sign(a) (0 at 0, as torch).", saves=("a",),
+            module=__name__)
+ReLU = unary("ReLU", lambda a: np.maximum(a, 0), lambda a, out: out > 0, "max(a, 0); d/da = 1 where a > 0, else 0.",
+             saves=("out",), module=__name__)
+Sigmoid = unary("Sigmoid", _sigmoid, None, "1 / (1 + exp(-a)), computed without overflow; d/da = s (1 - s).",
+                chain=lambda grad, a, out: grad * out * (1 - out), saves=("out",), module=__name__)
+Tanh = unary("Tanh", np.tanh, lambda a, out: 1 - out * out, "tanh(a); d/da = 1 - tanh(a)**2.", saves=("out",),
+             module=__name__)
 
 
 class Clamp(Function):

@@ -4,68 +4,87 @@ the output ``out``; rounding and sign have derivative 0 (as torch's)."""
 
 from __future__ import annotations
 
+from typing import Any, Callable
+
 import numpy as np
 
 from tinygrad_cnn.autograd import Context, Function
 
 
 class Unary(Function):
-    """Base of the ops here: ``out = fn(a)``; d out / d a = ``derivative(a, out)``."""
+    """Base of the elementwise ops of one array: ``out = fn(a)``; the input's gradient is
+    ``chain(grad, a, out)``, by default ``grad * derivative(a, out)``. ``saves`` names what
+    backward keeps, as torch keeps it: ``a``, ``out`` or both; one not kept reaches
+    ``derivative``/``chain`` as None (and an in-place write to it does not fail backward)."""
+
+    saves: tuple[str, ...] = ("a", "out")
 
     @staticmethod
     def fn(a: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
     @staticmethod
-    def derivative(a: np.ndarray, out: np.ndarray) -> np.ndarray:
+    def derivative(a: np.ndarray | None, out: np.ndarray | None) -> np.ndarray:
         raise NotImplementedError
+
+    @classmethod
+    def chain(cls, grad: np.ndarray, a: np.ndarray | None, out: np.ndarray | None) -> np.ndarray:
+        """The input's gradient from the output's ``grad``."""
+        return grad * cls.derivative(a, out)
 
     @classmethod
     def forward(cls, ctx: Context, a: np.ndarray) -> np.ndarray:
         out = np.asarray(cls.fn(a))
-        ctx.save_for_backward(a, out)
+        ctx.save_for_backward(a if "a" in cls.saves else None, out if "out" in cls.saves else None)
         return out
 
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray):
         a, out = ctx.saved_tensors
         with np.errstate(divide="ignore", invalid="ignore"):
-            return grad * ctx.function.derivative(a, out)
+            return ctx.function.chain(grad, a, out)
 
 
-def _unary(name: str, fn, derivative, doc: str) -> type[Unary]:
-    """A Unary subclass called ``name`` computing ``fn`` with ``derivative``."""
-    return type(name, (Unary,), {"fn": staticmethod(fn), "derivative": staticmethod(derivative), "__doc__": doc,
-                                 "__module__": __name__})
+def unary(name: str, fn: Callable[[np.ndarray], np.ndarray], derivative: Callable | None, doc: str, *,
+          chain: Callable | None = None, saves: tuple[str, ...] = ("a", "out"), module: str = __name__) -> type[Unary]:
+    """A Unary subclass called ``name`` (of ``module``) computing ``fn`` with ``derivative(a, out)``,
+    or with the gradient ``chain(grad, a, out)`` where the product form would round differently,
+    keeping ``saves`` for backward."""
+    body: dict[str, Any] = {"fn": staticmethod(fn), "saves": saves, "__doc__": doc, "__module__": module}
+    if derivative is not None:
+        body["derivative"] = staticmethod(derivative)
+    if chain is not None:
+        body["chain"] = staticmethod(chain)
+    return type(name, (Unary,), body)
 
 
 def _zero(a: np.ndarray, out: np.ndarray) -> np.ndarray:
     return np.zeros((), dtype=out.dtype)
 
 
-Sin = _unary("Sin", np.sin, lambda a, out: np.cos(a), "sin(a); d/da = cos(a).")
-Cos = _unary("Cos", np.cos, lambda a, out: -np.sin(a), "cos(a); d/da = -sin(a).")
-Tan = _unary("Tan", np.tan, lambda a, out: 1 + out * out, "tan(a); d/da = 1 + tan(a)**2.")
-Asin = _unary("Asin", np.arcsin, lambda a, out: 1 / np.sqrt(1 - a * a), "arcsin(a); d/da = 1 / sqrt(1 - a**2).")
-Acos = _unary("Acos", np.arccos, lambda a, out: -1 / np.sqrt(1 - a * a), "arccos(a); d/da = -1 / sqrt(1 - a**2).")
-Atan = _unary("Atan", np.arctan, lambda a, out: 1 / (1 + a * a), "arctan(a); d/da = 1 / (1 + a**2).")
-Sinh = _unary("Sinh", np.sinh, lambda a, out: np.cosh(a), "sinh(a); d/da = cosh(a).")
-Cosh = _unary("Cosh", np.cosh, lambda a, out: np.sinh(a), "cosh(a); d/da = sinh(a).")
-Log2 = _unary("Log2", np.log2, lambda a, out: 1 / (a * np.log(2).astype(a.dtype)), "log2(a); d/da = 1 / (a ln 2).")
-Log10 = _unary("Log10", np.log10, lambda a, out: 1 / (a * np.log(10).astype(a.dtype)),
-               "log10(a); d/da = 1 / (a ln 10).")
-Log1p = _unary("Log1p", np.log1p, lambda a, out: 1 / (1 + a), "log(1 + a), exact for small a; d/da = 1 / (1 + a).")
-Expm1 = _unary("Expm1", np.expm1, lambda a, out: out + 1, "exp(a) - 1, exact for small a; d/da = exp(a).")
-Rsqrt = _unary("Rsqrt", lambda a: 1 / np.sqrt(a), lambda a, out: -0.5 * out * out * out,
-               "1 / sqrt(a); d/da = -0.5 a**-1.5.")
-Reciprocal = _unary("Reciprocal", lambda a: 1 / a, lambda a, out: -out * out, "1 / a; d/da = -1 / a**2.")
-Square = _unary("Square", np.square, lambda a, out: 2 * a, "a**2; d/da = 2a.")
-Sign = _unary("Sign", np.sign, _zero, "The sign of a (-1, 0 or 1); derivative 0.")
-Floor = _unary("Floor", np.floor, _zero, "a rounded down; derivative 0.")
-Ceil = _unary("Ceil", np.ceil, _zero, "a rounded up; derivative 0.")
-Trunc = _unary("Trunc", np.trunc, _zero, "a rounded towards 0; derivative 0.")
-Frac = _unary("Frac", lambda a: a - np.trunc(a), lambda a, out: np.ones((), dtype=out.dtype),
-              "a - trunc(a) (the fractional part, sign kept); derivative 1.")
+Sin = unary("Sin", np.sin, lambda a, out: np.cos(a), "sin(a); d/da = cos(a).")
+Cos = unary("Cos", np.cos, lambda a, out: -np.sin(a), "cos(a); d/da = -sin(a).")
+Tan = unary("Tan", np.tan, lambda a, out: 1 + out * out, "tan(a); d/da = 1 + tan(a)**2.")
+Asin = unary("Asin", np.arcsin, lambda a, out: 1 / np.sqrt(1 - a * a), "arcsin(a); d/da = 1 / sqrt(1 - a**2).")
+Acos = unary("Acos", np.arccos, lambda a, out: -1 / np.sqrt(1 - a * a), "arccos(a); d/da = -1 / sqrt(1 - a**2).")
+Atan = unary("Atan", np.arctan, lambda a, out: 1 / (1 + a * a), "arctan(a); d/da = 1 / (1 + a**2).")
+Sinh = unary("Sinh", np.sinh, lambda a, out: np.cosh(a), "sinh(a); d/da = cosh(a).")
+Cosh = unary("Cosh", np.cosh, lambda a, out: np.sinh(a), "cosh(a); d/da = sinh(a).")
+Log2 = unary("Log2", np.log2, lambda a, out: 1 / (a * np.log(2).astype(a.dtype)), "log2(a); d/da = 1 / (a ln 2).")
+Log10 = unary("Log10", np.log10, lambda a, out: 1 / (a * np.log(10).astype(a.dtype)),
+              "log10(a); d/da = 1 / (a ln 10).")
+Log1p = unary("Log1p", np.log1p, lambda a, out: 1 / (1 + a), "log(1 + a), exact for small a; d/da = 1 / (1 + a).")
+Expm1 = unary("Expm1", np.expm1, lambda a, out: out + 1, "exp(a) - 1, exact for small a; d/da = exp(a).")
+Rsqrt = unary("Rsqrt", lambda a: 1 / np.sqrt(a), lambda a, out: -0.5 * out * out * out,
+              "1 / sqrt(a); d/da = -0.5 a**-1.5.")
+Reciprocal = unary("Reciprocal", lambda a: 1 / a, lambda a, out: -out * out, "1 / a; d/da = -1 / a**2.")
+Square = unary("Square", np.square, lambda a, out: 2 * a, "a**2; d/da = 2a.")
+Sign = unary("Sign", np.sign, _zero, "The sign of a (-1, 0 or 1); derivative 0.")
+Floor = unary("Floor", np.floor, _zero, "a rounded down; derivative 0.")
+Ceil = unary("Ceil", np.ceil, _zero, "a rounded up; derivative 0.")
+Trunc = unary("Trunc", np.trunc, _zero, "a rounded towards 0; derivative 0.")
+Frac = unary("Frac", lambda a: a - np.trunc(a), lambda a, out: np.ones((), dtype=out.dtype),
+             "a - trunc(a) (the fractional part, sign kept); derivative 1.")
 
 
 class Round(Function):

@@ -6,7 +6,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from tinygrad_cnn.optim.optimizer import Optimizer, check_hyperparameters
+from tinygrad_cnn.optim.optimizer import Optimizer, check_hyperparameters, count_step, weight_decayed
 from tinygrad_cnn.tensor import Tensor
 
 
@@ -33,11 +33,8 @@ class Adadelta(Optimizer):
     def _update_group(self, group: dict[str, Any]) -> None:
         lr, rho, eps, weight_decay = (float(group[k]) for k in ("lr", "rho", "eps", "weight_decay"))
         for p, grad, param, state in self.parameters_with_grads(group):
-            if not state:
-                state.update(step=0, square_avg=np.zeros_like(param), acc_delta=np.zeros_like(param))
-            state["step"] += 1
-            if weight_decay != 0:
-                grad = grad + weight_decay * param
+            count_step(state, param, "square_avg", "acc_delta")
+            grad = weight_decayed(p, grad, weight_decay)
             square_avg, acc_delta = state["square_avg"], state["acc_delta"]
             square_avg *= rho
             square_avg += (1 - rho) * grad * grad

@@ -6,7 +6,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from tinygrad_cnn.optim.optimizer import Optimizer, check_hyperparameters, gradient
+from tinygrad_cnn.optim.optimizer import Optimizer, check_hyperparameters, gradient, weight_decayed
 from tinygrad_cnn.tensor import Tensor
 
 
@@ -44,11 +44,10 @@ class Adagrad(Optimizer):
         for p in group["params"]:
             if p.grad is None:
                 continue
-            grad, param = gradient(p, group), p.numpy()
+            grad = gradient(p, group)
             state = self.state[p]
             state["step"] += 1
-            if weight_decay != 0:
-                grad = grad + weight_decay * param
+            grad = weight_decayed(p, grad, weight_decay)
             clr = lr / (1 + (state["step"] - 1) * lr_decay)
             state["sum"] += grad * grad
             p.sub_(clr * (grad / (np.sqrt(state["sum"]) + eps)))

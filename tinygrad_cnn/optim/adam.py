@@ -6,7 +6,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from tinygrad_cnn.optim.optimizer import Optimizer, check_hyperparameters
+from tinygrad_cnn.optim.optimizer import Optimizer, check_hyperparameters, count_step, update_moments, weight_decayed
 from tinygrad_cnn.tensor import Tensor
 
 
@@ -38,23 +38,11 @@ class Adam(Optimizer):
         beta1, beta2 = (float(b) for b in group["betas"])
         amsgrad, decoupled = bool(group["amsgrad"]), bool(group.get("decoupled_weight_decay", False))
         for p, grad, param, state in self.parameters_with_grads(group):
-            if not state:
-                state["step"] = 0
-                state["exp_avg"] = np.zeros_like(param)
-                state["exp_avg_sq"] = np.zeros_like(param)
+            step = count_step(state, param, "exp_avg", "exp_avg_sq")
             if amsgrad and "max_exp_avg_sq" not in state:
                 state["max_exp_avg_sq"] = np.zeros_like(param)
-            state["step"] += 1
-            step = state["step"]
-            if weight_decay != 0:
-                if decoupled:
-                    p.mul_(1 - lr * weight_decay)
-                else:
-                    grad = grad + weight_decay * param
-            exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
-            exp_avg += (1 - beta1) * (grad - exp_avg)
-            exp_avg_sq *= beta2
-            exp_avg_sq += (1 - beta2) * (grad * grad)
+            grad = weight_decayed(p, grad, weight_decay, lr, decoupled)
+            exp_avg, exp_avg_sq = update_moments(state, grad, beta1, beta2)
             step_size = lr / (1 - beta1 ** step)
             bias_correction2_sqrt = (1 - beta2 ** step) ** 0.5
             if amsgrad:
@@ -64,7 +52,9 @@ class Adam(Optimizer):
                 denom = np.sqrt(exp_avg_sq)
             denom /= bias_correction2_sqrt
             denom += eps
-            p.sub_(step_size * (exp_avg / denom))
+            np.divide(exp_avg, denom, out=denom)
+            denom *= step_size
+            p.sub_(denom)
 
 
 class AdamW(Adam):

@@ -6,7 +6,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from tinygrad_cnn.optim.optimizer import Optimizer, check_hyperparameters
+from tinygrad_cnn.optim.optimizer import Optimizer, check_hyperparameters, count_step, weight_decayed
 from tinygrad_cnn.tensor import Tensor
 
 
@@ -31,13 +31,10 @@ class Adamax(Optimizer):
         lr, eps, weight_decay = float(group["lr"]), float(group["eps"]), float(group["weight_decay"])
         beta1, beta2 = (float(b) for b in group["betas"])
         for p, grad, param, state in self.parameters_with_grads(group):
-            if not state:
-                state.update(step=0, exp_avg=np.zeros_like(param), exp_inf=np.zeros_like(param))
-            state["step"] += 1
-            if weight_decay != 0:
-                grad = grad + weight_decay * param
+            step = count_step(state, param, "exp_avg", "exp_inf")
+            grad = weight_decayed(p, grad, weight_decay)
             exp_avg, exp_inf = state["exp_avg"], state["exp_inf"]
             exp_avg += (1 - beta1) * (grad - exp_avg)
             exp_inf *= beta2
             np.maximum(exp_inf, np.abs(grad) + eps, out=exp_inf)
-            p.sub_(lr / (1 - beta1 ** state["step"]) * (exp_avg / exp_inf))
+            p.sub_(lr / (1 - beta1 ** step) * (exp_avg / exp_inf))

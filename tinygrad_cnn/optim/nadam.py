@@ -6,7 +6,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from tinygrad_cnn.optim.optimizer import Optimizer, check_hyperparameters
+from tinygrad_cnn.optim.optimizer import Optimizer, check_hyperparameters, count_step, update_moments, weight_decayed
 from tinygrad_cnn.tensor import Tensor
 
 
@@ -39,23 +39,12 @@ class NAdam(Optimizer):
         beta1, beta2 = (float(b) for b in group["betas"])
         momentum_decay = float(group["momentum_decay"])
         for p, grad, param, state in self.parameters_with_grads(group):
-            if not state:
-                state.update(step=0, mu_product=np.float32(1.0), exp_avg=np.zeros_like(param),
-                             exp_avg_sq=np.zeros_like(param))
-            state["step"] += 1
-            step = state["step"]
-            if weight_decay != 0:
-                if group["decoupled_weight_decay"]:
-                    p.mul_(1 - lr * weight_decay)
-                else:
-                    grad = grad + weight_decay * param
+            step = count_step(state, param, "exp_avg", "exp_avg_sq", mu_product=np.float32(1.0))
+            grad = weight_decayed(p, grad, weight_decay, lr, group["decoupled_weight_decay"])
             mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * momentum_decay))
             mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * momentum_decay))
             state["mu_product"] = mu_product = np.float32(state["mu_product"] * np.float32(mu))
-            exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
-            exp_avg += (1 - beta1) * (grad - exp_avg)
-            exp_avg_sq *= beta2
-            exp_avg_sq += (1 - beta2) * grad * grad
+            exp_avg, exp_avg_sq = update_moments(state, grad, beta1, beta2)
             denom = np.sqrt(exp_avg_sq / (1 - beta2 ** step)) + eps
             p.add_((-lr * (1.0 - mu) / (1.0 - float(mu_product))) * (grad / denom))
             p.add_((-lr * mu_next / (1.0 - float(mu_product) * mu_next)) * (exp_avg / denom))

@@ -153,17 +153,18 @@ class Optimizer:
         for g, group in enumerate(self.param_groups):
             check_group_hyperparameters(f"{name} param_groups[{g}]", group)
             for i, p in enumerate(group["params"]):
-                where = f"{name}.step: parameter {i} of group {g} (shape {p.shape}, dtype {p.dtype})"
+                where = lambda: f"{name}.step: parameter {i} of group {g} (shape {p.shape}, dtype {p.dtype})"  # noqa: E731
+                shape = p.shape
                 for key, buffer in self.state.get(p, {}).items():
-                    if isinstance(buffer, np.ndarray) and buffer.ndim and buffer.shape != p.shape:
-                        raise RuntimeError(f"{where}: state buffer '{key}' has shape {buffer.shape}")
+                    if isinstance(buffer, np.ndarray) and buffer.ndim and buffer.shape != shape:
+                        raise RuntimeError(f"{where()}: state buffer '{key}' has shape {buffer.shape}")
                 if p.grad is None:
                     continue
                 grad = p.grad.numpy()
-                if grad.shape != p.shape or grad.dtype != p.dtype:
-                    raise RuntimeError(f"{where}: gradient has shape {grad.shape}, dtype {grad.dtype}")
+                if grad.shape != shape or grad.dtype != p.dtype:
+                    raise RuntimeError(f"{where()}: gradient has shape {grad.shape}, dtype {grad.dtype}")
                 if finite and not np.isfinite(grad).all():
-                    raise FloatingPointError(f"{where}: gradient is not finite "
+                    raise FloatingPointError(f"{where()}: gradient is not finite "
                                              f"({int(np.count_nonzero(~np.isfinite(grad)))} NaN/inf values)")
 
     def state_dict(self) -> dict[str, Any]:
@@ -271,3 +272,40 @@ def gradient(p: Tensor, group: dict[str, Any]) -> np.ndarray:
     """``p``'s gradient array, negated when the group maximizes."""
     grad = p.grad.numpy()
     return -grad if group.get("maximize", False) else grad
+
+
+def count_step(state: dict[str, Any], param: np.ndarray, *buffers: str, **scalars: Any) -> int:
+    """Count one more step in a parameter's ``state`` and return it; on the first, the state
+    starts as ``step`` 0, then ``scalars``, then a zero array like ``param`` per name in ``buffers``."""
+    if not state:
+        state.update(step=0, **scalars, **{name: np.zeros_like(param) for name in buffers})
+    state["step"] += 1
+    return state["step"]
+
+
+def weight_decayed(p: Tensor, grad: np.ndarray, weight_decay: float, lr: float = 0.0,
+                   decoupled: bool = False) -> np.ndarray:
+    """The gradient with weight decay: ``grad + weight_decay * p`` (an L2 penalty), or, when
+    ``decoupled`` (AdamW's), ``grad`` itself after ``p`` shrinks in place by ``1 - lr * weight_decay``."""
+    if weight_decay == 0:
+        return grad
+    if decoupled:
+        p.mul_(1 - lr * weight_decay)
+        return grad
+    return grad + weight_decay * p.numpy()
+
+
+def update_moments(state: dict[str, Any], grad: np.ndarray, beta1: float,
+                   beta2: float) -> tuple[np.ndarray, np.ndarray]:
+    """Adam's running averages of the gradient and of its square, ``state["exp_avg"]`` and
+    ``state["exp_avg_sq"]``, updated in place and returned: m += (1 - beta1) (g - m),
+    v = beta2 v + (1 - beta2) g**2."""
+    exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+    scratch = np.subtract(grad, exp_avg)  # one temporary for both updates, the same float operations
+    scratch *= 1 - beta1
+    exp_avg += scratch
+    exp_avg_sq *= beta2
+    np.multiply(grad, grad, out=scratch)
+    scratch *= 1 - beta2
+    exp_avg_sq += scratch
+    return exp_avg, exp_avg_sq

@@ -6,7 +6,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from tinygrad_cnn.optim.optimizer import Optimizer, check_hyperparameters
+from tinygrad_cnn.optim.optimizer import Optimizer, check_hyperparameters, count_step, update_moments, weight_decayed
 from tinygrad_cnn.tensor import Tensor
 
 
@@ -34,19 +34,9 @@ class RAdam(Optimizer):
         lr, eps, weight_decay = float(group["lr"]), float(group["eps"]), float(group["weight_decay"])
         beta1, beta2 = (float(b) for b in group["betas"])
         for p, grad, param, state in self.parameters_with_grads(group):
-            if not state:
-                state.update(step=0, exp_avg=np.zeros_like(param), exp_avg_sq=np.zeros_like(param))
-            state["step"] += 1
-            step = state["step"]
-            if weight_decay != 0:
-                if group["decoupled_weight_decay"]:
-                    p.mul_(1 - lr * weight_decay)
-                else:
-                    grad = grad + weight_decay * param
-            exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
-            exp_avg += (1 - beta1) * (grad - exp_avg)
-            exp_avg_sq *= beta2
-            exp_avg_sq += (1 - beta2) * grad * grad
+            step = count_step(state, param, "exp_avg", "exp_avg_sq")
+            grad = weight_decayed(p, grad, weight_decay, lr, group["decoupled_weight_decay"])
+            exp_avg, exp_avg_sq = update_moments(state, grad, beta1, beta2)
             bias_correction1, bias_correction2 = 1 - beta1 ** step, 1 - beta2 ** step
             rho_inf = 2 / (1 - beta2) - 1
             rho_t = rho_inf - 2 * step * beta2 ** step / bias_correction2

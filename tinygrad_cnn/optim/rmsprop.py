@@ -6,7 +6,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from tinygrad_cnn.optim.optimizer import Optimizer, check_hyperparameters
+from tinygrad_cnn.optim.optimizer import Optimizer, check_hyperparameters, count_step, weight_decayed
 from tinygrad_cnn.tensor import Tensor
 
 
@@ -35,16 +35,10 @@ class RMSprop(Optimizer):
     def _update_group(self, group: dict[str, Any]) -> None:
         lr, alpha, eps = float(group["lr"]), float(group["alpha"]), float(group["eps"])
         weight_decay, momentum, centered = float(group["weight_decay"]), float(group["momentum"]), group["centered"]
+        buffers = ["square_avg"] + ["momentum_buffer"] * (momentum > 0) + ["grad_avg"] * bool(centered)
         for p, grad, param, state in self.parameters_with_grads(group):
-            if not state:
-                state.update(step=0, square_avg=np.zeros_like(param))
-                if momentum > 0:
-                    state["momentum_buffer"] = np.zeros_like(param)
-                if centered:
-                    state["grad_avg"] = np.zeros_like(param)
-            state["step"] += 1
-            if weight_decay != 0:
-                grad = grad + weight_decay * param
+            count_step(state, param, *buffers)
+            grad = weight_decayed(p, grad, weight_decay)
             square_avg = state["square_avg"]
             square_avg *= alpha
             square_avg += (1 - alpha) * grad * grad

@@ -6,7 +6,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from tinygrad_cnn.optim.optimizer import Optimizer, check_hyperparameters, gradient
+from tinygrad_cnn.optim.optimizer import Optimizer, check_hyperparameters, gradient, weight_decayed
 from tinygrad_cnn.tensor import Tensor
 
 
@@ -35,9 +35,8 @@ class SGD(Optimizer):
         for p in group["params"]:
             if p.grad is None:
                 continue
-            grad, param = gradient(p, group), p.numpy()
-            if weight_decay != 0:
-                grad = grad + weight_decay * param
+            grad = gradient(p, group)
+            grad = weight_decayed(p, grad, weight_decay)
             if momentum != 0:
                 state = self.state.setdefault(p, {})
                 buf = state.get("momentum_buffer")

@@ -99,8 +99,19 @@ def _param(key: str, value: Any) -> str | None:
     return text if len(text) <= _MAX_PARAM_CHARS else text[:_MAX_PARAM_CHARS - 1] + "…"
 
 
+def _flatten_label(ctx: Context) -> str:
+    """A flatten as torch.flatten's call: "flatten start_dim=1", with end_dim unless it is the last dim."""
+    ndim, start, end = ctx.inputs[0].ndim, ctx.params["start_dim"], ctx.params["end_dim"]
+    if ndim == 0:
+        return "flatten"
+    return f"flatten start_dim={start}" + ("" if end == ndim - 1 else f" end_dim={end}")
+
+
 def op_label(ctx: Context) -> str:
-    """The text of an op node: its name and key parameters, e.g. "conv2d s=1 p=0" or "max_pool2d k=2 s=2"."""
+    """The text of an op node: its name and key parameters, e.g. "conv2d s=1 p=0", "max_pool2d k=2 s=2"
+    or "flatten start_dim=1"."""
+    if ctx.op == "flatten":
+        return _flatten_label(ctx)
     everything = tuple(range(ctx.inputs[0].ndim)) if ctx.inputs else None
     params = [_param(k, v) for k, v in ctx.params.items() if not (k == "axis" and tuple(v or ()) == everything)]
     return " ".join([ctx.op, *(p for p in params if p)])

@@ -185,3 +185,20 @@ def test_inplace_dropout_overwrites_its_input_with_the_out_of_place_result(drop)
         np.testing.assert_array_equal(a, b)
     with pytest.raises(RuntimeError, match="a leaf Variable that requires grad"):
         drop(tg.tensor(x, requires_grad=True), True)
+
+
+@pytest.mark.parametrize("make", [
+    lambda a: a.astype(np.float32),  # C order, several blocks of the cached zeros
+    lambda a: np.moveaxis(np.ascontiguousarray(np.moveaxis(a, 0, -1)), -1, 0).astype(np.float32),  # conv's CHWN
+    lambda a: a.astype(np.float32)[:, ::2],  # gaps in memory
+    lambda a: a.copy(),  # float64
+], ids=["c", "chwn", "strided", "float64"])
+def test_relu_into_writes_max_of_a_and_zero_and_keeps_nan(make):
+    from tinygrad_cnn.ops.activation import relu_into
+
+    values = np.random.default_rng(5).normal(size=(3, 8, 40, 40))
+    values[0, 0, 0, :3] = [np.nan, -np.inf, np.inf]
+    a = make(values)
+    expected = torch.relu(torch.from_numpy(a.copy())).numpy()
+    assert relu_into(a) is a
+    np.testing.assert_array_equal(a, expected)

@@ -166,3 +166,39 @@ def test_relu_inplace_gradcheck():
     # the op overwrites its input: each evaluation gets a fresh copy
     assert gradcheck(lambda t: ReLUInplace.apply(t * 1.0), [x])
     assert gradcheck(lambda t: F.elu(t * 1.0, 0.5, inplace=True), [x])
+
+
+@pytest.mark.parametrize("drop", [lambda t, inplace: F.dropout(t, 0.4, True, inplace),
+                                  lambda t, inplace: nn.Dropout2d(0.5, inplace)(t)], ids=["dropout", "dropout2d"])
+def test_inplace_dropout_overwrites_its_input_with_the_out_of_place_result(drop):
+    x = np.random.default_rng(4).normal(size=(3, 4, 2, 2))
+    results = []
+    for inplace in (True, False):
+        tg.manual_seed(7)
+        leaf = tg.tensor(x, requires_grad=True)
+        y = leaf * 2
+        out = drop(y, inplace)
+        assert (out is y) == inplace and y._version == int(inplace)
+        (out * out).sum().backward()
+        results.append((out.detach().numpy(), leaf.grad.numpy()))
+    for a, b in zip(*results):
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(RuntimeError, match="a leaf Variable that requires grad"):
+        drop(tg.tensor(x, requires_grad=True), True)
+
+
+@pytest.mark.parametrize("make", [
+    lambda a: a.astype(np.float32),  # C order, several blocks of the cached zeros
+    lambda a: np.moveaxis(np.ascontiguousarray(np.moveaxis(a, 0, -1)), -1, 0).astype(np.float32),  # conv's CHWN
+    lambda a: a.astype(np.float32)[:, ::2],  # gaps in memory
+    lambda a: a.copy(),  # float64
+], ids=["c", "chwn", "strided", "float64"])
+def test_relu_into_writes_max_of_a_and_zero_and_keeps_nan(make):
+    from tinygrad_cnn.ops.activation import relu_into
+
+    values = np.random.default_rng(5).normal(size=(3, 8, 40, 40))
+    values[0, 0, 0, :3] = [np.nan, -np.inf, np.inf]
+    a = make(values)
+    expected = torch.relu(torch.from_numpy(a.copy())).numpy()
+    assert relu_into(a) is a
+    np.testing.assert_array_equal(a, expected)

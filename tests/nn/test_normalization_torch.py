@@ -86,6 +86,37 @@ def test_batch_norm_matches_torch_over_training_steps_and_in_eval(rank, n, c, si
     _same_state(ours, theirs)
 
 
+@pytest.mark.parametrize("layout", ["c", "chwn"])
+def test_batch_norm_in_channel_parts_matches_torch_and_ignores_the_thread_count(monkeypatch, layout):
+    from tinygrad_cnn.ops import normalization as N
+    from tinygrad_cnn.ops import parallel
+
+    monkeypatch.setattr(N, "_PART_SIZE", 40)  # 7 channels of 4 x 3 x 3 = 36 values: 6 parts
+    results = []
+    for threads in (1, 2):
+        monkeypatch.setattr(parallel, "_num_threads", threads)
+        rng = np.random.default_rng(3)
+        torch.manual_seed(3)
+        ours, theirs = nn.BatchNorm2d(7).double(), torch.nn.BatchNorm2d(7).double()
+        _randomise(theirs)
+        _copy_weights(ours, theirs)
+        x = rng.normal(1, 2, size=(4, 7, 3, 3))
+        xo = tg.Tensor(_layouts(x, layout), requires_grad=True)
+        xt = torch.tensor(x, requires_grad=True)
+        yo, yt = ours(xo), theirs(xt)
+        upstream = rng.normal(size=x.shape)
+        yo.backward(upstream)
+        yt.backward(torch.tensor(upstream))
+        np.testing.assert_allclose(yo.numpy(), yt.detach().numpy(), rtol=1e-6, atol=1e-9)
+        np.testing.assert_allclose(xo.grad.numpy(), xt.grad.numpy(), rtol=1e-6, atol=1e-9)
+        np.testing.assert_allclose(ours.weight.grad.numpy(), theirs.weight.grad.numpy(), rtol=1e-6, atol=1e-9)
+        np.testing.assert_allclose(ours.bias.grad.numpy(), theirs.bias.grad.numpy(), rtol=1e-6, atol=1e-9)
+        _same_state(ours, theirs)
+        results.append((yo.numpy(), xo.grad.numpy(), ours.running_var.numpy()))
+    for a, b in zip(*results):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_batch_norm_keeps_conv_memory_order_and_float32_buffers():
     x = tg.Tensor(np.random.default_rng(0).normal(size=(4, 5, 6, 8)).astype(np.float32)
                   .transpose(3, 0, 1, 2))  # (N, C, H, W) shape, (C, H, W, N) memory, as conv2d returns

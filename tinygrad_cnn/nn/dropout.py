@@ -10,7 +10,7 @@ from tinygrad_cnn.tensor import Tensor
 
 class Dropout(Module):
     """In training mode, zeroes each element with probability ``p`` and scales the rest by
-    1/(1-p); in eval mode, the identity. ``inplace`` is accepted (computed out of place)."""
+    1/(1-p); in eval mode, the identity. ``inplace`` writes the result into the input."""
 
     def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
         super().__init__()

@@ -193,10 +193,12 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     """During training, zero each element with probability ``p`` and scale the rest by 1/(1-p);
-    the identity when not ``training`` or p = 0 (``inplace`` accepted, computed out of place)."""
+    the identity when not ``training`` or p = 0; ``inplace`` writes the result into ``input``."""
     p = check_probability("dropout", p)
     if not training or p == 0:
         return input
+    if inplace:
+        return check_tensor("dropout", "input", input).apply_inplace_("dropout_", D.Dropout, p=p, inplace=True)
     return D.Dropout.apply(check_tensor("dropout", "input", input), p=p)
 
 
@@ -209,7 +211,10 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
         raise ValueError(f"dropout2d: expected a 3-D (N, C, L) or 4-D (N, C, H, W) input, got shape {input.shape}")
     if not training or p == 0:
         return input
-    return D.Dropout.apply(input, p=p, mask_shape=input.shape[:2] + (1,) * (input.ndim - 2))
+    mask_shape = input.shape[:2] + (1,) * (input.ndim - 2)
+    if inplace:
+        return input.apply_inplace_("dropout2d_", D.Dropout, p=p, mask_shape=mask_shape, inplace=True)
+    return D.Dropout.apply(input, p=p, mask_shape=mask_shape)
 
 
 def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: IntPair = 1,

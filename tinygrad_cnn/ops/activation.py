@@ -36,7 +36,7 @@ def relu_into(a: np.ndarray) -> np.ndarray:
     """max(a, 0) written into ``a`` (NaN kept), returned. NumPy's maximum against a scalar runs
     a slow loop: this compares blocks of ``a``'s memory with a small cached array of zeros."""
     flat = a.ravel(order="K")
-    if not np.shares_memory(flat, a) or a.dtype != np.float32:
+    if a.dtype != np.float32 or not np.may_share_memory(flat, a):  # a copy: a's memory has gaps
         return np.maximum(a, a.dtype.type(0), out=a)
     step = _ZEROS.size
     for i in range(0, flat.size, step):

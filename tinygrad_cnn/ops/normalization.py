@@ -14,9 +14,13 @@ the output keeps the input's memory order.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from tinygrad_cnn.autograd import Context, Function
+from tinygrad_cnn.ops import parallel
+from tinygrad_cnn.ops.parallel import split
 
 
 def channel_view(x: np.ndarray, channel_major: bool | None = None) -> tuple[np.ndarray, bool]:
@@ -59,6 +63,18 @@ def _per_channel(values: np.ndarray, dtype: np.dtype) -> np.ndarray:
     return values.astype(dtype, copy=False).reshape(1, -1, 1)
 
 
+_PART_SIZE = 1 << 18  # elements (1 MiB of float32): a part's arrays stay in cache between passes
+
+
+def _channel_parts(v: np.ndarray) -> list[slice]:
+    """The channel slices batch norm handles as independent parts, one after the other on one
+    thread or at once on parallel's threads: about _PART_SIZE elements each, so that the several
+    passes of a part find its data in cache (on ResNet20's 64 x 16 x 28 x 28 activations,
+    backward took a third of the time of one pass over the whole array). The split depends on
+    the shape alone, never on the thread count, and so does the result."""
+    return split(v.shape[1], max(1, v.size // _PART_SIZE))
+
+
 class BatchNorm(Function):
     """Batch normalization of x (N, C, *) per channel, then ``xhat * weight + bias`` when the
     inputs are (x, weight (C,), bias (C,)) rather than (x,) alone.
@@ -67,6 +83,10 @@ class BatchNorm(Function):
     when ``running_mean``/``running_var`` arrays (C,) are given, those are updated in place,
     running = (1 - momentum) * running + momentum * batch statistic, with the unbiased variance,
     as torch's kernel does. Otherwise the running statistics normalise and the op is affine in x.
+
+    Forward keeps the centred input x - mean and the per-channel 1/sqrt(var + eps) for backward
+    (xhat is their product, never formed); forward and backward work on parts of the channels
+    (``_channel_parts``), written into preallocated arrays.
     """
 
     op_name = "batch_norm"
@@ -77,48 +97,68 @@ class BatchNorm(Function):
                 training: bool = True, momentum: float = 0.1, eps: float = 1e-5) -> np.ndarray:
         v, channel_major = channel_view(x)
         count = v.shape[0] * v.shape[2]
-        if training:
-            mean = _channel_sum(v) / count
-            centered = v - _per_channel(mean, v.dtype)
-            var = _channel_dot(centered, centered) / count
-            if running_mean is not None:
-                running_mean *= 1 - momentum
-                running_mean += momentum * mean
-                running_var *= 1 - momentum
-                running_var += (momentum * count / max(count - 1, 1)) * var
-        else:
-            centered = v - _per_channel(running_mean, v.dtype)
-            var = running_var
-        invstd = 1.0 / np.sqrt(var.astype(np.float64) + eps)
-        xhat = centered
-        xhat *= _per_channel(invstd, v.dtype)
-        if weight is None:
-            out = xhat.copy()
-        else:
-            out = xhat * _per_channel(weight, v.dtype)
-            out += _per_channel(bias, v.dtype)
+        dtype = v.dtype
+        centered, out = np.empty_like(v), np.empty_like(v)
+        mean = np.empty(v.shape[1], dtype=dtype) if training else running_mean
+        var = np.empty(v.shape[1], dtype=dtype) if training else running_var
+        invstd = np.empty(v.shape[1], dtype=np.float64)
+
+        def part(c: slice) -> None:
+            vc, cc, oc = v[:, c], centered[:, c], out[:, c]
+            if training:
+                mean[c] = _channel_sum(vc) / count
+            np.subtract(vc, _per_channel(mean[c], dtype), out=cc)
+            if training:
+                var[c] = _channel_dot(cc, cc) / count
+            invstd[c] = 1.0 / np.sqrt(var[c].astype(np.float64) + eps)
+            scale = invstd[c] if weight is None else invstd[c] * weight[c]
+            np.multiply(cc, _per_channel(scale, dtype), out=oc)
+            if bias is not None:
+                oc += _per_channel(bias[c], dtype)
+
+        parallel.run([functools.partial(part, c) for c in _channel_parts(v)])
+        if training and running_mean is not None:
+            running_mean *= 1 - momentum
+            running_mean += momentum * mean
+            running_var *= 1 - momentum
+            running_var += (momentum * count / max(count - 1, 1)) * var
         ctx.channel_major = channel_major
-        ctx.save_for_backward(xhat, invstd)
+        ctx.save_for_backward(centered, invstd)
         return restore(out, x.shape, channel_major)
 
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray):
-        xhat, invstd = ctx.saved_tensors
+        centered, invstd = ctx.saved_tensors
         g, _ = channel_view(grad, ctx.channel_major)
-        count = xhat.shape[0] * xhat.shape[2]
+        count = centered.shape[0] * centered.shape[2]
         needs = ctx.needs_input_grad
         affine = len(ctx.inputs) == 3
-        sum_g = _channel_sum(g) if any(needs[1:]) or ctx.params["training"] else None
-        sum_gx = _channel_dot(g, xhat) if any(needs[1:]) or ctx.params["training"] else None
-        dx = None
-        if needs[0]:
-            scale = invstd * ctx.inputs[1].numpy() if affine else invstd
-            dx = g * _per_channel(scale, g.dtype)
-            if ctx.params["training"]:
-                # dx = scale * (g - mean(g) - xhat * mean(g * xhat)), in two passes over the data
-                correction = xhat * _per_channel(scale * sum_gx / count, g.dtype)
-                correction += _per_channel(scale * sum_g / count, g.dtype)
-                dx -= correction
+        training = ctx.params["training"]
+        weight = ctx.inputs[1].numpy() if affine else None
+        channels = centered.shape[1]
+        sums = any(needs[1:]) or training
+        sum_g = np.empty(channels, dtype=g.dtype) if sums else None
+        sum_gx = np.empty(channels, dtype=g.dtype) if sums else None  # sum(g * xhat) = d weight
+        dx = np.empty_like(g) if needs[0] else None
+
+        def part(c: slice) -> None:
+            gc, cc = g[:, c], centered[:, c]
+            if sums:
+                sum_g[c] = _channel_sum(gc)
+                sum_gx[c] = _channel_dot(gc, cc) * invstd[c]
+            if dx is None:
+                return
+            scale = invstd[c] if weight is None else invstd[c] * weight[c]
+            dc = dx[:, c]
+            np.multiply(gc, _per_channel(scale, g.dtype), out=dc)
+            if training:
+                # dx = scale * (g - mean(g) - xhat * mean(g * xhat)), xhat = centered * invstd
+                correction = cc * _per_channel(scale * invstd[c] * sum_gx[c] / count, g.dtype)
+                correction += _per_channel(scale * sum_g[c] / count, g.dtype)
+                dc -= correction
+
+        parallel.run([functools.partial(part, c) for c in _channel_parts(g)])
+        if dx is not None:
             dx = restore(dx, grad.shape, ctx.channel_major)
         if not affine:
             return dx

@@ -143,7 +143,7 @@ class Context:
 
     # the node's own fields are slots: the instance dict holds only what forward stored
     __slots__ = ("function", "params", "scope", "inputs", "needs_input_grad", "saved_tensors", "freed", "edges",
-                 "saved_versions", "tensor_hooks", "retained", "__dict__", "__weakref__")
+                 "saved_versions", "tensor_hooks", "retained", "recorded_op", "__dict__", "__weakref__")
 
     def __init__(self, function: type["Function"], params: dict[str, Any], inputs: Sequence["Variable"]) -> None:
         self.function = function
@@ -157,11 +157,17 @@ class Context:
         self.saved_versions: tuple = ()
         self.tensor_hooks: dict | None = None
         self.retained: Any = None
+        self.recorded_op: str | None = None
 
     @property
     def op(self) -> str:
-        """The op's short name (``Function.name()``: "conv2d", "add", ...)."""
-        return self.function.name()
+        """The op's short name (``Function.name()``: "conv2d", "add", ...), or the name a Tensor
+        method recorded over it by assigning ``op`` (``flatten`` over its reshape, for the graph)."""
+        return self.function.name() if self.recorded_op is None else self.recorded_op
+
+    @op.setter
+    def op(self, name: str) -> None:
+        self.recorded_op = name
 
     def save_for_backward(self, *arrays: np.ndarray | None) -> None:
         """Keep ``arrays`` for backward (None for one not needed); they are dropped when the

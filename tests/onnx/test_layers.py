@@ -126,7 +126,7 @@ def test_conv_and_pool_options(kernel, stride, padding, dilation, groups, ceil_m
     try:
         with no_grad():
             model(Tensor(np.zeros((1, 2, size, size), np.float32)))
-    except ValueError:
+    except RuntimeError:  # torch's type, as nn.functional raises it
         assume(False)  # a window larger than its input
     check(model, (2, size, size))
 

@@ -14,10 +14,11 @@ settings.register_profile("dev", max_examples=60, deadline=None, suppress_health
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def dask_client():
     """A Client of a dask.distributed LocalCluster with two single-threaded worker processes
-    (started once for the session; skipped without the dask extra)."""
+    (skipped without the dask extra). Started once per module that uses it, not per session: an
+    idle cluster's heartbeats cost more CPU over the rest of the suite than a second start does."""
     distributed = pytest.importorskip("distributed", reason="the dask extra is not installed (pip install -e '.[dask]')")
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
                                   silence_logs=logging.ERROR) as cluster, distributed.Client(cluster) as client:

@@ -1,8 +1,10 @@
-"""Writing files so that nothing is ever half-written: a temporary file, then a rename."""
+"""Files whole: writing so that nothing is ever half-written (a temporary file, then a rename),
+and the digest of a file read in blocks."""
 
 from __future__ import annotations
 
 import errno
+import hashlib
 import os
 import re
 import secrets
@@ -83,3 +85,13 @@ def _naming(exc: OSError, path: Path) -> OSError:
     if exc.errno is None:
         return exc
     return type(exc)(exc.errno, exc.strerror, str(path))
+
+
+def file_digest(path: str | os.PathLike, algorithm: str) -> str:
+    """The hex digest (``algorithm`` as hashlib names it: "sha256", "md5", ...) of the file at
+    ``path``, read in 1 MiB blocks."""
+    digest = hashlib.new(algorithm)
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

@@ -52,11 +52,8 @@ class ConvertMixin:
         """Where the tensor lives: always ``device(type='cpu')``."""
         return CPU
 
-    is_cuda = False
     is_cpu = True
-    is_sparse = False
-    is_quantized = False
-    is_meta = False
+    is_cuda = is_sparse = is_quantized = is_meta = False  # dense CPU arrays only
 
     def cpu(self) -> "Tensor":
         """self: tensors already live on the CPU."""
@@ -96,38 +93,6 @@ class ConvertMixin:
     def type_as(self, other: "Tensor") -> "Tensor":
         """This tensor converted to ``other``'s dtype."""
         return self._cast(other.dtype)
-
-    def float(self) -> "Tensor":
-        """This tensor as float32."""
-        return self._cast(np.dtype(np.float32))
-
-    def double(self) -> "Tensor":
-        """This tensor as float64."""
-        return self._cast(np.dtype(np.float64))
-
-    def half(self) -> "Tensor":
-        """This tensor as float16."""
-        return self._cast(np.dtype(np.float16))
-
-    def long(self) -> "Tensor":
-        """This tensor as int64 (no gradient)."""
-        return self._cast(np.dtype(np.int64))
-
-    def int(self) -> "Tensor":
-        """This tensor as int32 (no gradient)."""
-        return self._cast(np.dtype(np.int32))
-
-    def short(self) -> "Tensor":
-        """This tensor as int16 (no gradient)."""
-        return self._cast(np.dtype(np.int16))
-
-    def byte(self) -> "Tensor":
-        """This tensor as uint8 (no gradient)."""
-        return self._cast(np.dtype(np.uint8))
-
-    def bool(self) -> "Tensor":
-        """This tensor as bool: True where non-zero (no gradient)."""
-        return self._cast(np.dtype(np.bool_))
 
     # ---------------------------------------------------------------- new_* factories
     def _new(self, array: np.ndarray, dtype: Any, device: Any, requires_grad: bool, op: str) -> "Tensor":
@@ -219,3 +184,22 @@ class ConvertMixin:
         """True when ``other`` has this shape and the same values, as torch.equal."""
         other = np.asarray(other)
         return self.shape == other.shape and bool(np.array_equal(self._array, other))
+
+
+def _cast_method(name: str, dtype: type, note: str) -> Any:
+    def method(self: ConvertMixin) -> "Tensor":
+        return self._cast(np.dtype(dtype))
+
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = f"This tensor as {np.dtype(dtype).name}{note}."
+    return method
+
+
+# torch's conversion methods: (name, dtype, what the docstring adds)
+CAST_METHODS = [
+    ("float", np.float32, ""), ("double", np.float64, ""), ("half", np.float16, ""),
+    ("long", np.int64, " (no gradient)"), ("int", np.int32, " (no gradient)"), ("short", np.int16, " (no gradient)"),
+    ("byte", np.uint8, " (no gradient)"), ("bool", np.bool_, ": True where non-zero (no gradient)"),
+]
+for _name, _dtype, _note in CAST_METHODS:
+    setattr(ConvertMixin, _name, _cast_method(_name, _dtype, _note))

@@ -143,17 +143,16 @@ class ReduceMixin:
     def argmax(self, dim: int | None = None, keepdim: bool = False, *, axis: int | None = None,
                keepdims: bool | None = None) -> "Tensor":
         """Index of the maximum (of the flattened tensor when ``dim`` is None), int64."""
-        dim, keepdim = pick(dim, axis), pick(keepdim, keepdims)
-        R.check_nonempty("argmax", self.shape, None if dim is None else R.normalize_axis(dim, self.ndim, "argmax"))
-        out = np.argmax(self._array, axis=dim, keepdims=keepdim if dim is not None else False)
-        return self.from_op(np.asarray(out, dtype=np.int64), None)
+        return self._arg_extreme(np.argmax, "argmax", pick(dim, axis), pick(keepdim, keepdims))
 
     def argmin(self, dim: int | None = None, keepdim: bool = False, *, axis: int | None = None,
                keepdims: bool | None = None) -> "Tensor":
         """Index of the minimum (of the flattened tensor when ``dim`` is None), int64."""
-        dim, keepdim = pick(dim, axis), pick(keepdim, keepdims)
-        R.check_nonempty("argmin", self.shape, None if dim is None else R.normalize_axis(dim, self.ndim, "argmin"))
-        out = np.argmin(self._array, axis=dim, keepdims=keepdim if dim is not None else False)
+        return self._arg_extreme(np.argmin, "argmin", pick(dim, axis), pick(keepdim, keepdims))
+
+    def _arg_extreme(self, arg: Any, op: str, dim: int | None, keepdim: bool) -> "Tensor":
+        R.check_nonempty(op, self.shape, None if dim is None else R.normalize_axis(dim, self.ndim, op))
+        out = arg(self._array, axis=dim, keepdims=keepdim if dim is not None else False)
         return self.from_op(np.asarray(out, dtype=np.int64), None)
 
     def logsumexp(self, dim: Dim, keepdim: bool = False) -> "Tensor":

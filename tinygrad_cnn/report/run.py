@@ -14,7 +14,6 @@ best checkpoint's class probabilities on the test set. ``predictions.npz`` holds
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 from dataclasses import dataclass
@@ -23,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_cnn.fileio import atomic_write
+from tinygrad_cnn.fileio import atomic_write, file_digest
 from tinygrad_cnn.train import History
 
 HISTORY = "history.json"
@@ -92,11 +91,7 @@ class Predictions:
 
 def file_sha256(path: Path) -> str:
     """The SHA-256 of the file at ``path``, as hex."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    return file_digest(path, "sha256")
 
 
 def most_confident_mistakes(labels: np.ndarray, probs: np.ndarray, count: int = WORST) -> np.ndarray:

@@ -15,7 +15,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from tinygrad_cnn.fileio import atomic_write
+from tinygrad_cnn.fileio import atomic_write, file_digest
 from tinygrad_cnn.vision.datasets.vision import (SYNTHETIC_VARIABLE, VisionDataset, dataset_limit, limited,
                                                  synthetic_images, synthetic_wanted)
 
@@ -50,14 +50,6 @@ def load_batch(path: str | os.PathLike) -> dict:
     """The dict in a CIFAR python-pickle batch file (latin-1 strings), refusing any global but NumPy's."""
     with open(path, "rb") as f:
         return _ArrayUnpickler(f, encoding="latin1").load()
-
-
-def _md5(path: Path) -> str:
-    digest = hashlib.md5()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 class CIFAR10(VisionDataset):
@@ -116,7 +108,7 @@ class CIFAR10(VisionDataset):
 
     def _check_integrity(self) -> bool:
         files = self.train_list + self.test_list + [[self.meta["filename"], self.meta["md5"]]]
-        return all((self._folder / name).is_file() and _md5(self._folder / name) == md5 for name, md5 in files)
+        return all((self._folder / name).is_file() and file_digest(self._folder / name, "md5") == md5 for name, md5 in files)
 
     def download(self) -> None:
         """Fetch and unpack the archive into ``root`` unless verified files are already there."""
@@ -124,7 +116,7 @@ class CIFAR10(VisionDataset):
             print("Files already downloaded and verified", file=sys.stderr)
             return
         archive = self._root_dir / self.filename
-        if not archive.is_file() or _md5(archive) != self.tgz_md5:
+        if not archive.is_file() or file_digest(archive, "md5") != self.tgz_md5:
             print(f"tinygrad_cnn: downloading {self.url}", file=sys.stderr)
             request = urllib.request.Request(self.url, headers={"User-Agent": "tinygrad_cnn"})
             with urllib.request.urlopen(request, timeout=60) as response:
@@ -147,17 +139,8 @@ class CIFAR10(VisionDataset):
         """``(image, target)``: the image a PIL RGB image (through ``transform``), the target an int."""
         from PIL import Image
 
-        img, target = Image.fromarray(self.data[index]), self.targets[index]
-        if self.transform is not None:
-            img = self.transform(img)
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return img, target
+        return self._transformed(Image.fromarray(self.data[index]), self.targets[index])
 
     def _raw_batch(self, indices: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
         index = np.asarray(indices, dtype=np.int64)
         return self.data[index], np.asarray(self.targets, dtype=np.int64)[index]
-
-    def extra_repr(self) -> str:
-        """The split line of the repr."""
-        return f"Split: {'Train' if self.train is True else 'Test'}"

@@ -85,21 +85,11 @@ class MNIST(VisionDataset):
         """``(image, target)``: the image a PIL 'L' image (through ``transform``), the target an int."""
         from PIL import Image
 
-        img = Image.fromarray(self.data.numpy()[index])
-        target = int(self.targets.numpy()[index])
-        if self.transform is not None:
-            img = self.transform(img)
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return img, target
+        return self._transformed(Image.fromarray(self.data.numpy()[index]), int(self.targets.numpy()[index]))
 
     def _raw_batch(self, indices: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
         index = np.asarray(indices, dtype=np.int64)
         return self.data.numpy()[index][..., None], self.targets.numpy()[index]
-
-    def extra_repr(self) -> str:
-        """The split line of the repr."""
-        return f"Split: {'Train' if self.train is True else 'Test'}"
 
 
 class FashionMNIST(MNIST):

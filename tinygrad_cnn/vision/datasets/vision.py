@@ -78,6 +78,15 @@ class VisionDataset:
     def _raw_batch(self, indices: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
         raise NotImplementedError
 
+    def _transformed(self, img: Any, target: Any) -> tuple[Any, Any]:
+        """``(img, target)`` through ``transform`` and ``target_transform``, each where given
+        (torchvision's StandardTransform): what ``__getitem__`` returns."""
+        if self.transform is not None:
+            img = self.transform(img)
+        if self.target_transform is not None:
+            target = self.target_transform(target)
+        return img, target
+
     def batch(self, indices: Sequence[int]):
         """The samples at ``indices`` already collated, or None when that cannot be done in one go.
 
@@ -114,8 +123,9 @@ class VisionDataset:
         return [(Tensor(array[k]), int(t)) for k, t in enumerate(targets.numpy())]
 
     def extra_repr(self) -> str:
-        """Extra lines of the repr (the split, for most datasets)."""
-        return ""
+        """Extra lines of the repr: the split, for a dataset with a ``train`` flag (MNIST, CIFAR10)."""
+        train = getattr(self, "train", None)
+        return "" if train is None else f"Split: {'Train' if train is True else 'Test'}"
 
     def __repr__(self) -> str:
         # as torchvision: the StandardTransform block is one body entry, so only its first line is indented

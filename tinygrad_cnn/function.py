@@ -153,6 +153,9 @@ class AccumulateGrad:
         return "<AccumulateGrad>"
 
 
+_op_names: dict[type, str] = {}  # Function class -> Function.name(), looked up once per class
+
+
 class Context:
     """One recorded op: the graph node behind ``Tensor.grad_fn``.
 
@@ -171,7 +174,7 @@ class Context:
 
     def __init__(self, function: type["Function"], params: dict[str, Any], inputs: Sequence["Variable"]) -> None:
         self.function = function
-        self.op = function.name()
+        self.op = _op_names.get(function) or _op_names.setdefault(function, function.name())
         self.params = params
         self.scope = current_scope()
         self.inputs: tuple["Variable", ...] = inputs if inputs.__class__ is tuple else tuple(inputs)

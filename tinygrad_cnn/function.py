@@ -248,6 +248,8 @@ _TORCH_NAMES: dict[str, str | Callable[[Context], str]] = {
     "MSELoss": "MseLossBackward0", "Dropout": "NativeDropoutBackward0", "LogSumExp": "LogsumexpBackward0",
     "CopySlices": "CopySlices", "Copy": "CopyBackwards", "Fill": "FillBackward0", "Zero": "ZeroBackward0",
     "Uniform": "UniformBackward0", "Normal": "NormalBackward0",
+    "LeakyReLU": lambda ctx: "LeakyReluBackward1" if ctx.params.get("inplace") else "LeakyReluBackward0",
+    "ELU": lambda ctx: "EluBackward1" if ctx.params.get("inplace") else "EluBackward0",
 }
 """PyTorch's grad_fn names for our ops, by Function class name (a callable where PyTorch's
 name depends on the arguments); any other op is named CamelCase(op) + "Backward0"."""

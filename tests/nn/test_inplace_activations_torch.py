@@ -202,3 +202,17 @@ def test_relu_into_writes_max_of_a_and_zero_and_keeps_nan(make):
     expected = torch.relu(torch.from_numpy(a.copy())).numpy()
     assert relu_into(a) is a
     np.testing.assert_array_equal(a, expected)
+
+
+@pytest.mark.parametrize("call", [
+    lambda F, x: F.leaky_relu(x, 0.1, inplace=True), lambda F, x: F.leaky_relu_(x, 0.1),
+    lambda F, x: F.elu(x, inplace=True), lambda F, x: F.elu_(x), lambda F, x: F.leaky_relu(x, 0.1),
+    lambda F, x: F.elu(x), lambda F, x: F.hardtanh_(x), lambda F, x: F.relu6(x, inplace=True),
+    lambda F, x: F.silu(x, inplace=True), lambda F, x: F.relu_(x),
+])
+def test_inplace_activation_nodes_carry_torchs_names(call):
+    names = []
+    for lib in (tg, torch):
+        y = call(lib.nn.functional, lib.tensor([-1.5, 0.5, 2.0], requires_grad=True) * 1)
+        names.append(y.grad_fn.name())
+    assert names[0] == names[1]

@@ -1,6 +1,7 @@
 """The benchmarks' PyTorch side: LeNet, SimpleCNN and ResNet20 written in plain torch.nn, with
 the same state_dict keys and shapes as tinygrad_cnn.models' (so one set of initial weights
-loads into both). Imported by the benchmark workers only; needs torch."""
+loads into both). Imported by the benchmark workers and by tests/models (the torch side of the
+ResNet20 comparison); needs torch."""
 
 from __future__ import annotations
 
@@ -57,7 +58,9 @@ class BasicBlock(tnn.Module):
         return self.relu(out)
 
 
-def _stage(inplanes, planes, blocks, stride):
+def stage(inplanes, planes, blocks, stride):
+    """One ResNet stage: ``blocks`` BasicBlocks, the first with stride and a 1x1 downsample where
+    the shape changes (torchvision's _make_layer)."""
     downsample = None
     if stride != 1 or inplanes != planes:
         downsample = tnn.Sequential(tnn.Conv2d(inplanes, planes, 1, stride, bias=False), tnn.BatchNorm2d(planes))
@@ -74,9 +77,9 @@ class ResNet20(tnn.Module):
         self.conv1 = tnn.Conv2d(1, 16, 3, 1, 1, bias=False)
         self.bn1 = tnn.BatchNorm2d(16)
         self.relu = tnn.ReLU(inplace=True)
-        self.layer1 = _stage(16, 16, 3, 1)
-        self.layer2 = _stage(16, 32, 3, 2)
-        self.layer3 = _stage(32, 64, 3, 2)
+        self.layer1 = stage(16, 16, 3, 1)
+        self.layer2 = stage(16, 32, 3, 2)
+        self.layer3 = stage(32, 64, 3, 2)
         self.avgpool = tnn.AdaptiveAvgPool2d((1, 1))
         self.fc = tnn.Linear(64, num_classes)
 

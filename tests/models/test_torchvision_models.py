@@ -2,6 +2,9 @@
 plain torch.nn (torchvision is not installed): equal state_dict keys and shapes, torch's
 state_dict loads, and the logits (train and eval mode) and input gradients agree in float64."""
 
+import importlib.util
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -15,34 +18,12 @@ tnn = torch.nn
 
 pytestmark = pytest.mark.oracle
 
-
-
-class TorchBasicBlock(tnn.Module):
-    """torchvision.models.resnet.BasicBlock, as published."""
-
-    def __init__(self, inplanes, planes, stride=1, downsample=None):
-        super().__init__()
-        self.conv1 = tnn.Conv2d(inplanes, planes, 3, stride, 1, bias=False)
-        self.bn1 = tnn.BatchNorm2d(planes)
-        self.relu = tnn.ReLU(inplace=True)
-        self.conv2 = tnn.Conv2d(planes, planes, 3, 1, 1, bias=False)
-        self.bn2 = tnn.BatchNorm2d(planes)
-        self.downsample = downsample
-
-    def forward(self, x):
-        identity = x if self.downsample is None else self.downsample(x)
-        out = self.relu(self.bn1(self.conv1(x)))
-        out = self.bn2(self.conv2(out))
-        out += identity
-        return self.relu(out)
-
-
-def torch_stage(inplanes, planes, blocks, stride):
-    downsample = None
-    if stride != 1 or inplanes != planes:
-        downsample = tnn.Sequential(tnn.Conv2d(inplanes, planes, 1, stride, bias=False), tnn.BatchNorm2d(planes))
-    return tnn.Sequential(TorchBasicBlock(inplanes, planes, stride, downsample),
-                          *[TorchBasicBlock(planes, planes) for _ in range(1, blocks)])
+# the torch side of ResNet20 (and torchvision's BasicBlock and stages) is the benchmarks' own
+_spec = importlib.util.spec_from_file_location(
+    "torch_models", Path(__file__).resolve().parents[2] / "benchmarks" / "torch_models.py")
+torch_models = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(torch_models)
+torch_stage, TorchResNet20 = torch_models.stage, torch_models.ResNet20
 
 
 class TorchResNet18(tnn.Module):
@@ -64,23 +45,6 @@ class TorchResNet18(tnn.Module):
     def forward(self, x):
         x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
         x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
-        return self.fc(torch.flatten(self.avgpool(x), 1))
-
-
-class TorchResNet20(tnn.Module):
-    def __init__(self, num_classes=10):
-        super().__init__()
-        self.conv1 = tnn.Conv2d(1, 16, 3, 1, 1, bias=False)
-        self.bn1 = tnn.BatchNorm2d(16)
-        self.relu = tnn.ReLU(inplace=True)
-        self.layer1 = torch_stage(16, 16, 3, 1)
-        self.layer2 = torch_stage(16, 32, 3, 2)
-        self.layer3 = torch_stage(32, 64, 3, 2)
-        self.avgpool = tnn.AdaptiveAvgPool2d((1, 1))
-        self.fc = tnn.Linear(64, num_classes)
-
-    def forward(self, x):
-        x = self.layer3(self.layer2(self.layer1(self.relu(self.bn1(self.conv1(x))))))
         return self.fc(torch.flatten(self.avgpool(x), 1))
 
 

@@ -17,6 +17,7 @@ import pytest
 import tinygrad_cnn.cli.train as cli_train
 from tinygrad_cnn import checkpoint
 from tinygrad_cnn.cli import main
+from tinygrad_cnn.testing.command import run_command as run
 from tinygrad_cnn.cli.common import CLIError, restore
 from tinygrad_cnn.imaging import to_mnist
 from tinygrad_cnn.data import load_mnist
@@ -24,13 +25,6 @@ from tinygrad_cnn.data import load_mnist
 REPO = Path(__file__).resolve().parents[2]
 MNIST = REPO / "data" / "mnist"
 
-
-def run(*argv):
-    """main(argv) with stdout and stderr captured: (status, stdout, stderr)."""
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        status = main([str(a) for a in argv])
-    return status, out.getvalue(), err.getvalue()
 
 
 @pytest.fixture(scope="module")

@@ -1,24 +1,15 @@
 """tinygrad-cnn export (a checkpoint to ONNX) and tinygrad-cnn sweep (a grid of train runs)."""
 
-import contextlib
-import io
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from tinygrad_cnn import Tensor, checkpoint, manual_seed, no_grad
-from tinygrad_cnn.cli import main
+from tinygrad_cnn.testing.command import run_command as run
 
 MNIST = Path(__file__).resolve().parents[2] / "data" / "mnist"
 
-
-def run(*argv):
-    """main(argv) with stdout and stderr captured: (status, stdout, stderr)."""
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        status = main([str(a) for a in argv])
-    return status, out.getvalue(), err.getvalue()
 
 
 def test_export_writes_a_model_onnxruntime_runs(tmp_path):

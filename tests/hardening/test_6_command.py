@@ -6,8 +6,6 @@ training or while the data loads) names what was saved and the command that resu
 without training images and a diverging run end with one line and a non-zero exit, a closed
 pipe quietly with 0. Processes and signals are real where they matter."""
 
-import contextlib
-import io
 import os
 import re
 import shlex
@@ -20,18 +18,12 @@ from pathlib import Path
 import pytest
 
 from tinygrad_cnn import checkpoint
-from tinygrad_cnn.cli import main
+from tinygrad_cnn.testing.command import run_command as run
 from tinygrad_cnn.cli.common import LOCK_NAME
 
 MNIST = Path(__file__).resolve().parents[2] / "data"
 TRAIN = ("train", "--limit", 200, "--epochs", 1, "--data", MNIST, "--quiet")
 
-
-def run(*argv):
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        status = main([str(a) for a in argv])
-    return status, out.getvalue(), err.getvalue()
 
 
 def one_line_error(status, stderr, *words):

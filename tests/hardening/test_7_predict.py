@@ -5,8 +5,6 @@ prediction; an image that looks empty is a warning; all-NaN, zero-size, decompre
 many pixels and wrong shapes are errors naming the file and the shape or value, one line from the
 command with a non-zero exit; ``--topk K`` shows the K most likely classes."""
 
-import contextlib
-import io
 import struct
 import warnings
 import zlib
@@ -18,7 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tinygrad_cnn import imaging
-from tinygrad_cnn.cli import main
+from tinygrad_cnn.testing.command import run_command as run
 from tinygrad_cnn.data import load_mnist
 from tinygrad_cnn.imaging import EmptyImageWarning, load_image, to_mnist
 
@@ -26,12 +24,6 @@ Image = pytest.importorskip("PIL.Image")
 MNIST = Path(__file__).resolve().parents[2] / "data"
 DIGITS = 10
 
-
-def run(*argv):
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        status = main([str(a) for a in argv])
-    return status, out.getvalue(), err.getvalue()
 
 
 @pytest.fixture(scope="module")

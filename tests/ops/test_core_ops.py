@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 import tinygrad_cnn as tg
 from tinygrad_cnn.testing import gradcheck
 from tinygrad_cnn.testing import strategies as ts
+from tinygrad_cnn.testing.opcases import distinct_one_dim, reduction, torch_dims, unary
 
 
 @dataclass(frozen=True)
@@ -32,14 +33,6 @@ class OpCase:
     theirs: Callable[..., object]
     numpy: Callable[..., np.ndarray]
     view: bool = False
-
-
-def unary(low=-2.0, high=2.0, min_abs=0.0, distinct=False):
-    def draw(data):
-        shape = data.draw(ts.shapes(min_dims=0, max_dims=3, max_side=4))
-        maker = ts.distinct_arrays(shape, low, high) if distinct else ts.arrays(shape, low, high, min_abs)
-        return [data.draw(maker)], {}
-    return draw
 
 
 def binary(low=-2.0, high=2.0, min_abs=0.0, second=None, distinct=False):
@@ -61,31 +54,11 @@ def _shrink(array: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     return np.ascontiguousarray(corner[tuple(slice(0, n) for n in shape)])
 
 
-def reduction(distinct=False, min_count=1):
-    def draw(data):
-        shape = data.draw(ts.shapes(min_dims=1, max_dims=3, max_side=4, min_side=min_count))
-        array = data.draw(ts.distinct_arrays(shape) if distinct else ts.arrays(shape))
-        axis = data.draw(st.none() | st.integers(-len(shape), len(shape) - 1) |
-                         st.lists(st.integers(0, len(shape) - 1), min_size=1, max_size=len(shape), unique=True)
-                         .map(tuple))
-        return [array], {"axis": axis, "keepdims": data.draw(st.booleans())}
-    return draw
-
-
 def one_dim():
     def draw(data):
         shape = data.draw(ts.shapes(min_dims=1, max_dims=3, max_side=4))
         return [data.draw(ts.arrays(shape, -5, 5))], {"dim": data.draw(st.integers(-len(shape), len(shape) - 1))}
     return draw
-
-
-def distinct_one_dim(data):
-    shape = data.draw(ts.shapes(min_dims=1, max_dims=3, max_side=4))
-    return [data.draw(ts.distinct_arrays(shape))], {"dim": data.draw(st.integers(-len(shape), len(shape) - 1))}
-
-
-def _torch_dims(axis, ndim):
-    return tuple(range(ndim)) if axis is None else axis
 
 
 def matmul_draw(data):
@@ -243,26 +216,26 @@ CASES = [
            lambda a, b, condition: __import__("torch").where(__import__("torch").from_numpy(condition), a, b),
            lambda a, b, condition: np.where(condition, a, b)),
     OpCase("sum", reduction(), lambda a, axis, keepdims: a.sum(axis, keepdims),
-           lambda a, axis, keepdims: a.sum(_torch_dims(axis, a.ndim), keepdims),
+           lambda a, axis, keepdims: a.sum(torch_dims(axis, a.ndim), keepdims),
            lambda a, axis, keepdims: np.sum(a, axis=axis, keepdims=keepdims)),
     OpCase("mean", reduction(), lambda a, axis, keepdims: a.mean(axis=axis, keepdims=keepdims),
-           lambda a, axis, keepdims: a.mean(_torch_dims(axis, a.ndim), keepdims),
+           lambda a, axis, keepdims: a.mean(torch_dims(axis, a.ndim), keepdims),
            lambda a, axis, keepdims: np.mean(a, axis=axis, keepdims=keepdims)),
     OpCase("max", reduction(distinct=True), lambda a, axis, keepdims: a.amax(axis, keepdims),
-           lambda a, axis, keepdims: a.amax(_torch_dims(axis, a.ndim), keepdims),
+           lambda a, axis, keepdims: a.amax(torch_dims(axis, a.ndim), keepdims),
            lambda a, axis, keepdims: np.max(a, axis=axis, keepdims=keepdims)),
     OpCase("min", reduction(distinct=True), lambda a, axis, keepdims: a.amin(axis, keepdims),
-           lambda a, axis, keepdims: a.amin(_torch_dims(axis, a.ndim), keepdims),
+           lambda a, axis, keepdims: a.amin(torch_dims(axis, a.ndim), keepdims),
            lambda a, axis, keepdims: np.min(a, axis=axis, keepdims=keepdims)),
     OpCase("max_dim", distinct_one_dim, lambda a, dim: a.max(dim).values, lambda a, dim: a.max(dim).values,
            lambda a, dim: np.max(a, axis=dim)),
     OpCase("min_dim", distinct_one_dim, lambda a, dim: a.min(dim).values, lambda a, dim: a.min(dim).values,
            lambda a, dim: np.min(a, axis=dim)),
     OpCase("var", var_draw, lambda a, axis, keepdims, correction: a.var(axis, keepdim=keepdims, correction=correction),
-           lambda a, axis, keepdims, correction: a.var(_torch_dims(axis, a.ndim), correction=correction, keepdim=keepdims),
+           lambda a, axis, keepdims, correction: a.var(torch_dims(axis, a.ndim), correction=correction, keepdim=keepdims),
            lambda a, axis, keepdims, correction: np.var(a, axis=axis, ddof=correction, keepdims=keepdims)),
     OpCase("logsumexp", reduction(), lambda a, axis, keepdims: a.logsumexp(axis, keepdims),
-           lambda a, axis, keepdims: a.logsumexp(_torch_dims(axis, a.ndim), keepdims),
+           lambda a, axis, keepdims: a.logsumexp(torch_dims(axis, a.ndim), keepdims),
            _np_logsumexp),
     OpCase("softmax", one_dim(), lambda a, dim: a.softmax(dim), lambda a, dim: a.softmax(dim),
            _np_softmax),

@@ -147,6 +147,33 @@ def test_conv2d_in_many_small_blocks_matches_one_block(batch, channels, out_chan
         np.testing.assert_allclose(c, a, rtol=1e-12, atol=1e-12)
 
 
+# LeNet's second conv and ResNet20's 16- and 32-channel 3x3 convs: the forward and
+# input-gradient matmuls of each run in several blocks of columns for the small-matrix kernel
+SMALL_GEMM_CONVS = [(6, 12, 16, 5, 0), (16, 28, 16, 3, 1), (32, 14, 32, 3, 1)]
+
+
+@pytest.mark.parametrize("channels,size,out_channels,kernel,padding", SMALL_GEMM_CONVS)
+def test_conv2d_matmuls_in_small_gemm_blocks_give_the_bits_of_one_call(channels, size, out_channels, kernel,
+                                                                      padding, monkeypatch):
+    x, w, b = conv_case(64, channels, size, out_channels, kernel)
+    oh = size + 2 * padding - kernel + 1
+    upstream = chwn(np.random.default_rng(1).standard_normal((64, out_channels, oh, oh)).astype(np.float32))
+    blocked = []
+    real = conv._small_gemm_blocks
+
+    def spy(rows, inner, length, dtype):
+        blocks = real(rows, inner, length, dtype)
+        blocked.append(inner if blocks else None)
+        return blocks
+
+    monkeypatch.setattr(conv, "_small_gemm_blocks", spy)
+    blocks = conv_results(x, w, b, upstream, padding=padding)
+    assert {kernel * kernel * channels, out_channels} <= set(blocked)  # forward's and input gradient's were cut
+    monkeypatch.setattr(conv, "_small_gemm_blocks", lambda *args: None)
+    for one, whole in zip(blocks, conv_results(x, w, b, upstream, padding=padding)):
+        np.testing.assert_array_equal(one, whole)
+
+
 @pytest.mark.parametrize("batch", [1, 3, 64])
 def test_conv2d_under_no_grad_keeps_no_columns_and_gives_the_same_output(batch):
     x, w, b = conv_case(batch, 6, 12, 16, 5)

@@ -165,10 +165,11 @@ COLUMN_BLOCK = 4096
 # they give the same bits, as long as every block's column count is a multiple of 16 (their
 # tails round differently) and K <= SMALL_GEMM_SUM (above, the blocked kernel splits the sum
 # in two): measured over K = 9..576 and 6..512 rows. Blocks below SMALL_GEMM_COLUMNS columns
-# gain nothing (ResNet20's 32 x 288 products ran slower in blocks of 96).
+# lose (ResNet20's 64 x 288 forward in blocks of 48 ran 2-3% slower; its 32 x 288 one in
+# blocks of 96 10% faster).
 SMALL_GEMM = 1_000_000
 SMALL_GEMM_SUM = 448
-SMALL_GEMM_COLUMNS = 256
+SMALL_GEMM_COLUMNS = 64
 
 
 def _row_blocks(rows: int, bytes_per_row: int, multiple: int = 1) -> list[slice]:

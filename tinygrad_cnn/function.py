@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import functools
 import inspect
+import itertools
+import operator
 from typing import Any, Callable, Iterable, Protocol, Sequence
 
 import numpy as np
 
-from tinygrad_cnn.grad_mode import _grad_flag, current_scope
+from tinygrad_cnn.grad_mode import _state
 
 
 class VersionCounter:
@@ -37,8 +39,9 @@ class Variable(Protocol):
     """What the engine needs of a tensor (``tinygrad_cnn.Tensor`` is the one implementation).
 
     - ``grad_fn``: the Context of the op that made it, None for a leaf;
-    - ``requires_grad``, ``shape``, ``dtype``;
-    - ``numpy()``: the ndarray the op reads (not copied);
+    - ``requires_grad`` (also read as ``_requires_grad``), ``shape``, ``dtype``;
+    - ``numpy()``: the ndarray the op reads (not copied), also read as ``_array``;
+    - ``_vc``: its VersionCounter, or None while it has none (version 0);
     - ``accumulate_grad(grad)``: the sink at a leaf: add the ndarray ``grad`` to ``.grad``;
     - ``from_op(array, node)`` (a classmethod): wrap an op's output array, linked to ``node``;
     - ``version_counter()``: its VersionCounter (shared with views and detached copies);
@@ -51,6 +54,9 @@ class Variable(Protocol):
 
     grad_fn: "Context | None"
     requires_grad: bool
+    _requires_grad: bool
+    _array: np.ndarray
+    _vc: VersionCounter | None
     shape: tuple[int, ...]
     dtype: np.dtype
     _backward_hooks: dict | None
@@ -153,6 +159,7 @@ class AccumulateGrad:
         return "<AccumulateGrad>"
 
 
+_sequence = itertools.count()  # creation order of the nodes: each comes after its inputs' nodes
 _op_names: dict[type, str] = {}  # Function class -> Function.name(), looked up once per class
 
 
@@ -165,26 +172,31 @@ class Context:
     stores what backward needs with ``save_for_backward`` or as plain attributes.
     Once recorded, ``edges`` holds, per input, the node its gradient goes to (the input's
     grad_fn at forward time, the leaf tensor itself, or None) and ``saved_versions`` the
-    (counter, version, input index, saved index) of each saved input array.
+    (counter, version, input index, saved index) of each saved input array. ``sequence_nr``
+    numbers the nodes in creation order (as torch's ``_sequence_nr()``); ``pending`` holds
+    the gradient summed for the node while a backward walk is under way.
     """
 
     # the node's own fields are slots: the instance dict holds only what forward stored
     __slots__ = ("function", "op", "params", "scope", "inputs", "needs_input_grad", "saved_tensors", "freed", "edges",
-                 "saved_versions", "tensor_hooks", "retained", "__dict__", "__weakref__")
+                 "saved_versions", "tensor_hooks", "retained", "sequence_nr", "pending", "__dict__", "__weakref__")
 
-    def __init__(self, function: type["Function"], params: dict[str, Any], inputs: Sequence["Variable"]) -> None:
+    def __init__(self, function: type["Function"], params: dict[str, Any], inputs: tuple["Variable", ...],
+                 needs_input_grad: tuple[bool, ...]) -> None:
         self.function = function
         self.op = _op_names.get(function) or _op_names.setdefault(function, function.name())
         self.params = params
-        self.scope = current_scope()
-        self.inputs: tuple["Variable", ...] = inputs if inputs.__class__ is tuple else tuple(inputs)
-        self.needs_input_grad = tuple([t.requires_grad for t in self.inputs])
+        self.scope = _state.scope
+        self.inputs = inputs
+        self.needs_input_grad = needs_input_grad
         self.saved_tensors: tuple[np.ndarray, ...] = ()
         self.freed = False
         self.edges: tuple = ()
         self.saved_versions: tuple = ()
         self.tensor_hooks: dict | None = None
         self.retained: Any = None
+        self.sequence_nr = next(_sequence)
+        self.pending: np.ndarray | None = None
 
     def save_for_backward(self, *arrays: np.ndarray | None) -> None:
         """Keep ``arrays`` for backward (None for one not needed); they are dropped when the
@@ -292,18 +304,17 @@ class Function:
     @classmethod
     def apply(cls, *inputs: "Variable", **params: Any) -> "Variable":
         """Run forward on the inputs' arrays; record a graph node when some input needs grad."""
-        for t in inputs:
-            if not isinstance(t, _variable_type):
-                i = next(i for i, x in enumerate(inputs) if x is t)
-                raise TypeError(f"{cls.name()}: input {i} must be a Tensor, got {type(t).__name__}")
+        try:
+            arrays = tuple(map(_array_of, inputs))
+            needs = tuple(map(_requires_grad_of, inputs))
+        except AttributeError:
+            raise _not_a_variable(cls, inputs) from None
         defaults = _keyword_defaults(cls, len(inputs))
         if defaults:
             params = {**params, **{k: v for k, v in defaults.items() if k not in params}}
-        ctx = Context(cls, params, inputs)
-        arrays = tuple([t.numpy() for t in inputs])
+        ctx = Context(cls, params, inputs, needs)
         out = cls.forward(ctx, *arrays, **params)
-        needs = ctx.needs_input_grad
-        if True in needs and _grad_flag():
+        if True in needs and _state.grad_enabled:
             for t in inputs:
                 if t._base is not None:  # a view whose base an in-place op re-recorded
                     t.refresh_view()
@@ -318,11 +329,29 @@ class Function:
         return result
 
 
+_array_of = operator.attrgetter("_array")
+_requires_grad_of = operator.attrgetter("_requires_grad")
+
+
+def _not_a_variable(function: type[Function], inputs: tuple) -> TypeError:
+    i, bad = next((i, x) for i, x in enumerate(inputs) if not isinstance(x, _variable_type))
+    return TypeError(f"{function.name()}: input {i} must be a Tensor, got {type(bad).__name__}")
+
+
+def _version_of(t: "Variable") -> int:
+    counter = t._vc
+    return 0 if counter is None else counter.value
+
+
 def _saved_versions(ctx: Context, arrays: tuple[np.ndarray, ...], out: np.ndarray,
-                    result: "Variable") -> tuple[tuple[VersionCounter, int, int, int], ...]:
+                    result: "Variable") -> tuple[tuple[VersionCounter | None, int, int, int], ...]:
     """(counter, version now, input index or -1 for the output, saved index or -1) for every
-    saved array that is an input's or the output's own memory, and for ``saves_inputs``."""
+    saved array that is an input's or the output's own memory, and for ``saves_inputs``. An
+    input's counter is None: it is read from ``ctx.inputs`` when backward checks (a tensor
+    gets its counter on its first in-place write, view or detach, so an input without one
+    is at version 0 and needs none yet)."""
     entries = []
+    inputs = ctx.inputs
     for j, saved in enumerate(ctx.saved_tensors):
         if saved is None:
             continue
@@ -332,14 +361,11 @@ def _saved_versions(ctx: Context, arrays: tuple[np.ndarray, ...], out: np.ndarra
             continue
         for i, a in enumerate(arrays):
             if saved is a:
-                t = ctx.inputs[i]
-                counter = t.version_counter()
-                entries.append((counter, counter.value, i, j))
+                entries.append((None, _version_of(inputs[i]), i, j))
                 break
     for i in ctx.function.saves_inputs:
         if i < len(arrays):
-            counter = ctx.inputs[i].version_counter()
-            entries.append((counter, counter.value, i, -1))
+            entries.append((None, _version_of(inputs[i]), i, -1))
     return tuple(entries)
 
 

@@ -288,7 +288,7 @@ class InplaceMixin:
         result = function.apply(self.from_op(self._array, self.grad_fn), **params)
         self._bump()
         node, mine, counter = result.grad_fn, result._vc, self.version_counter()
-        node.saved_versions = tuple((counter, counter.value, i, j) if c is mine else (c, v, i, j)
+        node.saved_versions = tuple((counter, counter.value, i, j) if c is mine and c is not None else (c, v, i, j)
                                     for c, v, i, j in node.saved_versions)
         self._rebase(node)
         return self

@@ -23,7 +23,8 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 from tinygrad_cnn.function import (AccumulateGrad, Context, Function, VersionCounter, is_variable, post_order,
-                                   register_variable_type, unbroadcast, variable_type)
+                                   register_variable_type, saved_index, unbroadcast, variable_type,
+                                   writes_so_far)
 from tinygrad_cnn.function import Variable as VariableLike
 from tinygrad_cnn.tensor_function import TensorFunction
 from tinygrad_cnn.grad_mode import (current_scope, enable_grad, is_grad_enabled, no_grad, scope,
@@ -73,16 +74,19 @@ def _freed_error(node: Context) -> RuntimeError:
 
 def _check_runnable(node: Context) -> None:
     """Raise RuntimeError when ``node`` cannot run: an earlier backward freed its saved arrays,
-    or an in-place op changed a saved input since forward."""
+    or an in-place op changed a saved array since forward."""
     if node.freed:
         raise _freed_error(node)
     for counter, version, i, j in node.saved_versions:
-        if counter is None:  # an input's: its counter now (None: never written)
-            counter = node.inputs[i]._vc
-            if counter is None:
-                continue
         if counter.value != version:
             raise _modified_error(node, counter, version, i, j)
+    if node.writes != writes_so_far():  # saved inputs that had no version counter were at version 0
+        recorded = {i for _, _, i, _ in node.saved_versions}
+        for i, t in enumerate(node.inputs):
+            if t._vc is not None and t._vc.value and i not in recorded:
+                j = saved_index(node, i)
+                if j is not None:
+                    raise _modified_error(node, t._vc, 0, i, j)
 
 
 def _edges(vertex: Any) -> tuple:
@@ -184,7 +188,7 @@ def _walk(heap: list, leaves: dict, capture: dict | None, runs: set | None, capt
                     captured[id(capture[id(node)])] = g
                 if id(node) not in runs:
                     continue
-            if node.freed or node.saved_versions:
+            if node.freed or node.saved_versions or node.writes != writes_so_far():
                 _check_runnable(node)
             input_grads = node.function.backward(node, g)
             if input_grads.__class__ is not tuple:

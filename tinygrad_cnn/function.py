@@ -34,6 +34,21 @@ class VersionCounter:
     def __init__(self) -> None:
         self.value = 0
 
+    def bump(self) -> None:
+        """Count one in-place write (here and in ``writes_so_far``)."""
+        global _writes
+        self.value += 1
+        _writes += 1
+
+
+_writes = 0  # in-place writes so far, to any tensor
+
+
+def writes_so_far() -> int:
+    """How many in-place writes all tensors have seen: a node made since the last one need not
+    check its saved inputs that had no version counter (they are still at version 0)."""
+    return _writes
+
 
 class Variable(Protocol):
     """What the engine needs of a tensor (``tinygrad_cnn.Tensor`` is the one implementation).
@@ -171,15 +186,18 @@ class Context:
     tensors it consumed and ``needs_input_grad`` which of them want a gradient. Forward
     stores what backward needs with ``save_for_backward`` or as plain attributes.
     Once recorded, ``edges`` holds, per input, the node its gradient goes to (the input's
-    grad_fn at forward time, the leaf tensor itself, or None) and ``saved_versions`` the
-    (counter, version, input index, saved index) of each saved input array. ``sequence_nr``
+    grad_fn at forward time, the leaf tensor itself, or None), ``saved_versions`` the
+    (counter, version, input index, saved index) of each saved array whose tensor had a
+    version counter (and of a saved output) and ``writes`` the in-place writes made to any
+    tensor before the node (``writes_so_far()``). ``sequence_nr``
     numbers the nodes in creation order (as torch's ``_sequence_nr()``); ``pending`` holds
     the gradient summed for the node while a backward walk is under way.
     """
 
     # the node's own fields are slots: the instance dict holds only what forward stored
     __slots__ = ("function", "op", "params", "scope", "inputs", "needs_input_grad", "saved_tensors", "freed", "edges",
-                 "saved_versions", "tensor_hooks", "retained", "sequence_nr", "pending", "__dict__", "__weakref__")
+                 "saved_versions", "writes", "tensor_hooks", "retained", "sequence_nr", "pending", "__dict__",
+                 "__weakref__")
 
     def __init__(self, function: type["Function"], params: dict[str, Any], inputs: tuple["Variable", ...],
                  needs_input_grad: tuple[bool, ...]) -> None:
@@ -193,6 +211,7 @@ class Context:
         self.freed = False
         self.edges: tuple = ()
         self.saved_versions: tuple = ()
+        self.writes = _writes
         self.tensor_hooks: dict | None = None
         self.retained: Any = None
         self.sequence_nr = next(_sequence)
@@ -338,35 +357,36 @@ def _not_a_variable(function: type[Function], inputs: tuple) -> TypeError:
     return TypeError(f"{function.name()}: input {i} must be a Tensor, got {type(bad).__name__}")
 
 
-def _version_of(t: "Variable") -> int:
-    counter = t._vc
-    return 0 if counter is None else counter.value
-
-
 def _saved_versions(ctx: Context, arrays: tuple[np.ndarray, ...], out: np.ndarray,
-                    result: "Variable") -> tuple[tuple[VersionCounter | None, int, int, int], ...]:
-    """(counter, version now, input index or -1 for the output, saved index or -1) for every
-    saved array that is an input's or the output's own memory, and for ``saves_inputs``. An
-    input's counter is None: it is read from ``ctx.inputs`` when backward checks (a tensor
-    gets its counter on its first in-place write, view or detach, so an input without one
-    is at version 0 and needs none yet)."""
+                    result: "Variable") -> tuple[tuple[VersionCounter, int, int, int], ...]:
+    """(counter, version now, input index or -1 for the output, saved index or -1) for a saved
+    output and for each saved input (its own array, or one of ``saves_inputs``) that has a
+    version counter. A tensor gets its counter on its first in-place write, view or detach:
+    inputs without one are at version 0, and backward finds them by identity only when some
+    tensor was written since (``writes_so_far``)."""
     entries = []
-    inputs = ctx.inputs
-    for j, saved in enumerate(ctx.saved_tensors):
-        if saved is None:
-            continue
-        if saved is out:
+    saved = ctx.saved_tensors
+    for j, s in enumerate(saved):
+        if s is out:
             counter = result.version_counter()
             entries.append((counter, counter.value, -1, j))
-            continue
-        for i, a in enumerate(arrays):
-            if saved is a:
-                entries.append((None, _version_of(inputs[i]), i, j))
-                break
-    for i in ctx.function.saves_inputs:
-        if i < len(arrays):
-            entries.append((None, _version_of(inputs[i]), i, -1))
+    for i, t in enumerate(ctx.inputs):
+        counter = t._vc
+        if counter is not None:
+            j = saved_index(ctx, i)
+            if j is not None:
+                entries.append((counter, counter.value, i, j))
     return tuple(entries)
+
+
+def saved_index(ctx: Context, i: int) -> int | None:
+    """Where ``ctx`` saved input ``i``: the index of its array in ``saved_tensors``, -1 for one of
+    the op's ``saves_inputs``, None when it was not saved."""
+    array = ctx.inputs[i]._array
+    for j, s in enumerate(ctx.saved_tensors):
+        if s is array:
+            return j
+    return -1 if i in ctx.function.saves_inputs else None
 
 
 @functools.cache

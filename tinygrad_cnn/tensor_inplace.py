@@ -128,7 +128,7 @@ class InplaceMixin:
                                f"{_torch_kind(self.dtype)}")
 
     def _bump(self) -> None:
-        self.version_counter().value += 1
+        self.version_counter().bump()
 
     def _rebase(self, node: Context) -> None:
         """Make ``node`` (an in-place op's record) this tensor's grad_fn."""
@@ -288,7 +288,7 @@ class InplaceMixin:
         result = function.apply(self.from_op(self._array, self.grad_fn), **params)
         self._bump()
         node, mine, counter = result.grad_fn, result._vc, self.version_counter()
-        node.saved_versions = tuple((counter, counter.value, i, j) if c is mine and c is not None else (c, v, i, j)
+        node.saved_versions = tuple((counter, counter.value, i, j) if c is mine else (c, v, i, j)
                                     for c, v, i, j in node.saved_versions)
         self._rebase(node)
         return self

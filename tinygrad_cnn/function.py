@@ -17,7 +17,6 @@ from __future__ import annotations
 import functools
 import inspect
 import itertools
-import operator
 from typing import Any, Callable, Iterable, Protocol, Sequence
 
 import numpy as np
@@ -175,7 +174,7 @@ class AccumulateGrad:
 
 
 _sequence = itertools.count()  # creation order of the nodes: each comes after its inputs' nodes
-_op_names: dict[type, str] = {}  # Function class -> Function.name(), looked up once per class
+_op_names: dict[type, str] = {}  # Function class -> Function.name(), computed once per class
 
 
 class Context:
@@ -195,14 +194,13 @@ class Context:
     """
 
     # the node's own fields are slots: the instance dict holds only what forward stored
-    __slots__ = ("function", "op", "params", "scope", "inputs", "needs_input_grad", "saved_tensors", "freed", "edges",
+    __slots__ = ("function", "params", "scope", "inputs", "needs_input_grad", "saved_tensors", "freed", "edges",
                  "saved_versions", "writes", "tensor_hooks", "retained", "sequence_nr", "pending", "__dict__",
                  "__weakref__")
 
     def __init__(self, function: type["Function"], params: dict[str, Any], inputs: tuple["Variable", ...],
                  needs_input_grad: tuple[bool, ...]) -> None:
         self.function = function
-        self.op = _op_names.get(function) or _op_names.setdefault(function, function.name())
         self.params = params
         self.scope = _state.scope
         self.inputs = inputs
@@ -216,6 +214,12 @@ class Context:
         self.retained: Any = None
         self.sequence_nr = next(_sequence)
         self.pending: np.ndarray | None = None
+
+    @property
+    def op(self) -> str:
+        """The op's short name (``conv2d``, ``add``, ...): its Function's ``name()``."""
+        function = self.function
+        return _op_names.get(function) or _op_names.setdefault(function, function.name())
 
     def save_for_backward(self, *arrays: np.ndarray | None) -> None:
         """Keep ``arrays`` for backward (None for one not needed); they are dropped when the
@@ -323,24 +327,29 @@ class Function:
     @classmethod
     def apply(cls, *inputs: "Variable", **params: Any) -> "Variable":
         """Run forward on the inputs' arrays; record a graph node when some input needs grad."""
+        arrays, needs = [], []  # (plain loops: ~3x faster than map or comprehensions for a few inputs)
         try:
-            arrays = tuple(map(_array_of, inputs))
-            needs = tuple(map(_requires_grad_of, inputs))
+            for t in inputs:
+                arrays.append(t._array)
+                needs.append(t._requires_grad)
         except AttributeError:
             raise _not_a_variable(cls, inputs) from None
+        needs = tuple(needs)
         defaults = _keyword_defaults(cls, len(inputs))
         if defaults:
             params = {**params, **{k: v for k, v in defaults.items() if k not in params}}
         ctx = Context(cls, params, inputs, needs)
         out = cls.forward(ctx, *arrays, **params)
         if True in needs and _state.grad_enabled:
-            for t in inputs:
+            edges = []
+            for t, need in zip(inputs, needs):
                 if t._base is not None:  # a view whose base an in-place op re-recorded
                     t.refresh_view()
-            ctx.edges = tuple([t.grad_fn or (t if need else None) for t, need in zip(inputs, needs)])
+                edges.append(t.grad_fn or (t if need else None))
+            ctx.edges = tuple(edges)
             result = _variable_type.from_op(out, ctx)
             if ctx.saved_tensors or cls.saves_inputs:
-                ctx.saved_versions = _saved_versions(ctx, arrays, out, result)
+                ctx.saved_versions = _saved_versions(ctx, out, result)
         else:
             result = _variable_type.from_op(out, None)
         if cls.is_view and out.base is not None and np.may_share_memory(out, arrays[0]):
@@ -348,17 +357,12 @@ class Function:
         return result
 
 
-_array_of = operator.attrgetter("_array")
-_requires_grad_of = operator.attrgetter("_requires_grad")
-
-
 def _not_a_variable(function: type[Function], inputs: tuple) -> TypeError:
     i, bad = next((i, x) for i, x in enumerate(inputs) if not isinstance(x, _variable_type))
     return TypeError(f"{function.name()}: input {i} must be a Tensor, got {type(bad).__name__}")
 
 
-def _saved_versions(ctx: Context, arrays: tuple[np.ndarray, ...], out: np.ndarray,
-                    result: "Variable") -> tuple[tuple[VersionCounter, int, int, int], ...]:
+def _saved_versions(ctx: Context, out: np.ndarray, result: "Variable") -> tuple[tuple[VersionCounter, int, int, int], ...]:
     """(counter, version now, input index or -1 for the output, saved index or -1) for a saved
     output and for each saved input (its own array, or one of ``saves_inputs``) that has a
     version counter. A tensor gets its counter on its first in-place write, view or detach:

@@ -2,10 +2,11 @@
 ``Function``, grad mode and the module scope stack.
 
 ``run_backward`` walks the graph of nodes (Contexts, plus leaf tensors as sinks) once, in
-reverse topological order, without recursion. Before any gradient is computed it checks
-every node it will run: a node whose saved arrays were freed by an earlier backward, or
-whose saved input was modified in place since forward, raises RuntimeError and nothing
-is accumulated. Hooks registered with ``Tensor.register_hook`` rewrite the gradient that
+reverse creation order, without recursion: a heap hands out the node made last among
+those waiting for their turn. A node whose saved arrays were freed by an earlier backward,
+or whose saved input was modified in place since forward, raises RuntimeError when its
+turn comes; since leaves accumulate only once the walk has succeeded, nothing is
+accumulated then. Hooks registered with ``Tensor.register_hook`` rewrite the gradient that
 reaches their tensor; ``retain_grad()`` tensors accumulate theirs.
 
 The engine imports no tensor class: it works against the ``Variable`` protocol of
@@ -16,12 +17,14 @@ old wrapper function).
 from __future__ import annotations
 
 import re
+from heapq import heappop, heappush
 from typing import Any, Iterable, Sequence
 
 import numpy as np
 
 from tinygrad_cnn.function import (AccumulateGrad, Context, Function, VersionCounter, is_variable, post_order,
-                                   register_variable_type, unbroadcast, variable_type)
+                                   register_variable_type, saved_index, unbroadcast, variable_type,
+                                   writes_so_far)
 from tinygrad_cnn.function import Variable as VariableLike
 from tinygrad_cnn.tensor_function import TensorFunction
 from tinygrad_cnn.grad_mode import (current_scope, enable_grad, is_grad_enabled, no_grad, scope,
@@ -69,25 +72,26 @@ def _freed_error(node: Context) -> RuntimeError:
     )
 
 
-def _topological_order(roots: Sequence[Any]) -> list[Any]:
-    """The nodes and leaf tensors reachable from ``roots`` through ``edges``, each after every
-    node its gradient flows to, so walking the list backwards visits each after all its
-    consumers. Checks, on the way, that no node to be run was freed or had a saved input
-    modified in place."""
-    return post_order(roots, _checked_edges)
-
-
-def _checked_edges(vertex: Any) -> tuple:
-    """The vertices (or None) a node's gradient flows to (none for a leaf), once the node is checked
-    runnable: not freed, no saved input modified in place since forward."""
-    if vertex.__class__ is not Context:
-        return ()
-    if vertex.freed:
-        raise _freed_error(vertex)
-    for counter, version, i, j in vertex.saved_versions:
+def _check_runnable(node: Context) -> None:
+    """Raise RuntimeError when ``node`` cannot run: an earlier backward freed its saved arrays,
+    or an in-place op changed a saved array since forward."""
+    if node.freed:
+        raise _freed_error(node)
+    for counter, version, i, j in node.saved_versions:
         if counter.value != version:
-            raise _modified_error(vertex, counter, version, i, j)
-    return vertex.edges
+            raise _modified_error(node, counter, version, i, j)
+    if node.writes != writes_so_far():  # saved inputs that had no version counter were at version 0
+        recorded = {i for _, _, i, _ in node.saved_versions}
+        for i, t in enumerate(node.inputs):
+            if t._vc is not None and t._vc.value and i not in recorded:
+                j = saved_index(node, i)
+                if j is not None:
+                    raise _modified_error(node, t._vc, 0, i, j)
+
+
+def _edges(vertex: Any) -> tuple:
+    """The vertices (or None) a node's gradient flows to; none for a leaf."""
+    return vertex.edges if vertex.__class__ is Context else ()
 
 
 def _run_hooks(hooks: dict, grad: np.ndarray, dtype: np.dtype) -> np.ndarray:
@@ -110,73 +114,112 @@ def run_backward(roots: Sequence[VariableLike], grads: Sequence[np.ndarray], ret
     With ``targets`` None, accumulate into ``.grad`` of every leaf that requires grad (and of
     retain_grad() tensors); otherwise accumulate nowhere and return {id(tensor): gradient}
     for the targets that the roots reach, running only the nodes on the way to them.
+
+    Nodes run in decreasing ``sequence_nr`` (their creation order, which lists every node
+    after the nodes of its inputs), so a node runs once all its consumers have given it their
+    gradients; the gradient waiting for a node is kept on it (``pending``). A node is checked
+    runnable when its turn comes; the leaves and retained tensors accumulate, and the nodes
+    free their saved arrays, only once the whole walk has succeeded, so a failing backward
+    changes nothing.
     """
     for root in roots:
         if root._base is not None:
             root.refresh_view()
     start = [_vertex(r) for r in roots]
-    order = _topological_order(start)
-    capture = None if targets is None else {id(_vertex(t)): t for t in targets}
-    if capture is None:  # a bad preset .grad anywhere raises before any leaf accumulates
-        for vertex in order:
-            if vertex.__class__ is not Context:
-                vertex.check_preset_grad()
-    runs = None
-    if capture is not None:  # only nodes with a path to a target run
+    capture = runs = None
+    if targets is not None:  # only nodes with a path to a target run
+        capture = {id(_vertex(t)): t for t in targets}
         live, runs = set(capture), set()
-        for vertex in order:
-            if isinstance(vertex, Context) and any(e is not None and id(e) in live for e in vertex.edges):
+        for vertex in post_order(start, _edges):
+            if vertex.__class__ is Context and any(e is not None and id(e) in live for e in vertex.edges):
                 runs.add(id(vertex))
                 live.add(id(vertex))
-    pending: dict[int, np.ndarray] = {}
+    heap: list[tuple[int, Context]] = []
+    leaves: dict[int, list] = {}  # id(leaf) -> [leaf, gradient so far]
     for vertex, g in zip(start, grads):
-        key = id(vertex)
-        pending[key] = pending[key] + g if key in pending else g
+        _deliver(vertex, g, heap, leaves)
     captured: dict[int, np.ndarray] = {}
-    for vertex in reversed(order):
-        key = id(vertex)
-        g = pending.pop(key, None)
-        if g is None:
-            continue
-        if vertex.__class__ is not Context:  # a leaf: hooks, then the sink
-            if vertex._backward_hooks:
-                g = _run_hooks(vertex._backward_hooks, g, vertex.dtype)
-            if capture is None:
-                vertex.accumulate_grad(g)
-            elif key in capture:
-                captured[id(capture[key])] = g
-            continue
-        if vertex.tensor_hooks:
-            g = _run_hooks(vertex.tensor_hooks, g, g.dtype)
-        if capture is None:
-            if vertex.retained is not None and (kept := vertex.retained()) is not None:
-                kept.accumulate_grad(g)
-        else:
+    retained, ran = [], []
+    try:
+        _walk(heap, leaves, capture, runs, captured, retained, ran)
+    except BaseException:
+        for _, waiting in heap:
+            waiting.pending = None
+        raise
+    for entry in leaves.values():
+        leaf = entry[0]
+        if leaf._backward_hooks:
+            entry[1] = _run_hooks(leaf._backward_hooks, entry[1], leaf.dtype)
+    if capture is not None:
+        for key, (leaf, g) in leaves.items():
             if key in capture:
                 captured[id(capture[key])] = g
-            if key not in runs:
-                continue
-        input_grads = vertex.function.backward(vertex, g)
-        if not isinstance(input_grads, tuple):
-            input_grads = (input_grads,)
-        for edge, parent, pg in zip(vertex.edges, vertex.inputs, input_grads):
-            if edge is None or pg is None:
-                continue
-            if pg.__class__ is not np.ndarray:
-                pg = np.asarray(pg)
-            shape, dtype = parent.shape, parent.dtype
-            if pg.shape != shape:
-                pg = unbroadcast(pg, shape)
-            if pg.dtype != dtype:
-                pg = pg.astype(dtype)
-            k = id(edge)
-            if k in pending:
-                pending[k] = pending[k] + pg
+    else:  # a bad preset .grad anywhere raises before any leaf accumulates
+        for leaf, _ in leaves.values():
+            leaf.check_preset_grad()
+        for leaf, g in leaves.values():
+            leaf.accumulate_grad(g)
+        for kept, g in retained:
+            kept.accumulate_grad(g)
+    if not retain_graph:
+        for node in ran:
+            node.release()
+    return captured if capture is not None else None
+
+
+def _walk(heap: list, leaves: dict, capture: dict | None, runs: set | None, captured: dict, retained: list,
+          ran: list) -> None:
+    """run_backward's walk: run the nodes on ``heap`` (and those they hand gradients to) in
+    decreasing sequence_nr, collecting the leaves' gradients in ``leaves``, the retained
+    tensors' in ``retained``, the targets' in ``captured`` and the nodes run in ``ran``. As
+    torch's, gradients are computed without NumPy's floating-point warnings (0 * inf in a
+    derivative and the like)."""
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        while heap:
+            node = heappop(heap)[1]
+            g, node.pending = node.pending, None
+            if node.tensor_hooks:
+                g = _run_hooks(node.tensor_hooks, g, g.dtype)
+            if capture is None:
+                if node.retained is not None and (kept := node.retained()) is not None:
+                    retained.append((kept, g))
             else:
-                pending[k] = pg
-        if not retain_graph:
-            vertex.release()
-    return None if capture is None else captured
+                if id(node) in capture:
+                    captured[id(capture[id(node)])] = g
+                if id(node) not in runs:
+                    continue
+            if node.freed or node.saved_versions or node.writes != writes_so_far():
+                _check_runnable(node)
+            input_grads = node.function.backward(node, g)
+            if input_grads.__class__ is not tuple:
+                input_grads = (input_grads,)
+            for edge, parent, pg in zip(node.edges, node.inputs, input_grads):
+                if edge is None or pg is None:
+                    continue
+                if pg.__class__ is not np.ndarray:
+                    pg = np.asarray(pg)
+                array = parent._array
+                if pg.shape != array.shape:
+                    pg = unbroadcast(pg, array.shape)
+                if pg.dtype != array.dtype:
+                    pg = pg.astype(array.dtype)
+                _deliver(edge, pg, heap, leaves)
+            ran.append(node)
+
+
+def _deliver(vertex: Any, g: np.ndarray, heap: list, leaves: dict) -> None:
+    """Add the gradient ``g`` to what waits for ``vertex``: a node's on the node (pushing it on
+    ``heap`` when it is the first), a leaf's in ``leaves``."""
+    if vertex.__class__ is Context:
+        if vertex.pending is None:
+            vertex.pending = g
+            heappush(heap, (-vertex.sequence_nr, vertex))
+        else:
+            vertex.pending = vertex.pending + g
+    elif (entry := leaves.get(id(vertex))) is None:
+        leaves[id(vertex)] = [vertex, g]
+    else:
+        entry[1] = entry[1] + g
 
 
 def _tuple(x: Any) -> tuple:

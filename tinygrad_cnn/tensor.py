@@ -172,12 +172,6 @@ class Tensor(InplaceMixin, MathMixin, ReduceMixin, ShapeMixin, ConvertMixin):
             raise TypeError(f"only integer tensors of a single element can be converted to an index, got {self}")
         return int(self.item())
 
-    def __getattr__(self, name: str) -> Any:
-        # only reached for a name the class lacks: say which torch.Tensor API it is
-        if name.startswith("_"):
-            raise AttributeError(f"'Tensor' object has no attribute {name!r}")
-        raise AttributeError(f"torch.Tensor.{name} is not supported by tinygrad_cnn")
-
     def __len__(self) -> int:
         if self.ndim == 0:
             raise TypeError("len() of a 0-d tensor")

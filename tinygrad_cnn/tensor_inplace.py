@@ -128,7 +128,7 @@ class InplaceMixin:
                                f"{_torch_kind(self.dtype)}")
 
     def _bump(self) -> None:
-        self.version_counter().value += 1
+        self.version_counter().bump()
 
     def _rebase(self, node: Context) -> None:
         """Make ``node`` (an in-place op's record) this tensor's grad_fn."""

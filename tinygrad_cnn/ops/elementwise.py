@@ -105,9 +105,8 @@ class Pow(Function):
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray):
         a, b, out = ctx.saved_tensors
-        with np.errstate(divide="ignore", invalid="ignore"):
-            grad_a = np.where(b == 0, 0, grad * b * np.power(a, b - 1)) if ctx.needs_input_grad[0] else None
-            grad_b = np.where(a == 0, 0, grad * out * np.log(a)) if ctx.needs_input_grad[1] else None
+        grad_a = np.where(b == 0, 0, grad * b * np.power(a, b - 1)) if ctx.needs_input_grad[0] else None
+        grad_b = np.where(a == 0, 0, grad * out * np.log(a)) if ctx.needs_input_grad[1] else None
         return grad_a, grad_b
 
 

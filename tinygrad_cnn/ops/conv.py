@@ -164,7 +164,7 @@ PARALLEL_COLUMNS = 4096
 # OpenBLAS is slow on a matmul whose C*KH*KW side is tiny (a first layer: 1*5*5) and whose
 # other side is a long row of OH*OW*N columns: fed in blocks of 4096 columns it ran 2-3x
 # faster (benchmarks/ops.py). Larger C*KH*KW runs best unblocked. The weight gradient sums
-# over these blocks, so they fix its bits; the forward uses them where _small_gemm_blocks
+# over these blocks, so they fix its bits; the forward uses them where _small_gemm_step
 # does not apply.
 SMALL_PATCH = 64
 COLUMN_BLOCK = 4096
@@ -197,20 +197,40 @@ def _parts(columns: int) -> int:
     return PARTS if columns >= PARALLEL_COLUMNS else 1
 
 
+def _column_step(patch: int, length: int) -> int:
+    """How many of the OH*OW*N columns to feed BLAS at a time (all unless ``patch`` is small)."""
+    return COLUMN_BLOCK if patch < SMALL_PATCH else length
+
+
 def _column_blocks(patch: int, length: int) -> list[slice]:
-    """Blocks of the OH*OW*N columns to feed BLAS at a time (all at once unless ``patch`` is small)."""
-    step = COLUMN_BLOCK if patch < SMALL_PATCH else length
+    """The OH*OW*N columns cut into blocks of ``_column_step``."""
+    step = _column_step(patch, length)
     return [slice(start, start + step) for start in range(0, length, step)]
 
 
-def _small_gemm_blocks(rows: int, inner: int, length: int, dtype: np.dtype) -> list[slice] | None:
-    """Blocks of the ``length`` columns of a (``rows`` x ``inner``) @ (``inner`` x ``length``)
+def _small_gemm_step(rows: int, inner: int, length: int, dtype: np.dtype) -> int | None:
+    """The width of the column blocks of a (``rows`` x ``inner``) @ (``inner`` x ``length``)
     product that BLAS computes with its small-matrix kernel to the same bits as in one call,
     or None where blocks would not pay or could round differently (see SMALL_GEMM)."""
     step = SMALL_GEMM // (rows * inner) // 16 * 16
     if dtype != np.float32 or inner > SMALL_GEMM_SUM or length % 16 or step < SMALL_GEMM_COLUMNS or step >= length:
         return None
-    return [slice(start, start + step) for start in range(0, length, step)]
+    return step
+
+
+def _matmul_blocks(a: np.ndarray, b: np.ndarray, out: np.ndarray, step: int) -> None:
+    """out = a @ b for a (G, M, K), b (G, K, L) and out (G, M, L), as one BLAS product per block
+    of ``step`` columns: the whole blocks in one batched np.matmul over a (G, blocks, K, step)
+    view (one release of the GIL, where a loop of calls would hand the GIL to and fro between
+    threads at each), the remaining columns in one more call."""
+    groups, inner, length = b.shape
+    whole = length // step * step
+    if whole:
+        count = whole // step
+        np.matmul(a[:, None], b[:, :, :whole].reshape(groups, inner, count, step).transpose(0, 2, 1, 3),
+                  out=out[:, :, :whole].reshape(groups, out.shape[1], count, step).transpose(0, 2, 1, 3))
+    if whole < length:
+        np.matmul(a, b[:, :, whole:], out=out[:, :, whole:])
 
 
 _scratch_space = threading.local()
@@ -244,7 +264,7 @@ class Conv2d(Function):
     offsets (col2im); db = g summed over N, OH, OW. Forward works in blocks of output rows,
     backward's scatter in parts of the input channels: both spread over ``parallel.run``'s
     threads; within a block, out and dcols are computed in blocks of columns for BLAS's
-    small-matrix kernel where that gives the same bits (``_small_gemm_blocks``). Each output
+    small-matrix kernel where that gives the same bits (``_small_gemm_step``). Each output
     element is one BLAS dot product and each input-gradient element is summed in
     kernel-offset order whatever the blocks, so the results do not depend on the thread count.
     """
@@ -278,9 +298,8 @@ class Conv2d(Function):
             np.copyto(part, _patches(xg, (kh, kw), count, ow, stride, dilation, rows.start))
             part = part.reshape(groups, patch, count * ow * n)
             target = out[:, :, rows.start * ow * n:rows.stop * ow * n]
-            for columns in (_small_gemm_blocks(w3.shape[1], patch, part.shape[2], part.dtype)
-                            or _column_blocks(patch, part.shape[2])):
-                np.matmul(w3, part[:, :, columns], out=target[:, :, columns])
+            step = _small_gemm_step(w3.shape[1], patch, part.shape[2], part.dtype)
+            _matmul_blocks(w3, part, target, step or _column_step(patch, part.shape[2]))
             if bias3 is not None:
                 target += bias3
 
@@ -344,8 +363,8 @@ def _scatter_channels(w5: np.ndarray, g3: np.ndarray, dxp: np.ndarray, geometry:
         count = rows.stop - rows.start
         span = slice(rows.start * ow * n, rows.stop * ow * n)
         dcols = _scratch((groups, wt.shape[1], count * ow * n), dxp.dtype)
-        for columns in _small_gemm_blocks(wt.shape[1], wt.shape[2], dcols.shape[2], dcols.dtype) or [slice(None)]:
-            np.matmul(wt, g3[:, :, span][:, :, columns], out=dcols[:, :, columns])
+        step = _small_gemm_step(wt.shape[1], wt.shape[2], dcols.shape[2], dcols.dtype)
+        _matmul_blocks(wt, g3[:, :, span], dcols, step or dcols.shape[2])
         dcols = dcols.reshape(groups, kh, kw, channels, count, ow, n)
         for i, j, in_rows, in_cols in _offsets(kh, kw, count, ow, stride, dilation, rows.start):
             target = dxp[:, :, in_rows, in_cols]

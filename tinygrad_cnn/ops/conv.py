@@ -151,13 +151,16 @@ def _check(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, stride: t
     return pads, oh, ow
 
 
-# Forward cuts the output rows into blocks of at most about BLOCK_BYTES of im2col columns,
-# each copied and multiplied while still in cache; backward's scatter cuts the input channels
-# in 2 * PARTS (the weight gradient is one more task: halves would leave one thread with
-# twice the work). These are the tasks ``parallel.run`` spreads over the threads. A layer
-# with fewer than PARALLEL_COLUMNS columns runs as one block (tiny work gains nothing from
-# threads, and BLAS's small-matrix kernels round differently from its large ones). The cuts
-# never depend on the thread count, so neither do the results.
+# Forward cuts the output rows into blocks of at most about BLOCK_BYTES of im2col columns
+# (at least PARTS of them), each copied and multiplied while still in cache. Backward runs
+# the weight gradient and the input gradient's scatter as separate tasks, side by side: the
+# scatter is many short NumPy calls, and cut in parts of the input channels, two threads
+# scattering at once handed the GIL to and fro at each call (LeNet's conv2 at batch 64 took
+# 1.50 ms on 2 threads in 4 parts, 1.11 ms in one). These are the tasks ``parallel.run``
+# spreads over the threads. A layer with fewer than PARALLEL_COLUMNS columns runs forward as
+# one block (tiny work gains nothing from threads, and BLAS's small-matrix kernels round
+# differently from its large ones). The cuts never depend on the thread count, so neither do
+# the results.
 BLOCK_BYTES = 1 << 21
 PARTS = 2
 PARALLEL_COLUMNS = 4096
@@ -193,7 +196,7 @@ def _row_blocks(rows: int, bytes_per_row: int, multiple: int = 1) -> list[slice]
 
 
 def _parts(columns: int) -> int:
-    """How many parts a layer with ``columns`` (OH*OW*N) im2col columns is cut into at least."""
+    """How many blocks of rows forward cuts a layer with ``columns`` (OH*OW*N) im2col columns into at least."""
     return PARTS if columns >= PARALLEL_COLUMNS else 1
 
 
@@ -262,7 +265,7 @@ class Conv2d(Function):
     (KH*KW*C, OH*OW*N) and W reordered to (OC, KH*KW*C): out = W @ cols; dW = g @ cols^T
     (computed transposed, cols @ g^T); dcols = W^T @ g, scattered back over the kernel
     offsets (col2im); db = g summed over N, OH, OW. Forward works in blocks of output rows,
-    backward's scatter in parts of the input channels: both spread over ``parallel.run``'s
+    backward in two tasks (weight and input gradient): both spread over ``parallel.run``'s
     threads; within a block, out and dcols are computed in blocks of columns for BLAS's
     small-matrix kernel where that gives the same bits (``_small_gemm_step``). Each output
     element is one BLAS dot product and each input-gradient element is summed in
@@ -321,22 +324,18 @@ class Conv2d(Function):
         tasks = []
         if ctx.needs_input_grad[1]:
             # computed transposed, cols @ g^T (patch, OC): BLAS ran it ~2x faster than g @ cols^T
-            tasks += [partial(_weight_block, cols, g3, block) for block in _column_blocks(cols.shape[1], cols.shape[2])]
+            tasks.append(partial(_weight_gradient, cols, g3, _column_step(cols.shape[1], cols.shape[2])))
         weight_tasks = len(tasks)
         dxp = None
         if ctx.needs_input_grad[0]:
             dxp = np.zeros((groups, group_channels) + padded_shape[1:], dtype=np.result_type(w3, g3))
             w5 = w3.reshape(groups, -1, kh, kw, group_channels)
             geometry = (kh, kw, oh, ow, n, ctx.params["stride"], ctx.params["dilation"])
-            tasks += [partial(_scatter_channels, w5[..., part], g3, dxp[:, part], geometry)
-                      for part in parallel.split(group_channels, 2 * _parts(oh * ow * n))]
+            tasks.append(partial(_scatter, w5, g3, dxp, geometry))
         results = parallel.run(tasks)
         grad_x = grad_w = grad_b = None
         if weight_tasks:
-            grad_wt = np.zeros((groups, cols.shape[1], g3.shape[1]), dtype=g3.dtype)
-            for product in results[:weight_tasks]:
-                grad_wt += product
-            grad_w = (grad_wt.reshape(groups, kh, kw, group_channels, -1).transpose(0, 4, 3, 1, 2)
+            grad_w = (results[0].reshape(groups, kh, kw, group_channels, -1).transpose(0, 4, 3, 1, 2)
                       .reshape(out_channels, group_channels, kh, kw))
         if len(ctx.needs_input_grad) == 3 and ctx.needs_input_grad[2]:
             grad_b = np.matmul(g3, np.ones(g3.shape[2], dtype=g3.dtype)).reshape(-1)  # 3x faster than sum
@@ -346,14 +345,27 @@ class Conv2d(Function):
         return (grad_x, grad_w, grad_b)[:len(ctx.needs_input_grad)]
 
 
-def _weight_block(cols: np.ndarray, g3: np.ndarray, block: slice) -> np.ndarray:
-    """cols[:, :, block] @ g3[:, :, block]^T: one block's share of the (transposed) weight gradient."""
-    return np.matmul(cols[:, :, block], g3[:, :, block].transpose(0, 2, 1))
+def _weight_gradient(cols: np.ndarray, g3: np.ndarray, step: int) -> np.ndarray:
+    """The transposed weight gradient cols @ g3^T, (groups, KH*KW*C/groups, OC/groups): one
+    product per block of ``step`` columns (the whole blocks in one batched np.matmul), summed
+    in block order."""
+    groups, patch, length = cols.shape
+    whole = length // step * step
+    total = np.zeros((groups, patch, g3.shape[1]), dtype=g3.dtype)
+    if whole:
+        count = whole // step
+        products = np.matmul(cols[:, :, :whole].reshape(groups, patch, count, step).transpose(0, 2, 1, 3),
+                             g3[:, :, :whole].reshape(groups, -1, count, step).transpose(0, 2, 3, 1))
+        for k in range(count):
+            total += products[:, k]
+    if whole < length:
+        total += np.matmul(cols[:, :, whole:], g3[:, :, whole:].transpose(0, 2, 1))
+    return total
 
 
-def _scatter_channels(w5: np.ndarray, g3: np.ndarray, dxp: np.ndarray, geometry: tuple) -> None:
-    """Add into ``dxp`` (groups, c, HP, WP, N) the input gradient of the c input channels whose
-    weights are ``w5`` (groups, OC/groups, KH, KW, c): dcols = W^T @ g per block of output rows,
+def _scatter(w5: np.ndarray, g3: np.ndarray, dxp: np.ndarray, geometry: tuple) -> None:
+    """Add into ``dxp`` (groups, C/groups, HP, WP, N) the input gradient, from the weights ``w5``
+    (groups, OC/groups, KH, KW, C/groups): dcols = W^T @ g per block of output rows,
     scattered over the kernel offsets. The blocks go from the last row up so that every
     element receives its terms in kernel-offset order, as from one unblocked scatter."""
     kh, kw, oh, ow, n, stride, dilation = geometry

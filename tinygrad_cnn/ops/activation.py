@@ -15,6 +15,7 @@ import math
 import numpy as np
 
 from tinygrad_cnn.autograd import Context, Function
+from tinygrad_cnn.ops import parallel
 
 # NumPy has no erf; math.erf is exact and GELU is off the training hot path
 _erf = np.frompyfunc(math.erf, 1, 1)
@@ -32,17 +33,36 @@ _ZEROS = np.zeros(1 << 14, dtype=np.float32)
 _ZEROS.flags.writeable = False
 
 
-def relu_into(a: np.ndarray) -> np.ndarray:
-    """max(a, 0) written into ``a`` (NaN kept), returned. NumPy's maximum against a scalar runs
-    a slow loop: this compares blocks of ``a``'s memory with a small cached array of zeros."""
-    flat = a.ravel(order="K")
-    if a.dtype != np.float32 or not np.may_share_memory(flat, a):  # a copy: a's memory has gaps
-        return np.maximum(a, a.dtype.type(0), out=a)
+def _max0(out: np.ndarray, a: np.ndarray) -> None:
+    """out = max(a, 0) for float32 ``a`` and ``out``: NumPy's maximum against a scalar runs a
+    slow loop (0.64 ms for 1.6M floats), against a block of zeros broadcast over the rows of
+    a 1-D ``a`` viewed as (rows, block) a fast one (0.29 ms); the tail takes one more call."""
+    if a.ndim != 1:  # layouts parallel.elementwise could not flatten
+        np.maximum(a, a.dtype.type(0), out=out)
+        return
     step = _ZEROS.size
-    for i in range(0, flat.size, step):
-        block = flat[i:i + step]
-        np.maximum(block, _ZEROS[:block.size], out=block)
-    return a
+    whole = a.size // step * step
+    np.maximum(a[:whole].reshape(-1, step), _ZEROS, out=out[:whole].reshape(-1, step))
+    np.maximum(a[whole:], _ZEROS[:a.size - whole], out=out[whole:])
+
+
+def relu_into(a: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """max(a, 0) (NaN kept) written into ``out`` (``a`` itself when None) and returned; large
+    float32 arrays are done in halves on the threads (``parallel.elementwise``)."""
+    out = a if out is None else out
+    if a.dtype != np.float32:
+        return np.maximum(a, a.dtype.type(0), out=out)
+    return parallel.elementwise(_max0, out, a)
+
+
+def relu_backward(grad: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """grad where the ReLU output ``out`` is > 0, else 0 (a new array), in halves on the threads
+    for large arrays."""
+    return parallel.elementwise(_pass_positive, np.empty_like(grad), grad, out)
+
+
+def _pass_positive(target: np.ndarray, grad: np.ndarray, out: np.ndarray) -> None:
+    np.multiply(grad, out > 0, out=target)
 
 
 class ReLUInplace(Function):
@@ -60,7 +80,7 @@ class ReLUInplace(Function):
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray):
         (out,) = ctx.saved_tensors
-        return grad * (out > 0)
+        return relu_backward(grad, out)
 
 
 class LeakyReLU(Function):

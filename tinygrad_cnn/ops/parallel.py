@@ -22,11 +22,14 @@ two, which then wait for each other's turn on a core.
 
 from __future__ import annotations
 
+import functools
 import os
 import queue
 import threading
 import time
 from typing import Callable, Sequence, TypeVar
+
+import numpy as np
 
 T = TypeVar("T")
 
@@ -242,6 +245,27 @@ def run(tasks: Sequence[Callable[[], T]]) -> list[T]:
     finally:
         _inside.active = False
         _lock.release()
+
+
+ELEMENTWISE_PARALLEL = 1 << 19  # elements from which an elementwise pass runs in two parts
+
+
+def elementwise(fn: Callable[..., object], out: np.ndarray, *arrays: np.ndarray) -> np.ndarray:
+    """Call ``fn(out_part, *array_parts)``, which writes an elementwise result into out_part, on
+    the flat memory of ``out`` and ``arrays`` (one shape): in two halves spread over the
+    threads from ELEMENTWISE_PARALLEL elements on, else in one call. Each half is one or two
+    long NumPy calls, which the threads run side by side (a large pass is bound by memory, and
+    two cores read it faster). Arrays whose memory has gaps or whose layouts differ get one
+    call on the arrays themselves. Returns ``out``."""
+    flats = [x.ravel(order="K") for x in (out, *arrays)]
+    if any(x.strides != out.strides for x in arrays) or not all(
+            np.may_share_memory(f, x) for f, x in zip(flats, (out, *arrays))):
+        fn(out, *arrays)
+    elif out.size < ELEMENTWISE_PARALLEL:
+        fn(*flats)
+    else:
+        run([functools.partial(fn, *(f[part] for f in flats)) for part in split(out.size, 2)])
+    return out
 
 
 def split(length: int, parts: int) -> list[slice]:

@@ -324,7 +324,10 @@ class Conv2d(Function):
         tasks = []
         if ctx.needs_input_grad[1]:
             # computed transposed, cols @ g^T (patch, OC): BLAS ran it ~2x faster than g @ cols^T
-            tasks.append(partial(_weight_gradient, cols, g3, _column_step(cols.shape[1], cols.shape[2])))
+            step = _column_step(cols.shape[1], cols.shape[2])
+            products = np.empty((groups, -(-cols.shape[2] // step), cols.shape[1], g3.shape[1]), dtype=g3.dtype)
+            tasks += [partial(_weight_products, cols, g3, step, part, products)
+                      for part in parallel.split(products.shape[1], PARTS)]
         weight_tasks = len(tasks)
         dxp = None
         if ctx.needs_input_grad[0]:
@@ -335,7 +338,10 @@ class Conv2d(Function):
         results = parallel.run(tasks)
         grad_x = grad_w = grad_b = None
         if weight_tasks:
-            grad_w = (results[0].reshape(groups, kh, kw, group_channels, -1).transpose(0, 4, 3, 1, 2)
+            grad_wt = np.zeros(products.shape[:1] + products.shape[2:], dtype=products.dtype)
+            for k in range(products.shape[1]):  # the blocks' sum, in block order whatever the tasks
+                grad_wt += products[:, k]
+            grad_w = (grad_wt.reshape(groups, kh, kw, group_channels, -1).transpose(0, 4, 3, 1, 2)
                       .reshape(out_channels, group_channels, kh, kw))
         if len(ctx.needs_input_grad) == 3 and ctx.needs_input_grad[2]:
             grad_b = np.matmul(g3, np.ones(g3.shape[2], dtype=g3.dtype)).reshape(-1)  # 3x faster than sum
@@ -345,22 +351,20 @@ class Conv2d(Function):
         return (grad_x, grad_w, grad_b)[:len(ctx.needs_input_grad)]
 
 
-def _weight_gradient(cols: np.ndarray, g3: np.ndarray, step: int) -> np.ndarray:
-    """The transposed weight gradient cols @ g3^T, (groups, KH*KW*C/groups, OC/groups): one
-    product per block of ``step`` columns (the whole blocks in one batched np.matmul), summed
-    in block order."""
+def _weight_products(cols: np.ndarray, g3: np.ndarray, step: int, blocks: slice, products: np.ndarray) -> None:
+    """products[:, k] = cols @ g3^T over the k-th block of ``step`` columns, (groups,
+    KH*KW*C/groups, OC/groups), for the blocks k in ``blocks``: the whole ones in one batched
+    np.matmul, a last shorter one in one more call."""
     groups, patch, length = cols.shape
-    whole = length // step * step
-    total = np.zeros((groups, patch, g3.shape[1]), dtype=g3.dtype)
-    if whole:
-        count = whole // step
-        products = np.matmul(cols[:, :, :whole].reshape(groups, patch, count, step).transpose(0, 2, 1, 3),
-                             g3[:, :, :whole].reshape(groups, -1, count, step).transpose(0, 2, 3, 1))
-        for k in range(count):
-            total += products[:, k]
-    if whole < length:
-        total += np.matmul(cols[:, :, whole:], g3[:, :, whole:].transpose(0, 2, 1))
-    return total
+    whole = min(blocks.stop, length // step)
+    if whole > blocks.start:
+        span = slice(blocks.start * step, whole * step)
+        count = whole - blocks.start
+        np.matmul(cols[:, :, span].reshape(groups, patch, count, step).transpose(0, 2, 1, 3),
+                  g3[:, :, span].reshape(groups, -1, count, step).transpose(0, 2, 3, 1),
+                  out=products[:, blocks.start:whole])
+    if blocks.stop > whole:  # the last block, shorter than step
+        np.matmul(cols[:, :, whole * step:], g3[:, :, whole * step:].transpose(0, 2, 1), out=products[:, whole])
 
 
 def _scatter(w5: np.ndarray, g3: np.ndarray, dxp: np.ndarray, geometry: tuple) -> None:

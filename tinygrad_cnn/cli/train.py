@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_cnn import checkpoint, optim, set_num_threads, viz
-from tinygrad_cnn.ops.parallel import limit_blas
+from tinygrad_cnn.ops.parallel import prepare_process
 from tinygrad_cnn.cli.common import (CLIError, checkpoint_errors, dataset, eval_loader, load_data, output_folder,
                                      require, run_lock, write_graph, write_json)
 from tinygrad_cnn.data import MNIST_MEAN, MNIST_STD, shuffle_generator, standardize
@@ -118,10 +118,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     (130 when interrupted with Ctrl-C, after saying how to resume); a diverging run is a CLIError
     saying what was saved."""
     require("train", "train", "matplotlib", "graphviz")
+    prepare_process()
     if getattr(args, "threads", None):
         set_num_threads(args.threads)
-    else:
-        limit_blas()
     config = _train_config(args)
     if args.resume is not None:
         _report_ignored(args, config)

@@ -31,6 +31,8 @@ from typing import Callable, Sequence, TypeVar
 
 import numpy as np
 
+from tinygrad_cnn.ops.memory import keep_freed_memory
+
 T = TypeVar("T")
 
 _lock = threading.Lock()
@@ -54,8 +56,9 @@ def _default_threads() -> int:
 
 def limit_blas() -> None:
     """Give BLAS (OpenBLAS, MKL, BLIS, OpenMP) one thread per calling thread, once. ``run`` does
-    it at its first call; a program that does NumPy work before that (loading data) is faster when
-    it calls this first: LeNet's default run took 27 s instead of 34 s on 2 cores."""
+    it at its first call (``prepare_process``); a program that does NumPy work before that
+    (loading data) is faster when it calls this first: LeNet's default run took 27 s instead of
+    34 s on 2 cores."""
     global _blas_limited
     if _blas_limited:
         return
@@ -65,6 +68,15 @@ def limit_blas() -> None:
     except ImportError:  # then BLAS keeps its own default; ops still split their work
         return
     threadpool_limits(limits=1)
+
+
+def prepare_process() -> None:
+    """Once per process: BLAS at one thread per calling thread (``limit_blas``) and glibc's
+    malloc keeping freed blocks for reuse (``memory.keep_freed_memory``). ``run`` does it at
+    its first call; a program that allocates and computes before that (loading data) gains
+    from calling it first."""
+    limit_blas()
+    keep_freed_memory()
 
 
 def set_num_threads(n: int) -> None:
@@ -220,7 +232,7 @@ def run(tasks: Sequence[Callable[[], T]]) -> list[T]:
     left when it is free). Runs them one after the other with one thread, inside a task, or
     while another thread's run is under way. When tasks raise, the exception of the first
     such task (in list order) is raised once all tasks have finished."""
-    limit_blas()
+    prepare_process()
     threads = _threads_now()
     if len(tasks) < 2 or threads < 2 or getattr(_inside, "active", False) or not _lock.acquire(blocking=False):
         return [task() for task in tasks]

@@ -113,8 +113,8 @@ def post_order(roots: Sequence[Any], children: Callable[[Any], Iterable[Any]]) -
     """Every vertex reachable from ``roots`` through ``children(vertex)`` (None entries skipped),
     each listed after all of its children (iterative depth-first post-order, so a deep graph meets no recursion
     limit). The last root, and of a vertex's children the last, is explored first; a vertex
-    is marked when it is expanded, not when it is first pushed. The backward walk and the ONNX
-    export both order their graphs with it."""
+    is marked when it is expanded, not when it is first pushed. The ONNX export orders its
+    graph with it, and ``autograd.grad`` finds the nodes on the way to its inputs."""
     order: list[Any] = []
     expanded: set[int] = set()
     stack: list[tuple[Any, bool]] = [(v, False) for v in roots]

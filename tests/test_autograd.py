@@ -197,3 +197,40 @@ def test_broadcast_gradient_is_reduced_to_input_shape_and_dtype():
 def test_ops_without_grad_inputs_record_no_graph():
     y = tg.Tensor([1.0, 2.0]) * 2.0
     assert y.grad_fn is None and not y.requires_grad
+
+
+def test_a_backward_that_fails_midway_changes_no_grad_and_frees_nothing():
+    # the exp node runs before the mul node, whose saved input the in-place write changed:
+    # backward fails when it reaches the mul node, after the exp node has run
+    a = tg.Tensor([0.5, -1.0, 2.0], requires_grad=True)
+    w = tg.Tensor([1.5, 2.0, -0.5], requires_grad=True)
+    w.grad = tg.Tensor([7.0, 7.0, 7.0])
+    h = a * 2.0
+    y = h * w
+    z = y.exp().sum()
+    with tg.no_grad():
+        h.add_(1.0)
+    for _ in range(2):  # the same error both times: the first call freed nothing
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            z.backward()
+    assert a.grad is None and w.grad.tolist() == [7.0, 7.0, 7.0]
+    assert not z.grad_fn.freed and z.grad_fn.inputs[0].grad_fn.saved_tensors
+
+
+def test_nodes_run_newest_first_so_each_gets_all_its_gradients():
+    # x feeds nodes made long after it; its gradient must be complete before its node runs
+    x = tg.Tensor([0.3, -0.7], requires_grad=True)
+    h = x.tanh()
+    late = h
+    for _ in range(50):
+        late = late * 1.01
+    loss = (late + h * 2.0 + h.exp()).sum()
+    loss.backward()
+    torch = pytest.importorskip("torch")
+    xt = torch.tensor([0.3, -0.7], dtype=torch.float32, requires_grad=True)
+    ht = xt.tanh()
+    lt = ht
+    for _ in range(50):
+        lt = lt * 1.01
+    (lt + ht * 2.0 + ht.exp()).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), xt.grad.numpy(), rtol=1e-6)

@@ -80,6 +80,9 @@ def _check_runnable(node: Context) -> None:
     for counter, version, i, j in node.saved_versions:
         if counter.value != version:
             raise _modified_error(node, counter, version, i, j)
+    if node.output_counter is not None and node.output_counter[0].value != node.output_counter[1]:
+        counter, version = node.output_counter
+        raise _modified_error(node, counter, version, -1, node.saved_output)
     if node.writes != writes_so_far():  # saved inputs that had no version counter were at version 0
         recorded = {i for _, _, i, _ in node.saved_versions}
         for i, t in enumerate(node.inputs):

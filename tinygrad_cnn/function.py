@@ -186,17 +186,19 @@ class Context:
     stores what backward needs with ``save_for_backward`` or as plain attributes.
     Once recorded, ``edges`` holds, per input, the node its gradient goes to (the input's
     grad_fn at forward time, the leaf tensor itself, or None), ``saved_versions`` the
-    (counter, version, input index, saved index) of each saved array whose tensor had a
-    version counter (and of a saved output) and ``writes`` the in-place writes made to any
-    tensor before the node (``writes_so_far()``). ``sequence_nr``
+    (counter, version, input index, saved index) of each saved input whose tensor had a
+    version counter, and ``writes`` the in-place writes made to any tensor before the node
+    (``writes_so_far()``). A saved output is at ``saved_tensors[saved_output]`` (-1: none);
+    its tensor, new then, gets a counter only when first written, viewed or detached, and
+    then hands the node ``output_counter``, (its counter, the version the node saw). ``sequence_nr``
     numbers the nodes in creation order (as torch's ``_sequence_nr()``); ``pending`` holds
     the gradient summed for the node while a backward walk is under way.
     """
 
     # the node's own fields are slots: the instance dict holds only what forward stored
     __slots__ = ("function", "params", "scope", "inputs", "needs_input_grad", "saved_tensors", "freed", "edges",
-                 "saved_versions", "writes", "tensor_hooks", "retained", "sequence_nr", "pending", "__dict__",
-                 "__weakref__")
+                 "saved_versions", "writes", "saved_output", "output_counter", "tensor_hooks", "retained",
+                 "sequence_nr", "pending", "__dict__", "__weakref__")
 
     def __init__(self, function: type["Function"], params: dict[str, Any], inputs: tuple["Variable", ...],
                  needs_input_grad: tuple[bool, ...]) -> None:
@@ -210,6 +212,8 @@ class Context:
         self.edges: tuple = ()
         self.saved_versions: tuple = ()
         self.writes = _writes
+        self.saved_output = -1
+        self.output_counter: tuple[VersionCounter, int] | None = None
         self.tensor_hooks: dict | None = None
         self.retained: Any = None
         self.sequence_nr = next(_sequence)
@@ -349,7 +353,7 @@ class Function:
             ctx.edges = tuple(edges)
             result = _variable_type.from_op(out, ctx)
             if ctx.saved_tensors or cls.saves_inputs:
-                ctx.saved_versions = _saved_versions(ctx, out, result)
+                ctx.saved_versions = _saved_versions(ctx, out)
         else:
             result = _variable_type.from_op(out, None)
         if cls.is_view and out.base is not None and np.may_share_memory(out, arrays[0]):
@@ -362,18 +366,16 @@ def _not_a_variable(function: type[Function], inputs: tuple) -> TypeError:
     return TypeError(f"{function.name()}: input {i} must be a Tensor, got {type(bad).__name__}")
 
 
-def _saved_versions(ctx: Context, out: np.ndarray, result: "Variable") -> tuple[tuple[VersionCounter, int, int, int], ...]:
-    """(counter, version now, input index or -1 for the output, saved index or -1) for a saved
-    output and for each saved input (its own array, or one of ``saves_inputs``) that has a
-    version counter. A tensor gets its counter on its first in-place write, view or detach:
-    inputs without one are at version 0, and backward finds them by identity only when some
-    tensor was written since (``writes_so_far``)."""
+def _saved_versions(ctx: Context, out: np.ndarray) -> tuple[tuple[VersionCounter, int, int, int], ...]:
+    """(counter, version now, input index, saved index or -1) for each saved input (its own
+    array, or one of ``saves_inputs``) that has a version counter; notes in ``saved_output``
+    where the output was saved. A tensor gets its counter on its first in-place write, view or
+    detach: inputs without one are at version 0, and backward finds them by identity only
+    when some tensor was written since (``writes_so_far``)."""
     entries = []
-    saved = ctx.saved_tensors
-    for j, s in enumerate(saved):
+    for j, s in enumerate(ctx.saved_tensors):
         if s is out:
-            counter = result.version_counter()
-            entries.append((counter, counter.value, -1, j))
+            ctx.saved_output = j
     for i, t in enumerate(ctx.inputs):
         counter = t._vc
         if counter is not None:

@@ -56,10 +56,15 @@ class InplaceMixin:
 
     # ---------------------------------------------------------------- version counter and views
     def version_counter(self) -> VersionCounter:
-        """The VersionCounter this tensor shares with its views and detached copies."""
+        """The VersionCounter this tensor shares with its views and detached copies. Made on
+        first use; the node that made this tensor, if it saved it, is then handed it (at
+        version 0), so that its backward sees later writes."""
         counter = self._vc
         if counter is None:
             counter = self._vc = VersionCounter()
+            node = self.grad_fn
+            if node is not None and node.saved_output >= 0 and node.output_counter is None:
+                node.output_counter = (counter, 0)
         return counter
 
     @property
@@ -287,9 +292,9 @@ class InplaceMixin:
             return self._commit(op, function.apply(self._snapshot(), **params))
         result = function.apply(self.from_op(self._array, self.grad_fn), **params)
         self._bump()
-        node, mine, counter = result.grad_fn, result._vc, self.version_counter()
-        node.saved_versions = tuple((counter, counter.value, i, j) if c is mine else (c, v, i, j)
-                                    for c, v, i, j in node.saved_versions)
+        node, counter = result.grad_fn, self.version_counter()
+        if node.saved_output >= 0:  # the result saved is this tensor's memory, at its version now
+            node.output_counter = (counter, counter.value)
         self._rebase(node)
         return self
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import threading
 from functools import partial
-from typing import Any
 
 import numpy as np
 
@@ -321,23 +320,22 @@ class Conv2d(Function):
         out_channels, group_channels, kh, kw = ctx.inputs[1].shape
         n, _, h, w = x_shape
         g3 = np.ascontiguousarray(grad.transpose(1, 2, 3, 0)).reshape(groups, -1, oh * ow * n)
-        tasks = []
+        tasks, products = [], None
         if ctx.needs_input_grad[1]:
             # computed transposed, cols @ g^T (patch, OC): BLAS ran it ~2x faster than g @ cols^T
             step = _column_step(cols.shape[1], cols.shape[2])
             products = np.empty((groups, -(-cols.shape[2] // step), cols.shape[1], g3.shape[1]), dtype=g3.dtype)
             tasks += [partial(_weight_products, cols, g3, step, part, products)
                       for part in parallel.split(products.shape[1], PARTS)]
-        weight_tasks = len(tasks)
         dxp = None
         if ctx.needs_input_grad[0]:
             dxp = np.zeros((groups, group_channels) + padded_shape[1:], dtype=np.result_type(w3, g3))
             w5 = w3.reshape(groups, -1, kh, kw, group_channels)
             geometry = (kh, kw, oh, ow, n, ctx.params["stride"], ctx.params["dilation"])
             tasks.append(partial(_scatter, w5, g3, dxp, geometry))
-        results = parallel.run(tasks)
+        parallel.run(tasks)
         grad_x = grad_w = grad_b = None
-        if weight_tasks:
+        if products is not None:
             grad_wt = np.zeros(products.shape[:1] + products.shape[2:], dtype=products.dtype)
             for k in range(products.shape[1]):  # the blocks' sum, in block order whatever the tasks
                 grad_wt += products[:, k]

@@ -263,3 +263,27 @@ def test_load_counts_only_the_other_processes(monkeypatch):
     load = parallel._Load()
     assert load.free_cores() == float("inf")  # one look: nothing measured yet
     assert load.free_cores() == pytest.approx(1.0)
+
+
+
+LAYOUTS = {  # (64, 16, 28, 28): 802,816 elements, above parallel.ELEMENTWISE_PARALLEL
+    "nchw": lambda rng: rng.standard_normal((64, 16, 28, 28)).astype(np.float32),
+    "chwn": lambda rng: chwn(rng.standard_normal((64, 16, 28, 28)).astype(np.float32)),
+    # conv2d's input gradient with padding 1: a view with gaps
+    "cropped chwn": lambda rng: chwn(rng.standard_normal((64, 16, 30, 30)).astype(np.float32))[:, :, 1:-1, 1:-1],
+}
+
+
+@pytest.mark.parametrize("grad_layout", LAYOUTS)
+@pytest.mark.parametrize("input_layout", LAYOUTS)
+def test_relu_passes_in_halves_equal_one_pass_in_any_layout(grad_layout, input_layout, threads):
+    from tinygrad_cnn.ops.activation import relu_backward, relu_into
+
+    rng = np.random.default_rng(4)
+    a, grad = LAYOUTS[input_layout](rng), LAYOUTS[grad_layout](rng)
+    assert a.size >= parallel.ELEMENTWISE_PARALLEL
+    for n in (1, 2):
+        threads(n)
+        out = relu_into(a, np.empty_like(a))
+        np.testing.assert_array_equal(out, np.maximum(a, 0))
+        np.testing.assert_array_equal(relu_backward(grad, out), grad * (out > 0))

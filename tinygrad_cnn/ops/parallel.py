@@ -264,20 +264,30 @@ ELEMENTWISE_PARALLEL = 1 << 19  # elements from which an elementwise pass runs i
 
 def elementwise(fn: Callable[..., object], out: np.ndarray, *arrays: np.ndarray) -> np.ndarray:
     """Call ``fn(out_part, *array_parts)``, which writes an elementwise result into out_part, on
-    the flat memory of ``out`` and ``arrays`` (one shape): in two halves spread over the
-    threads from ELEMENTWISE_PARALLEL elements on, else in one call. Each half is one or two
-    long NumPy calls, which the threads run side by side (a large pass is bound by memory, and
-    two cores read it faster). Arrays whose memory has gaps or whose layouts differ get one
-    call on the arrays themselves. Returns ``out``."""
-    flats = [x.ravel(order="K") for x in (out, *arrays)]
-    if any(x.strides != out.strides for x in arrays) or not all(
-            np.may_share_memory(f, x) for f, x in zip(flats, (out, *arrays))):
-        fn(out, *arrays)
-    elif out.size < ELEMENTWISE_PARALLEL:
-        fn(*flats)
-    else:
+    ``out`` and ``arrays`` (one shape): in two halves spread over the threads from
+    ELEMENTWISE_PARALLEL elements on, else in one call. Each half is one or two long NumPy
+    calls, which the threads run side by side (a large pass is bound by memory, and two cores
+    read it faster). Arrays of one layout without gaps are passed as their flat memory, others
+    as they are, halved along the axis outermost in out's memory. Returns ``out``."""
+    flats = [_flat(x) for x in (out, *arrays)]
+    flat = all(f is not None for f in flats) and all(x.strides == out.strides for x in arrays)
+    if out.size < ELEMENTWISE_PARALLEL:
+        fn(*flats) if flat else fn(out, *arrays)
+    elif flat:
         run([functools.partial(fn, *(f[part] for f in flats)) for part in split(out.size, 2)])
+    else:
+        axis = max((i for i in range(out.ndim) if out.shape[i] > 1), key=lambda i: abs(out.strides[i]))
+        halves = [(slice(None),) * axis + (part,) for part in split(out.shape[axis], 2)]
+        run([functools.partial(fn, out[half], *(x[half] for x in arrays)) for half in halves])
     return out
+
+
+def _flat(x: np.ndarray) -> np.ndarray | None:
+    """``x``'s memory as a 1-D view, in the order of its strides, or None when it has gaps."""
+    if x.flags.c_contiguous:
+        return x.reshape(-1)
+    ordered = x.transpose(np.argsort(x.strides)[::-1])
+    return ordered.reshape(-1) if ordered.flags.c_contiguous else None
 
 
 def split(length: int, parts: int) -> list[slice]:

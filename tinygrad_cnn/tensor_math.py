@@ -63,6 +63,8 @@ class MathMixin:
 
     def _operands(self, other: ArrayLike, reverse: bool = False) -> tuple["Tensor", "Tensor"]:
         """(self, other) as tensors, an integer side cast to the float side's dtype (torch's promotion)."""
+        if other.__class__ is self.__class__ and other._array.dtype is self._array.dtype:  # the common case
+            return (other, self) if reverse else (self, other)
         b = other if isinstance(other, MathMixin) else self._lift(other)
         a: Any = self
         a_float = a._array.dtype.kind == "f"

@@ -294,11 +294,11 @@ def test_bad_bias_and_argument_types():
 def test_a_long_row_of_columns_fed_in_several_blocks_matches_the_loop_reference():
     """A small patch (1 x 2 x 2) over 92 * 92 output positions: the matmuls run in three column
     blocks, forward and weight gradient alike; every block must count (NumPy reference only)."""
-    from tinygrad_cnn.ops import conv as conv_ops
+    from tinygrad_cnn.ops import gemm_blocks
 
     rng = np.random.default_rng(0)
     x, w, b = rng.standard_normal((1, 1, 93, 93)), rng.standard_normal((2, 1, 2, 2)), rng.standard_normal(2)
-    assert 1 * 2 * 2 < conv_ops.SMALL_PATCH and 92 * 92 > 2 * conv_ops.COLUMN_BLOCK
+    assert 1 * 2 * 2 < gemm_blocks.SMALL_PATCH and 92 * 92 > 2 * gemm_blocks.COLUMN_BLOCK
     upstream = rng.standard_normal((1, 2, 92, 92))
     out, dx, dw, db = run(x, w, b, dict(stride=1, padding=0), upstream)
     ref_out, ref_dx, ref_dw, ref_db = reference_conv(x, w, b, (1, 1), (0, 0), (1, 1), 1, upstream)

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 import tinygrad_cnn.nn.functional as F
 from tinygrad_cnn import Tensor, no_grad
-from tinygrad_cnn.ops import conv, parallel, pool
+from tinygrad_cnn.ops import conv, gemm_blocks, parallel, pool
 
 
 @pytest.fixture
@@ -159,17 +159,17 @@ def test_conv2d_matmuls_in_small_gemm_blocks_give_the_bits_of_one_call(channels,
     oh = size + 2 * padding - kernel + 1
     upstream = chwn(np.random.default_rng(1).standard_normal((64, out_channels, oh, oh)).astype(np.float32))
     blocked = []
-    real = conv._small_gemm_step
+    real = gemm_blocks.small_gemm_step
 
     def spy(rows, inner, length, dtype):
         step = real(rows, inner, length, dtype)
         blocked.append(inner if step else None)
         return step
 
-    monkeypatch.setattr(conv, "_small_gemm_step", spy)
+    monkeypatch.setattr(gemm_blocks, "small_gemm_step", spy)
     blocks = conv_results(x, w, b, upstream, padding=padding)
     assert {kernel * kernel * channels, out_channels} <= set(blocked)  # forward's and input gradient's were cut
-    monkeypatch.setattr(conv, "_small_gemm_step", lambda *args: None)
+    monkeypatch.setattr(gemm_blocks, "small_gemm_step", lambda *args: None)
     for one, whole in zip(blocks, conv_results(x, w, b, upstream, padding=padding)):
         np.testing.assert_array_equal(one, whole)
 

@@ -10,8 +10,8 @@ the next conv2d gets its input back as a free (C, H, W, N) view. The input gradi
 each a contiguous block of dcols (a loop over offsets only).
 
 Both matmuls write straight into the memory order their consumer wants, and run in blocks
-of columns that OpenBLAS computes with its small-matrix kernel (SMALL_GEMM): same bits, up
-to 2x faster (LeNet's conv2 forward, 16 x 150 x 4096 columns: 0.44 ms in one call, 0.22 ms
+of columns that OpenBLAS computes with its small-matrix kernel (ops/gemm_blocks.py): same
+bits, up to 2x faster (LeNet's conv2 forward, 16 x 150 x 4096 columns: 0.44 ms in one call, 0.22 ms
 in blocks). The transposed orientations, ``cols^T @ W^T`` and ``g^T @ W``, ran 1.4x faster
 than one call each but give the transposes: the forward's copy back made it 0.24 ms in the
 same blocks, and col2im's strided reads from (OH, OW, N, KH, KW, C) memory made that input
@@ -27,7 +27,7 @@ import numpy as np
 
 from tinygrad_cnn.argcheck import IntPair, Padding, padding_arg, positive_int, positive_pair
 from tinygrad_cnn.autograd import Context, Function, is_grad_enabled
-from tinygrad_cnn.ops import parallel
+from tinygrad_cnn.ops import gemm_blocks, parallel
 
 
 def _padding(padding: Padding, kernel: tuple[int, int], stride: tuple[int, int], dilation: tuple[int, int],
@@ -163,26 +163,6 @@ def _check(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, stride: t
 BLOCK_BYTES = 1 << 21
 PARTS = 2
 PARALLEL_COLUMNS = 4096
-# OpenBLAS is slow on a matmul whose C*KH*KW side is tiny (a first layer: 1*5*5) and whose
-# other side is a long row of OH*OW*N columns: fed in blocks of 4096 columns it ran 2-3x
-# faster (benchmarks/ops.py). Larger C*KH*KW runs best unblocked. The weight gradient sums
-# over these blocks, so they fix its bits; the forward uses them where _small_gemm_step
-# does not apply.
-SMALL_PATCH = 64
-COLUMN_BLOCK = 4096
-# OpenBLAS (0.3.31, its SkylakeX kernels on this machine) computes a float32 product of at most
-# SMALL_GEMM multiply-adds (M*N*K) with its small-matrix kernel, which ran the skinny products
-# of conv2d up to 2x faster than its blocked kernel: LeNet conv2's forward matmul (16 x 150 x
-# 4096 columns) took 0.44 ms whole and 0.22 ms in blocks of 416 columns, its input-gradient
-# matmul 0.47 and 0.27 ms. Both kernels sum each element's K terms in order, one FMA each, so
-# they give the same bits, as long as every block's column count is a multiple of 16 (their
-# tails round differently) and K <= SMALL_GEMM_SUM (above, the blocked kernel splits the sum
-# in two): measured over K = 9..576 and 6..512 rows. Blocks below SMALL_GEMM_COLUMNS columns
-# lose (ResNet20's 64 x 288 forward in blocks of 48 ran 2-3% slower; its 32 x 288 one in
-# blocks of 96 10% faster).
-SMALL_GEMM = 1_000_000
-SMALL_GEMM_SUM = 448
-SMALL_GEMM_COLUMNS = 64
 
 
 def _row_blocks(rows: int, bytes_per_row: int, multiple: int = 1) -> list[slice]:
@@ -197,42 +177,6 @@ def _row_blocks(rows: int, bytes_per_row: int, multiple: int = 1) -> list[slice]
 def _parts(columns: int) -> int:
     """How many blocks of rows forward cuts a layer with ``columns`` (OH*OW*N) im2col columns into at least."""
     return PARTS if columns >= PARALLEL_COLUMNS else 1
-
-
-def _column_step(patch: int, length: int) -> int:
-    """How many of the OH*OW*N columns to feed BLAS at a time (all unless ``patch`` is small)."""
-    return COLUMN_BLOCK if patch < SMALL_PATCH else length
-
-
-def _column_blocks(patch: int, length: int) -> list[slice]:
-    """The OH*OW*N columns cut into blocks of ``_column_step``."""
-    step = _column_step(patch, length)
-    return [slice(start, start + step) for start in range(0, length, step)]
-
-
-def _small_gemm_step(rows: int, inner: int, length: int, dtype: np.dtype) -> int | None:
-    """The width of the column blocks of a (``rows`` x ``inner``) @ (``inner`` x ``length``)
-    product that BLAS computes with its small-matrix kernel to the same bits as in one call,
-    or None where blocks would not pay or could round differently (see SMALL_GEMM)."""
-    step = SMALL_GEMM // (rows * inner) // 16 * 16
-    if dtype != np.float32 or inner > SMALL_GEMM_SUM or length % 16 or step < SMALL_GEMM_COLUMNS or step >= length:
-        return None
-    return step
-
-
-def _matmul_blocks(a: np.ndarray, b: np.ndarray, out: np.ndarray, step: int) -> None:
-    """out = a @ b for a (G, M, K), b (G, K, L) and out (G, M, L), as one BLAS product per block
-    of ``step`` columns: the whole blocks in one batched np.matmul over a (G, blocks, K, step)
-    view (one release of the GIL, where a loop of calls would hand the GIL to and fro between
-    threads at each), the remaining columns in one more call."""
-    groups, inner, length = b.shape
-    whole = length // step * step
-    if whole:
-        count = whole // step
-        np.matmul(a[:, None], b[:, :, :whole].reshape(groups, inner, count, step).transpose(0, 2, 1, 3),
-                  out=out[:, :, :whole].reshape(groups, out.shape[1], count, step).transpose(0, 2, 1, 3))
-    if whole < length:
-        np.matmul(a, b[:, :, whole:], out=out[:, :, whole:])
 
 
 _scratch_space = threading.local()
@@ -266,7 +210,7 @@ class Conv2d(Function):
     offsets (col2im); db = g summed over N, OH, OW. Forward works in blocks of output rows,
     backward in two tasks (weight and input gradient): both spread over ``parallel.run``'s
     threads; within a block, out and dcols are computed in blocks of columns for BLAS's
-    small-matrix kernel where that gives the same bits (``_small_gemm_step``). Each output
+    small-matrix kernel where that gives the same bits (``gemm_blocks.small_gemm_step``). Each output
     element is one BLAS dot product and each input-gradient element is summed in
     kernel-offset order whatever the blocks, so the results do not depend on the thread count.
     """
@@ -300,8 +244,8 @@ class Conv2d(Function):
             np.copyto(part, _patches(xg, (kh, kw), count, ow, stride, dilation, rows.start))
             part = part.reshape(groups, patch, count * ow * n)
             target = out[:, :, rows.start * ow * n:rows.stop * ow * n]
-            step = _small_gemm_step(w3.shape[1], patch, part.shape[2], part.dtype)
-            _matmul_blocks(w3, part, target, step or _column_step(patch, part.shape[2]))
+            step = gemm_blocks.small_gemm_step(w3.shape[1], patch, part.shape[2], part.dtype)
+            gemm_blocks.matmul_blocks(w3, part, target, step or gemm_blocks.column_step(patch, part.shape[2]))
             if bias3 is not None:
                 target += bias3
 
@@ -323,7 +267,7 @@ class Conv2d(Function):
         tasks, products = [], None
         if ctx.needs_input_grad[1]:
             # computed transposed, cols @ g^T (patch, OC): BLAS ran it ~2x faster than g @ cols^T
-            step = _column_step(cols.shape[1], cols.shape[2])
+            step = gemm_blocks.column_step(cols.shape[1], cols.shape[2])
             products = np.empty((groups, -(-cols.shape[2] // step), cols.shape[1], g3.shape[1]), dtype=g3.dtype)
             tasks += [partial(_weight_products, cols, g3, step, part, products)
                       for part in parallel.split(products.shape[1], PARTS)]
@@ -377,8 +321,8 @@ def _scatter(w5: np.ndarray, g3: np.ndarray, dxp: np.ndarray, geometry: tuple) -
         count = rows.stop - rows.start
         span = slice(rows.start * ow * n, rows.stop * ow * n)
         dcols = _scratch((groups, wt.shape[1], count * ow * n), dxp.dtype)
-        step = _small_gemm_step(wt.shape[1], wt.shape[2], dcols.shape[2], dcols.dtype)
-        _matmul_blocks(wt, g3[:, :, span], dcols, step or dcols.shape[2])
+        step = gemm_blocks.small_gemm_step(wt.shape[1], wt.shape[2], dcols.shape[2], dcols.dtype)
+        gemm_blocks.matmul_blocks(wt, g3[:, :, span], dcols, step or dcols.shape[2])
         dcols = dcols.reshape(groups, kh, kw, channels, count, ow, n)
         for i, j, in_rows, in_cols in _offsets(kh, kw, count, ow, stride, dilation, rows.start):
             target = dxp[:, :, in_rows, in_cols]

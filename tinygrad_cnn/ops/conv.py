@@ -297,13 +297,11 @@ def _weight_products(cols: np.ndarray, g3: np.ndarray, step: int, blocks: slice,
     """products[:, k] = cols @ g3^T over the k-th block of ``step`` columns, (groups,
     KH*KW*C/groups, OC/groups), for the blocks k in ``blocks``: the whole ones in one batched
     np.matmul, a last shorter one in one more call."""
-    groups, patch, length = cols.shape
-    whole = min(blocks.stop, length // step)
+    whole = min(blocks.stop, cols.shape[2] // step)
     if whole > blocks.start:
         span = slice(blocks.start * step, whole * step)
-        count = whole - blocks.start
-        np.matmul(cols[:, :, span].reshape(groups, patch, count, step).transpose(0, 2, 1, 3),
-                  g3[:, :, span].reshape(groups, -1, count, step).transpose(0, 2, 3, 1),
+        np.matmul(gemm_blocks.column_blocks(cols[:, :, span], step),
+                  gemm_blocks.column_blocks(g3[:, :, span], step).transpose(0, 1, 3, 2),
                   out=products[:, blocks.start:whole])
     if blocks.stop > whole:  # the last block, shorter than step
         np.matmul(cols[:, :, whole * step:], g3[:, :, whole * step:].transpose(0, 2, 1), out=products[:, whole])

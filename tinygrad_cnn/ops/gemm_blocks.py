@@ -42,16 +42,21 @@ def small_gemm_step(rows: int, inner: int, length: int, dtype: np.dtype) -> int 
     return step
 
 
+def column_blocks(x: np.ndarray, step: int) -> np.ndarray:
+    """``x`` (G, R, L), L a multiple of ``step``, as the view (G, L / step, R, step) of its
+    blocks of ``step`` columns: one batched np.matmul over it is one BLAS product per block."""
+    groups, rows, length = x.shape
+    return x.reshape(groups, rows, length // step, step).transpose(0, 2, 1, 3)
+
+
 def matmul_blocks(a: np.ndarray, b: np.ndarray, out: np.ndarray, step: int) -> None:
     """out = a @ b for a (G, M, K), b (G, K, L) and out (G, M, L), as one BLAS product per block
     of ``step`` columns: the whole blocks in one batched np.matmul over a (G, blocks, K, step)
     view (one release of the GIL, where a loop of calls would hand the GIL to and fro between
     threads at each), the remaining columns in one more call."""
-    groups, inner, length = b.shape
+    length = b.shape[2]
     whole = length // step * step
     if whole:
-        count = whole // step
-        np.matmul(a[:, None], b[:, :, :whole].reshape(groups, inner, count, step).transpose(0, 2, 1, 3),
-                  out=out[:, :, :whole].reshape(groups, out.shape[1], count, step).transpose(0, 2, 1, 3))
+        np.matmul(a[:, None], column_blocks(b[:, :, :whole], step), out=column_blocks(out[:, :, :whole], step))
     if whole < length:
         np.matmul(a, b[:, :, whole:], out=out[:, :, whole:])

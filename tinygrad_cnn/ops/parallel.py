@@ -269,11 +269,10 @@ def elementwise(fn: Callable[..., object], out: np.ndarray, *arrays: np.ndarray)
     calls, which the threads run side by side (a large pass is bound by memory, and two cores
     read it faster). Arrays of one layout without gaps are passed as their flat memory, others
     as they are, halved along the axis outermost in out's memory. Returns ``out``."""
-    flats = [_flat(x) for x in (out, *arrays)]
-    flat = all(f is not None for f in flats) and all(x.strides == out.strides for x in arrays)
+    flats = _flat_views(out, arrays)
     if out.size < ELEMENTWISE_PARALLEL:
-        fn(*flats) if flat else fn(out, *arrays)
-    elif flat:
+        fn(*flats) if flats else fn(out, *arrays)
+    elif flats:
         run([functools.partial(fn, *(f[part] for f in flats)) for part in split(out.size, 2)])
     else:
         axis = max((i for i in range(out.ndim) if out.shape[i] > 1), key=lambda i: abs(out.strides[i]))
@@ -282,12 +281,21 @@ def elementwise(fn: Callable[..., object], out: np.ndarray, *arrays: np.ndarray)
     return out
 
 
-def _flat(x: np.ndarray) -> np.ndarray | None:
-    """``x``'s memory as a 1-D view, in the order of its strides, or None when it has gaps."""
-    if x.flags.c_contiguous:
-        return x.reshape(-1)
-    ordered = x.transpose(np.argsort(x.strides)[::-1])
-    return ordered.reshape(-1) if ordered.flags.c_contiguous else None
+def _flat_views(out: np.ndarray, arrays: tuple[np.ndarray, ...]) -> list[np.ndarray] | None:
+    """``out`` and ``arrays`` as 1-D views of their memory, in the order of out's strides, when
+    all share out's strides and out has no gaps; else None. (The axes are sorted in Python: on a
+    strides tuple np.argsort took 3 us of the 6 us this took per array.)"""
+    strides = out.strides
+    for x in arrays:
+        if x.strides != strides:
+            return None
+    if out.flags.c_contiguous:
+        return [out.reshape(-1)] + [x.reshape(-1) for x in arrays]
+    order = sorted(range(out.ndim), key=lambda i: -strides[i])
+    ordered = out.transpose(order)
+    if not ordered.flags.c_contiguous:
+        return None
+    return [ordered.reshape(-1)] + [x.transpose(order).reshape(-1) for x in arrays]
 
 
 def split(length: int, parts: int) -> list[slice]:

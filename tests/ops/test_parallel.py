@@ -174,6 +174,19 @@ def test_conv2d_matmuls_in_small_gemm_blocks_give_the_bits_of_one_call(channels,
         np.testing.assert_array_equal(one, whole)
 
 
+@pytest.mark.parametrize("batch, on_workers", [(1, False), (4, False), (64, True)])
+def test_conv2d_backward_hands_only_large_layers_to_the_workers(batch, on_workers, threads, monkeypatch):
+    threads(2)
+    x, w, b = conv_case(batch, 6, 12, 16, 5)  # LeNet's conv2: 2,400 multiply-adds per output column
+    assert (6 * 5 * 5 * 16 * 8 * 8 * batch >= conv.PARALLEL_BACKWARD) == on_workers
+    handed = []
+    monkeypatch.setattr(parallel, "run", lambda tasks: handed.append(len(tasks)) or [task() for task in tasks])
+    out = F.conv2d(Tensor(x, requires_grad=True), Tensor(w, requires_grad=True), Tensor(b, requires_grad=True))
+    handed.clear()  # what forward ran
+    out.backward(Tensor(np.ones(out.shape, dtype=np.float32)))
+    assert handed == ([2] if on_workers else [])  # the scatter and the weight products, or neither
+
+
 @pytest.mark.parametrize("batch", [1, 3, 64])
 def test_conv2d_under_no_grad_keeps_no_columns_and_gives_the_same_output(batch):
     x, w, b = conv_case(batch, 6, 12, 16, 5)

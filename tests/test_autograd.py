@@ -234,3 +234,70 @@ def test_nodes_run_newest_first_so_each_gets_all_its_gradients():
         lt = lt * 1.01
     (lt + ht * 2.0 + ht.exp()).sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), xt.grad.numpy(), rtol=1e-6)
+
+
+def _relu_graph(lib, x, w, v, case):
+    """A graph in which a ReLU's incoming gradient, made by a linear layer (fresh_grads), is
+    also another node's (an add hands one array to both inputs), retained, hooked, or captured."""
+    relu, linear = (lib.relu, lib.linear)
+    h = linear(x, w)
+    if case == "shared":  # the add gives the same gradient array to both relus
+        y = linear(relu(h) + relu(-h), v)
+        return y.sum(), None
+    a = relu(h)
+    if case == "retained":
+        a.retain_grad()
+    seen = []
+    if case == "hooked":
+        a.register_hook(lambda g: seen.append(g))
+    y = linear(a, v)
+    return y.sum(), (a, seen)
+
+
+@pytest.mark.parametrize("case", ["shared", "retained", "hooked", "captured", "plain"])
+def test_relu_writes_into_its_incoming_gradient_only_when_nothing_else_holds_it(case):
+    torch = pytest.importorskip("torch")
+    import tinygrad_cnn.nn.functional as F
+
+    rng = np.random.default_rng(3)
+    arrays = [rng.standard_normal(shape).astype(np.float32) for shape in ((5, 4), (6, 4), (3, 6))]
+
+    class Ours:
+        relu, linear = staticmethod(F.relu), staticmethod(F.linear)
+
+    class Torch:
+        relu, linear = staticmethod(torch.relu), staticmethod(torch.nn.functional.linear)
+
+    results = []
+    for lib, make in ((Ours, lambda a: tg.Tensor(a, requires_grad=True)),
+                      (Torch, lambda a: torch.tensor(a, requires_grad=True))):
+        x, w, v = (make(a) for a in arrays)
+        loss, kept = _relu_graph(lib, x, w, v, case)
+        if case == "captured":
+            grads = (tg.autograd.grad if lib is Ours else torch.autograd.grad)(loss, [kept[0], x])
+            results.append([np.array(g.numpy() if lib is Ours else g.detach().numpy()) for g in grads])
+            continue
+        loss.backward()
+        extra = []
+        if case == "retained":
+            extra = [kept[0].grad]
+        elif case == "hooked":
+            extra = kept[1]  # the gradient the hook saw, as it is after backward
+        results.append([np.array(t.numpy() if lib is Ours else t.detach().numpy()) for t in [x.grad, w.grad, *extra]])
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-6)
+
+
+def test_relu_after_a_linear_layer_writes_its_gradient_into_the_incoming_array(monkeypatch):
+    import tinygrad_cnn.nn.functional as F
+    from tinygrad_cnn.ops import elementwise
+
+    calls = []
+    real = elementwise.relu_backward
+    monkeypatch.setattr(elementwise, "relu_backward",
+                        lambda grad, out, into=None: calls.append(into is grad) or real(grad, out, into))
+    rng = np.random.default_rng(4)
+    x, w, v = (tg.Tensor(rng.standard_normal(s).astype(np.float32), requires_grad=True) for s in ((5, 4), (6, 4), (3, 6)))
+    F.linear(F.relu(F.linear(x, w)), v).sum().backward()  # the gradient comes from linear (fresh_grads)
+    F.relu(F.linear(x, w)).sum().backward()  # ... from sum, whose gradient is a broadcast of the caller's
+    assert calls == [True, False]

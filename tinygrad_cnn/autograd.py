@@ -140,7 +140,7 @@ def run_backward(roots: Sequence[VariableLike], grads: Sequence[np.ndarray], ret
     heap: list[tuple[int, Context]] = []
     leaves: dict[int, list] = {}  # id(leaf) -> [leaf, gradient so far]
     for vertex, g in zip(start, grads):
-        _deliver(vertex, g, heap, leaves)
+        _deliver(vertex, g, heap, leaves, False)
     captured: dict[int, np.ndarray] = {}
     retained, ran = [], []
     try:
@@ -183,19 +183,24 @@ def _walk(heap: list, leaves: dict, capture: dict | None, runs: set | None, capt
             g, node.pending = node.pending, None
             if node.tensor_hooks:
                 g = _run_hooks(node.tensor_hooks, g, g.dtype)
+                node.grad_writable = False
             if capture is None:
                 if node.retained is not None and (kept := node.retained()) is not None:
                     retained.append((kept, g))
+                    node.grad_writable = False
             else:
                 if id(node) in capture:
                     captured[id(capture[id(node)])] = g
+                    node.grad_writable = False
                 if id(node) not in runs:
                     continue
             if node.freed or node.saved_versions or node.writes != writes_so_far():
                 _check_runnable(node)
-            input_grads = node.function.backward(node, g)
+            function = node.function
+            input_grads = function.backward(node, g)
             if input_grads.__class__ is not tuple:
                 input_grads = (input_grads,)
+            fresh = function.fresh_grads
             for edge, parent, pg in zip(node.edges, node.inputs, input_grads):
                 if edge is None or pg is None:
                     continue
@@ -206,19 +211,23 @@ def _walk(heap: list, leaves: dict, capture: dict | None, runs: set | None, capt
                     pg = unbroadcast(pg, array.shape)
                 if pg.dtype != array.dtype:
                     pg = pg.astype(array.dtype)
-                _deliver(edge, pg, heap, leaves)
+                _deliver(edge, pg, heap, leaves, fresh)
             ran.append(node)
 
 
-def _deliver(vertex: Any, g: np.ndarray, heap: list, leaves: dict) -> None:
+def _deliver(vertex: Any, g: np.ndarray, heap: list, leaves: dict, fresh: bool) -> None:
     """Add the gradient ``g`` to what waits for ``vertex``: a node's on the node (pushing it on
-    ``heap`` when it is the first), a leaf's in ``leaves``."""
+    ``heap`` when it is the first), a leaf's in ``leaves``. ``fresh``: nothing else holds ``g``
+    (a ``fresh_grads`` op made it), so the node's backward may write into it; so it may into a
+    sum the engine made."""
     if vertex.__class__ is Context:
         if vertex.pending is None:
             vertex.pending = g
+            vertex.grad_writable = fresh
             heappush(heap, (-vertex.sequence_nr, vertex))
         else:
             vertex.pending = vertex.pending + g
+            vertex.grad_writable = True
     elif (entry := leaves.get(id(vertex))) is None:
         leaves[id(vertex)] = [vertex, g]
     else:

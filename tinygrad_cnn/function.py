@@ -193,13 +193,15 @@ class Context:
     its tensor, new then, gets a counter only when first written, viewed or detached, and
     then hands the node ``output_counter``, (its counter, the version the node saw). ``sequence_nr``
     numbers the nodes in creation order (as torch's ``_sequence_nr()``); ``pending`` holds
-    the gradient summed for the node while a backward walk is under way.
+    the gradient summed for the node while a backward walk is under way, and ``grad_writable``
+    says whether nothing else holds that array (no other node, hook, retained or captured
+    gradient, nor the caller): backward may then write its result into it.
     """
 
     # the node's own fields are slots: the instance dict holds only what forward stored
     __slots__ = ("function", "params", "scope", "inputs", "needs_input_grad", "saved_tensors", "freed", "edges",
                  "saved_versions", "writes", "saved_output", "output_counter", "tensor_hooks", "retained",
-                 "sequence_nr", "pending", "__dict__", "__weakref__")
+                 "sequence_nr", "pending", "grad_writable", "__dict__", "__weakref__")
 
     def __init__(self, function: type["Function"], params: dict[str, Any], inputs: tuple["Variable", ...],
                  needs_input_grad: tuple[bool, ...]) -> None:
@@ -219,6 +221,7 @@ class Context:
         self.retained: Any = None
         self.sequence_nr = next(_sequence)
         self.pending: np.ndarray | None = None
+        self.grad_writable = False
 
     @property
     def op(self) -> str:
@@ -266,16 +269,19 @@ class Function:
     of ``forward``: those given to ``apply`` and the defaults of the others, so backward may
     read any of them.
 
-    Two class attributes describe what the op does with memory: ``is_view`` (its output may
-    share the first input's memory: reshape, permute, expand, basic indexing) and
+    Three class attributes describe what the op does with memory: ``is_view`` (its output may
+    share the first input's memory: reshape, permute, expand, basic indexing),
     ``saves_inputs`` (indices of inputs whose values backward depends on although forward
     saved a derived copy, e.g. conv's im2col columns: as PyTorch, modifying such an input in
-    place before backward is an error).
+    place before backward is an error) and ``fresh_grads`` (backward returns new arrays that
+    nothing else holds, none shared between inputs: the next node may write into them, see
+    ``Context.grad_writable``).
     """
 
     op_name: str = ""
     is_view: bool = False
     saves_inputs: tuple[int, ...] = ()
+    fresh_grads: bool = False
 
     @staticmethod
     def forward(ctx: Context, *arrays: np.ndarray, **params: Any) -> np.ndarray:

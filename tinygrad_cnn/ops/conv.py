@@ -219,6 +219,7 @@ class Conv2d(Function):
     """
 
     op_name = "conv2d"
+    fresh_grads = True
     saves_inputs = (0, 1)  # cols and w3 are copies of the input and weight: as torch, both count as saved
 
     @staticmethod

@@ -6,7 +6,7 @@ import numpy as np
 
 from tinygrad_cnn.autograd import Context, Function
 from tinygrad_cnn.ops.activation import relu_backward, relu_into
-from tinygrad_cnn.ops.unary import unary
+from tinygrad_cnn.ops.unary import Unary, unary
 
 
 class Add(Function):
@@ -125,12 +125,26 @@ Sqrt = unary("Sqrt", np.sqrt, None, "sqrt(a); d/da = 1 / (2 sqrt(a)).", chain=la
              saves=("out",), module=__name__)
 Abs = unary("Abs", np.abs, lambda a, out: np.sign(a), "|a|; d/da = sign(a) (0 at 0, as torch).", saves=("a",),
             module=__name__)
-ReLU = unary("ReLU", lambda a: relu_into(a, np.empty_like(a)), None, "max(a, 0); d/da = 1 where a > 0, else 0.",
-             chain=lambda grad, a, out: relu_backward(grad, out), saves=("out",), module=__name__)
 Sigmoid = unary("Sigmoid", _sigmoid, None, "1 / (1 + exp(-a)), computed without overflow; d/da = s (1 - s).",
                 chain=lambda grad, a, out: grad * out * (1 - out), saves=("out",), module=__name__)
 Tanh = unary("Tanh", np.tanh, lambda a, out: 1 - out * out, "tanh(a); d/da = 1 - tanh(a)**2.", saves=("out",),
              module=__name__)
+
+
+class ReLU(Unary):
+    """max(a, 0); d/da = 1 where a > 0, else 0, written into the incoming gradient's memory when
+    nothing else holds it (``Context.grad_writable``)."""
+
+    saves = ("out",)
+    fresh_grads = True
+
+    @staticmethod
+    def fn(a: np.ndarray) -> np.ndarray:
+        return relu_into(a, np.empty_like(a))
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray):
+        return relu_backward(grad, ctx.saved_tensors[1], grad if ctx.grad_writable else None)
 
 
 class Clamp(Function):

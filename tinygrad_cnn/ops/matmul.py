@@ -60,6 +60,8 @@ class Linear(Function):
     d/dx = g @ W, d/dW = g^T x (summed over leading dims), d/db = sum of g over leading dims.
     """
 
+    fresh_grads = True
+
     @staticmethod
     def forward(ctx: Context, x: np.ndarray, weight: np.ndarray, *optional_bias: np.ndarray) -> np.ndarray:
         bias = optional_bias[0] if optional_bias else None

@@ -90,6 +90,7 @@ class BatchNorm(Function):
     """
 
     op_name = "batch_norm"
+    fresh_grads = True
 
     @staticmethod
     def forward(ctx: Context, x: np.ndarray, weight: np.ndarray | None = None, bias: np.ndarray | None = None, *,

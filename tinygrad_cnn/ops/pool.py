@@ -168,6 +168,7 @@ class MaxPool2d(Function):
 
     op_name = "max_pool2d"
     saves_inputs = (0,)  # as torch's: backward depends on the input's values (the winners)
+    fresh_grads = True
 
     @staticmethod
     def forward(ctx: Context, x: np.ndarray, *, kernel_size: tuple[int, int], stride: tuple[int, int],
@@ -215,6 +216,7 @@ class AvgPool2d(Function):
     torch's; each window's gradient is spread evenly over the elements it averaged."""
 
     op_name = "avg_pool2d"
+    fresh_grads = True
 
     @staticmethod
     def forward(ctx: Context, x: np.ndarray, *, kernel_size: tuple[int, int], stride: tuple[int, int],

@@ -239,7 +239,7 @@ def test_nodes_run_newest_first_so_each_gets_all_its_gradients():
 def _relu_graph(lib, x, w, v, case):
     """A graph in which a ReLU's incoming gradient, made by a linear layer (fresh_grads), is
     also another node's (an add hands one array to both inputs), retained, hooked, or captured."""
-    relu, linear = (lib.relu, lib.linear)
+    relu, linear = lib.relu, lib.linear
     h = linear(x, w)
     if case == "shared":  # the add gives the same gradient array to both relus
         y = linear(relu(h) + relu(-h), v)
@@ -275,7 +275,7 @@ def test_relu_writes_into_its_incoming_gradient_only_when_nothing_else_holds_it(
         loss, kept = _relu_graph(lib, x, w, v, case)
         if case == "captured":
             grads = (tg.autograd.grad if lib is Ours else torch.autograd.grad)(loss, [kept[0], x])
-            results.append([np.array(g.numpy() if lib is Ours else g.detach().numpy()) for g in grads])
+            results.append([np.array(g.detach().numpy()) for g in grads])
             continue
         loss.backward()
         extra = []
@@ -283,7 +283,7 @@ def test_relu_writes_into_its_incoming_gradient_only_when_nothing_else_holds_it(
             extra = [kept[0].grad]
         elif case == "hooked":
             extra = kept[1]  # the gradient the hook saw, as it is after backward
-        results.append([np.array(t.numpy() if lib is Ours else t.detach().numpy()) for t in [x.grad, w.grad, *extra]])
+        results.append([np.array(t.detach().numpy()) for t in [x.grad, w.grad, *extra]])
     for ours, theirs in zip(*results):
         np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-6)
 

@@ -22,9 +22,8 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
-from tinygrad_cnn.function import (AccumulateGrad, Context, Function, VersionCounter, is_variable, post_order,
-                                   register_variable_type, saved_index, unbroadcast, variable_type,
-                                   writes_so_far)
+from tinygrad_cnn.function import (ALL_WRITES, AccumulateGrad, Context, Function, VersionCounter, is_variable,
+                                   post_order, register_variable_type, saved_index, unbroadcast, variable_type)
 from tinygrad_cnn.function import Variable as VariableLike
 from tinygrad_cnn.tensor_function import TensorFunction
 from tinygrad_cnn.grad_mode import (current_scope, enable_grad, is_grad_enabled, no_grad, scope,
@@ -83,7 +82,7 @@ def _check_runnable(node: Context) -> None:
     if node.output_counter is not None and node.output_counter[0].value != node.output_counter[1]:
         counter, version = node.output_counter
         raise _modified_error(node, counter, version, -1, node.saved_output)
-    if node.writes != writes_so_far():  # saved inputs that had no version counter were at version 0
+    if node.writes != ALL_WRITES.value:  # saved inputs that had no version counter were at version 0
         recorded = {i for _, _, i, _ in node.saved_versions}
         for i, t in enumerate(node.inputs):
             if t._vc is not None and t._vc.value and i not in recorded:
@@ -194,7 +193,7 @@ def _walk(heap: list, leaves: dict, capture: dict | None, runs: set | None, capt
                     node.grad_writable = False
                 if id(node) not in runs:
                     continue
-            if node.freed or node.saved_versions or node.writes != writes_so_far():
+            if node.freed or node.saved_versions or node.writes != ALL_WRITES.value:
                 _check_runnable(node)
             function = node.function
             input_grads = function.backward(node, g)
@@ -209,7 +208,7 @@ def _walk(heap: list, leaves: dict, capture: dict | None, runs: set | None, capt
                 array = parent._array
                 if pg.shape != array.shape:
                     pg = unbroadcast(pg, array.shape)
-                if pg.dtype != array.dtype:
+                if pg.dtype is not array.dtype and pg.dtype != array.dtype:
                     pg = pg.astype(array.dtype)
                 _deliver(edge, pg, heap, leaves, fresh)
             ran.append(node)

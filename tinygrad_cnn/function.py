@@ -35,19 +35,14 @@ class VersionCounter:
         self.value = 0
 
     def bump(self) -> None:
-        """Count one in-place write (here and in ``writes_so_far``)."""
-        global _writes
+        """Count one in-place write (here and in ``ALL_WRITES``)."""
         self.value += 1
-        _writes += 1
+        ALL_WRITES.value += 1
 
 
-_writes = 0  # in-place writes so far, to any tensor
-
-
-def writes_so_far() -> int:
-    """How many in-place writes all tensors have seen: a node made since the last one need not
-    check its saved inputs that had no version counter (they are still at version 0)."""
-    return _writes
+# in-place writes so far, to any tensor: a node made since the last one need not check its
+# saved inputs that had no version counter (they are still at version 0)
+ALL_WRITES = VersionCounter()
 
 
 class Variable(Protocol):
@@ -189,7 +184,7 @@ class Context:
     grad_fn at forward time, the leaf tensor itself, or None), ``saved_versions`` the
     (counter, version, input index, saved index) of each saved input whose tensor had a
     version counter, and ``writes`` the in-place writes made to any tensor before the node
-    (``writes_so_far()``). A saved output is at ``saved_tensors[saved_output]`` (-1: none);
+    (``ALL_WRITES.value``). A saved output is at ``saved_tensors[saved_output]`` (-1: none);
     its tensor, new then, gets a counter only when first written, viewed or detached, and
     then hands the node ``output_counter``, (its counter, the version the node saw). ``sequence_nr``
     numbers the nodes in creation order (as torch's ``_sequence_nr()``); ``pending`` holds
@@ -214,7 +209,7 @@ class Context:
         self.freed = False
         self.edges: tuple = ()
         self.saved_versions: tuple = ()
-        self.writes = _writes
+        self.writes = ALL_WRITES.value
         self.saved_output = -1
         self.output_counter: tuple[VersionCounter, int] | None = None
         self.tensor_hooks: dict | None = None
@@ -299,14 +294,19 @@ class Function:
     @classmethod
     def apply(cls, *inputs: "Variable", **params: Any) -> "Variable":
         """Run forward on the inputs' arrays; record a graph node when some input needs grad."""
-        arrays, needs = [], []  # (plain loops: ~3x faster than map or comprehensions for a few inputs)
+        # unrolled for the usual one or two inputs: for a tiny op, building lists in a loop
+        # (and the zip below) cost 5% of its whole forward and backward
         try:
-            for t in inputs:
-                arrays.append(t._array)
-                needs.append(t._requires_grad)
+            if len(inputs) == 2:
+                a, b = inputs
+                arrays, needs = (a._array, b._array), (a._requires_grad, b._requires_grad)
+            elif len(inputs) == 1:
+                a = inputs[0]
+                arrays, needs = (a._array,), (a._requires_grad,)
+            else:
+                arrays, needs = tuple([t._array for t in inputs]), tuple([t._requires_grad for t in inputs])
         except AttributeError:
             raise _not_a_variable(cls, inputs) from None
-        needs = tuple(needs)
         defaults = _keyword_defaults(cls, len(inputs))
         if defaults:
             params = {**params, **{k: v for k, v in defaults.items() if k not in params}}
@@ -314,14 +314,21 @@ class Function:
         out = cls.forward(ctx, *arrays, **params)
         if True in needs and _state.grad_enabled:
             edges = []
-            for t, need in zip(inputs, needs):
+            for t in inputs:
                 if t._base is not None:  # a view whose base an in-place op re-recorded
                     t.refresh_view()
-                edges.append(t.grad_fn or (t if need else None))
+                edges.append(t.grad_fn or (t if t._requires_grad else None))
             ctx.edges = tuple(edges)
             result = _variable_type.from_op(out, ctx)
-            if ctx.saved_tensors or cls.saves_inputs:
-                ctx.saved_versions = _saved_versions(ctx, out)
+            saved = ctx.saved_tensors
+            if saved or cls.saves_inputs:
+                for j, s in enumerate(saved):
+                    if s is out:
+                        ctx.saved_output = j
+                for t in inputs:
+                    if t._vc is not None:
+                        ctx.saved_versions = _saved_versions(ctx)
+                        break
         else:
             result = _variable_type.from_op(out, None)
         if cls.is_view and out.base is not None and np.may_share_memory(out, arrays[0]):
@@ -334,16 +341,12 @@ def _not_a_variable(function: type[Function], inputs: tuple) -> TypeError:
     return TypeError(f"{function.name()}: input {i} must be a Tensor, got {type(bad).__name__}")
 
 
-def _saved_versions(ctx: Context, out: np.ndarray) -> tuple[tuple[VersionCounter, int, int, int], ...]:
+def _saved_versions(ctx: Context) -> tuple[tuple[VersionCounter, int, int, int], ...]:
     """(counter, version now, input index, saved index or -1) for each saved input (its own
-    array, or one of ``saves_inputs``) that has a version counter; notes in ``saved_output``
-    where the output was saved. A tensor gets its counter on its first in-place write, view or
-    detach: inputs without one are at version 0, and backward finds them by identity only
-    when some tensor was written since (``writes_so_far``)."""
+    array, or one of ``saves_inputs``) that has a version counter. A tensor gets its counter
+    on its first in-place write, view or detach: inputs without one are at version 0, and
+    backward finds them by identity only when some tensor was written since (``ALL_WRITES``)."""
     entries = []
-    for j, s in enumerate(ctx.saved_tensors):
-        if s is out:
-            ctx.saved_output = j
     for i, t in enumerate(ctx.inputs):
         counter = t._vc
         if counter is not None:

@@ -78,7 +78,7 @@ class MathMixin:
     def _as_float(self) -> "Tensor":
         """self, or for an integer/bool tensor a constant copy in the default float dtype
         (what torch's float-valued functions such as sqrt and sin compute on)."""
-        return self if is_float(self.dtype) else self.from_op(self._array.astype(get_default_dtype()), None)
+        return self if self._array.dtype.kind == "f" else self.from_op(self._array.astype(get_default_dtype()), None)
 
     # ---------------------------------------------------------------- arithmetic
     def __add__(self, other: ArrayLike) -> "Tensor":

@@ -169,6 +169,10 @@ class AccumulateGrad:
         return "<AccumulateGrad>"
 
 
+# the needs_input_grad of one or two inputs, made once: one object fewer per node for the
+# garbage collector to count and traverse (a chain of tiny ops: 1.3% fewer instructions)
+_NEEDS_OF_ONE = ((False,), (True,))
+_NEEDS_OF_TWO = (((False, False), (False, True)), ((True, False), (True, True)))
 _sequence = itertools.count()  # creation order of the nodes: each comes after its inputs' nodes
 _op_names: dict[type, str] = {}  # Function class -> Function.name(), computed once per class
 
@@ -299,10 +303,10 @@ class Function:
         try:
             if len(inputs) == 2:
                 a, b = inputs
-                arrays, needs = (a._array, b._array), (a._requires_grad, b._requires_grad)
+                arrays, needs = (a._array, b._array), _NEEDS_OF_TWO[a._requires_grad][b._requires_grad]
             elif len(inputs) == 1:
                 a = inputs[0]
-                arrays, needs = (a._array,), (a._requires_grad,)
+                arrays, needs = (a._array,), _NEEDS_OF_ONE[a._requires_grad]
             else:
                 arrays, needs = tuple([t._array for t in inputs]), tuple([t._requires_grad for t in inputs])
         except AttributeError:

@@ -145,10 +145,28 @@ def test_out_writes_into_the_given_tensor_and_refuses_to_record_a_graph():
     result = torch.empty(2, 2)
     assert torch.add(x, y, out=result) is result and result.tolist() == [[3, 3], [3, 3]]
     grown = torch.zeros(1)
-    torch.matmul(x, y.T, out=grown)
+    with pytest.warns(UserWarning, match="was resized"):
+        torch.matmul(x, y.T, out=grown)
     assert grown.shape == (2, 2) and grown.tolist() == [[4, 4], [4, 4]]
     assert torch.cat([x, y], out=torch.empty(0)).shape == (4, 2)
     with pytest.raises(RuntimeError, match="out=... arguments don't support automatic differentiation"):
         torch.mul(torch.ones(2, requires_grad=True), 2.0, out=torch.empty(2))
     with pytest.raises(RuntimeError, match="can't be cast"):
         torch.add(x, y, out=torch.zeros(2, 2, dtype=torch.long))
+    with pytest.raises(RuntimeError, match="single memory location"):
+        torch.add(x, y, out=torch.zeros(2).expand(2, 2))
+
+
+@pytest.mark.filterwarnings("ignore:.*n output with one or more elements was resized")
+@pytest.mark.parametrize("same_shape", [True, False])
+def test_out_is_an_inplace_write_that_backward_through_a_saved_out_refuses_as_torchs(same_shape):
+    theirs = real_torch()
+    for lib in (torch, theirs):
+        a = lib.tensor([1.0, 2.0], requires_grad=True)
+        c = lib.zeros(2 if same_shape else 3)
+        loss = (c[:2] * a).sum()  # saves c's view, which shares c's version counter
+        before = c._version
+        lib.add(a.detach(), 1.0, out=c)
+        assert c._version > before and c.tolist() == [2.0, 3.0]
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            loss.backward()

@@ -9,6 +9,7 @@ The generated functions take torch's ``out=`` keyword: the result is written int
 from __future__ import annotations
 
 import builtins
+import warnings
 from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
@@ -35,7 +36,8 @@ METHOD_FUNCTIONS = (
 
 
 def _write_into(out: Tensor, result: Any, op: str) -> Tensor:
-    """Copy ``result`` into ``out`` (resized to the result's shape if needed), as torch's out=."""
+    """Copy ``result`` into ``out`` (resized to the result's shape if needed), as torch's out=:
+    an in-place write, so a graph that saved ``out`` refuses to run backward through it."""
     if not isinstance(out, Tensor) or not isinstance(result, Tensor):
         raise TypeError(f"{op}: out= must be a Tensor and the result a single tensor, got {type(out).__name__}")
     if is_grad_enabled() and (result.requires_grad or out.requires_grad):
@@ -44,9 +46,15 @@ def _write_into(out: Tensor, result: Any, op: str) -> Tensor:
     if not np.can_cast(result.dtype, out.dtype, "same_kind"):
         raise RuntimeError(f"{op}: result type {result.dtype} can't be cast to the desired output type {out.dtype}")
     if out.shape == result.shape:
-        out.numpy()[...] = result.numpy()
+        out._check_inplace(op, record=False)
+        np.copyto(out.numpy(), result.numpy(), casting="unsafe")
     else:
+        if out.numel():
+            warnings.warn(f"{op}: an output with one or more elements was resized since it had shape "
+                          f"{list(out.shape)}, which does not match the required output shape {list(result.shape)} "
+                          "(as torch, which will stop resizing outputs that are not empty)", UserWarning, stacklevel=3)
         out.data = Tensor.from_op(result.numpy().astype(out.dtype), None)
+    out._bump()
     return out
 
 

@@ -27,7 +27,14 @@ TYPE_NAMES = {
     uint8: "torch.ByteTensor", bool: "torch.BoolTensor",
 }
 
-__all__ = ["TYPE_NAMES", "dtype_arg", "get_default_dtype", "is_floating", "set_default_dtype"]
+__all__ = ["TYPE_NAMES", "dtype_arg", "get_default_dtype", "is_floating", "scalar_type_name", "set_default_dtype"]
+
+
+def scalar_type_name(dtype: Any) -> str:
+    """torch's name of the scalar type of ``dtype``, as its messages give it: 'Float', 'Long', 'Bool', ..."""
+    resolved = np.dtype(dtype)
+    name = TYPE_NAMES.get(resolved)
+    return name[len("torch."):-len("Tensor")] if name else resolved.name
 
 
 def dtype_arg(dtype: Any, op: str) -> np.dtype | None:

@@ -41,6 +41,23 @@ ACTIVATIONS = [
     (lambda: nn.LogSoftmax(-1), lambda: torch.nn.LogSoftmax(-1)),
     (lambda: nn.Sigmoid(), lambda: torch.nn.Sigmoid()),
     (lambda: nn.Tanh(), lambda: torch.nn.Tanh()),
+    (lambda: nn.Threshold(0.5, -2.0), lambda: torch.nn.Threshold(0.5, -2.0)),
+    (lambda: nn.Threshold(-1.0, 3.0, True), lambda: torch.nn.Threshold(-1.0, 3.0, True)),
+    (lambda: nn.SELU(), lambda: torch.nn.SELU()),
+    (lambda: nn.SELU(True), lambda: torch.nn.SELU(True)),
+    (lambda: nn.CELU(0.6), lambda: torch.nn.CELU(0.6)),
+    (lambda: nn.CELU(2.0, True), lambda: torch.nn.CELU(2.0, True)),
+    (lambda: nn.Mish(), lambda: torch.nn.Mish()),
+    (lambda: nn.Mish(True), lambda: torch.nn.Mish(True)),
+    (lambda: nn.Hardsigmoid(), lambda: torch.nn.Hardsigmoid()),
+    (lambda: nn.Hardswish(True), lambda: torch.nn.Hardswish(True)),
+    (lambda: nn.RReLU(0.1, 0.3).eval(), lambda: torch.nn.RReLU(0.1, 0.3).eval()),
+    (lambda: nn.LogSigmoid(), lambda: torch.nn.LogSigmoid()),
+    (lambda: nn.Softsign(), lambda: torch.nn.Softsign()),
+    (lambda: nn.Tanhshrink(), lambda: torch.nn.Tanhshrink()),
+    (lambda: nn.Hardshrink(), lambda: torch.nn.Hardshrink()),
+    (lambda: nn.Softshrink(1.5), lambda: torch.nn.Softshrink(1.5)),
+    (lambda: nn.Softmin(-1), lambda: torch.nn.Softmin(-1)),
 ]
 
 

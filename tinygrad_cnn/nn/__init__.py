@@ -9,7 +9,9 @@ SoftmaxCrossEntropyLoss.
 
 from tinygrad_cnn.nn import functional, init, utils
 from tinygrad_cnn.nn.activation import (
-    ELU, GELU, Hardtanh, LeakyReLU, LogSoftmax, ReLU, ReLU6, Sigmoid, SiLU, Softmax, Softplus, Tanh,
+    CELU, ELU, GELU, GLU, SELU, Hardshrink, Hardsigmoid, Hardswish, Hardtanh, LeakyReLU, LogSigmoid, LogSoftmax,
+    Mish, PReLU, ReLU, ReLU6, RReLU, Sigmoid, SiLU, Softmax, Softmax2d, Softmin, Softplus, Softshrink, Softsign,
+    Tanh, Tanhshrink, Threshold,
 )
 from tinygrad_cnn.nn.container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from tinygrad_cnn.nn.conv import ConvTranspose2d
@@ -34,13 +36,14 @@ FullyConnected = Linear
 SoftmaxCrossEntropyLoss = CrossEntropyLoss
 
 __all__ = [
-    "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "AveragePool2D", "AvgPool2d", "BatchNorm1d", "BatchNorm2d",
-    "BCELoss", "BCEWithLogitsLoss", "Conv2d", "ConvTranspose2d", "CrossEntropyLoss", "Dropout", "Dropout2d",
-    "ELU", "Flatten", "FullyConnected", "functional", "GELU", "GroupNorm", "Hardtanh", "HuberLoss", "Identity",
-    "init", "KLDivLoss", "L1Loss", "LayerNorm", "LazyBatchNorm1d", "LazyBatchNorm2d", "LazyConv2d",
-    "LazyLinear", "LeakyReLU", "Linear", "LogSoftmax", "MaxPool2D", "MaxPool2d", "MaxUnpool2d", "Module",
-    "ModuleDict", "ModuleList", "MSELoss", "NLLLoss", "Parameter", "ParameterDict", "ParameterList", "ReLU",
-    "ReLU6", "RemovableHandle", "Sequential", "Sigmoid", "SiLU", "SmoothL1Loss", "Softmax",
-    "SoftmaxCrossEntropyLoss", "Softplus", "Tanh", "Unflatten", "UninitializedBuffer", "UninitializedParameter",
-    "utils"
+    "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "AveragePool2D", "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "BCELoss",
+    "BCEWithLogitsLoss", "CELU", "Conv2d", "ConvTranspose2d", "CrossEntropyLoss", "Dropout", "Dropout2d", "ELU",
+    "Flatten", "FullyConnected", "functional", "GELU", "GLU", "GroupNorm", "Hardshrink", "Hardsigmoid", "Hardswish",
+    "Hardtanh", "HuberLoss", "Identity", "init", "KLDivLoss", "L1Loss", "LayerNorm", "LazyBatchNorm1d",
+    "LazyBatchNorm2d", "LazyConv2d", "LazyLinear", "LeakyReLU", "Linear", "LogSigmoid", "LogSoftmax", "MaxPool2d",
+    "MaxPool2D", "MaxUnpool2d", "Mish", "Module", "ModuleDict", "ModuleList", "MSELoss", "NLLLoss", "Parameter",
+    "ParameterDict", "ParameterList", "PReLU", "ReLU", "ReLU6", "RemovableHandle", "RReLU", "SELU", "Sequential",
+    "Sigmoid", "SiLU", "SmoothL1Loss", "Softmax", "Softmax2d", "SoftmaxCrossEntropyLoss", "Softmin", "Softplus",
+    "Softshrink", "Softsign", "Tanh", "Tanhshrink", "Threshold", "Unflatten", "UninitializedBuffer",
+    "UninitializedParameter", "utils",
 ]

@@ -10,6 +10,7 @@ import operator
 from collections import OrderedDict
 from typing import Any, Iterable, Iterator, Mapping
 
+from tinygrad_cnn.dtypes import scalar_type_name
 from tinygrad_cnn.nn.module import Module, _add_indent
 from tinygrad_cnn.nn.parameter import Parameter
 from tinygrad_cnn.tensor import Tensor
@@ -222,10 +223,6 @@ class ModuleDict(Module):
             del self[key]
 
 
-_TYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
-               "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
-
-
 def _describe_tensor(key: Any, value: Any, type_name: bool) -> str:
     """One line of a parameter container's repr, as torch's: the dtype ("torch.float32") in
     ParameterList's, the type name ("torch.FloatTensor") in ParameterDict's."""
@@ -233,8 +230,7 @@ def _describe_tensor(key: Any, value: Any, type_name: bool) -> str:
         return f"({key}): Object of type: {type(value).__name__}"
     kind = "Parameter" if isinstance(value, Parameter) else "Tensor"
     size = "x".join(str(n) for n in value.shape)
-    name = value.dtype.name
-    described = f"torch.{_TYPE_NAMES.get(name, name)}Tensor" if type_name else f"torch.{name}"
+    described = f"torch.{scalar_type_name(value.dtype)}Tensor" if type_name else f"torch.{value.dtype.name}"
     return f"({key}): {kind} containing: [{described} of size {size}]"
 
 

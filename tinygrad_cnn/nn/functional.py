@@ -13,6 +13,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from tinygrad_cnn.argcheck import IntPair, Padding, nonnegative_pair, padding_arg, positive_int, positive_pair
+from tinygrad_cnn.dtypes import scalar_type_name
 from tinygrad_cnn.functions import pad as _pad
 from tinygrad_cnn.nn.checks import (
     check_conv2d_shapes, check_linear_shapes, check_pool_input, check_probability, check_tensor, runtime_errors,
@@ -20,6 +21,10 @@ from tinygrad_cnn.nn.checks import (
 from tinygrad_cnn.nn.functional_activations import (
     elu, elu_, gelu, hardtanh, hardtanh_, leaky_relu, leaky_relu_, log_softmax, relu, relu6, relu_, sigmoid, silu,
     softmax, softplus, tanh,
+)
+from tinygrad_cnn.nn.functional_composed import (
+    celu, glu, hardshrink, hardsigmoid, hardswish, logsigmoid, mish, prelu, rrelu, selu, softmin, softshrink,
+    softsign, tanhshrink, threshold, threshold_,
 )
 from tinygrad_cnn.nn.functional_losses import (
     binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, huber_loss, kl_div, l1_loss, mse_loss,
@@ -37,22 +42,14 @@ from tinygrad_cnn.tensor import Tensor
 
 __all__ = [
     "adaptive_avg_pool2d", "adaptive_max_pool2d", "avg_pool2d", "batch_norm", "binary_cross_entropy",
-    "binary_cross_entropy_with_logits", "calculate_output_size", "conv2d", "conv_transpose2d",
-    "count_parameters", "cross_entropy", "dropout", "dropout2d", "elu", "elu_", "flatten", "gelu", "group_norm",
-    "hardtanh", "hardtanh_", "huber_loss", "kl_div", "l1_loss", "layer_norm", "leaky_relu", "leaky_relu_", "linear",
-    "log_softmax", "max_pool2d", "max_unpool2d", "mse_loss", "nll_loss", "pad", "relu", "relu6", "relu_", "sigmoid",
-    "silu",
-    "smooth_l1_loss", "softmax", "softplus", "tanh",
+    "binary_cross_entropy_with_logits", "calculate_output_size", "celu", "conv2d", "conv_transpose2d",
+    "count_parameters", "cross_entropy", "dropout", "dropout2d", "elu", "elu_", "flatten", "gelu", "glu",
+    "group_norm", "hardshrink", "hardsigmoid", "hardswish", "hardtanh", "hardtanh_", "huber_loss", "kl_div",
+    "l1_loss", "layer_norm", "leaky_relu", "leaky_relu_", "linear", "log_softmax", "logsigmoid", "max_pool2d",
+    "max_unpool2d", "mish", "mse_loss", "nll_loss", "pad", "prelu", "relu", "relu6", "relu_", "rrelu", "selu",
+    "sigmoid", "silu", "smooth_l1_loss", "softmax", "softmin", "softplus", "softshrink", "softsign", "tanh",
+    "tanhshrink", "threshold", "threshold_",
 ]
-
-
-_TORCH_SCALAR = {"float16": "Half", "float32": "Float", "float64": "Double", "int64": "Long", "int32": "Int",
-                 "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
-
-
-def _scalar_name(dtype: np.dtype) -> str:
-    """torch's name for the scalar type of ``dtype`` ('Float', 'Long', ...)."""
-    return _TORCH_SCALAR.get(np.dtype(dtype).name, np.dtype(dtype).name)
 
 
 def _check_same_dtype(op: str, input: Tensor, *params: Tensor | None) -> None:
@@ -60,8 +57,8 @@ def _check_same_dtype(op: str, input: Tensor, *params: Tensor | None) -> None:
     rather than promoting: int64 images must be converted with ``.float()`` first."""
     for param in params:
         if param is not None and param.dtype != input.dtype:
-            raise RuntimeError(f"{op}: expected scalar type {_scalar_name(input.dtype)} but found "
-                               f"{_scalar_name(param.dtype)} (input dtype {input.dtype}, weight dtype {param.dtype})")
+            raise RuntimeError(f"{op}: expected scalar type {scalar_type_name(input.dtype)} but found "
+                               f"{scalar_type_name(param.dtype)} (input dtype {input.dtype}, weight dtype {param.dtype})")
 
 
 def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: IntPair = 1, padding: Padding = 0,
@@ -158,7 +155,7 @@ def avg_pool2d(input: Tensor, kernel_size: IntPair, stride: IntPair | None = Non
                                  count_include_pad=bool(count_include_pad))
         return Tensor(np.trunc(mean.numpy()).astype(np.int64))
     if input.dtype.kind not in "f":
-        raise NotImplementedError(f'"avg_pool2d" not implemented for \'{_scalar_name(input.dtype)}\' '
+        raise NotImplementedError(f'"avg_pool2d" not implemented for \'{scalar_type_name(input.dtype)}\' '
                                   f"(input dtype {input.dtype}, shape {input.shape})")
     return P.AvgPool2d.apply(input, **args, count_include_pad=bool(count_include_pad))
 

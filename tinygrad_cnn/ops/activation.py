@@ -49,6 +49,8 @@ def _max0(out: np.ndarray, a: np.ndarray) -> None:
 def relu_into(a: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """max(a, 0) (NaN kept) written into ``out`` (``a`` itself when None) and returned; large
     float32 arrays are done in halves on the threads (``parallel.elementwise``)."""
+    if a.dtype == np.bool_:
+        raise RuntimeError("relu: Boolean inputs not supported for relu")
     out = a if out is None else out
     if a.dtype != np.float32:
         return np.maximum(a, a.dtype.type(0), out=out)
@@ -184,6 +186,11 @@ class Hardtanh(Function):
     @staticmethod
     def forward(ctx: Context, a: np.ndarray, min_val: float = -1.0, max_val: float = 1.0,
                 inplace: bool = False) -> np.ndarray:
+        if a.dtype == np.bool_:
+            raise RuntimeError("hardtanh: Bool inputs not supported for hardtanh")
+        if a.dtype.kind == "u" and min(min_val, max_val) < 0:
+            raise RuntimeError(f"hardtanh: cannot do hardtanh on an unsigned type ({a.dtype}) with negative limits "
+                               f"({min_val}, {max_val})")
         ctx.inside = (a > min_val) & (a < max_val)
         return np.clip(a, a.dtype.type(min_val), a.dtype.type(max_val), out=a if inplace else None)
 

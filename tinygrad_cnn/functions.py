@@ -15,6 +15,7 @@ from typing import Any, Callable, Iterable, Sequence
 import numpy as np
 
 from tinygrad_cnn.autograd import is_grad_enabled
+from tinygrad_cnn import padding_modes
 from tinygrad_cnn.ops import reduce as R
 from tinygrad_cnn.ops import shape as S
 from tinygrad_cnn.tensor import Tensor
@@ -178,11 +179,18 @@ def var_mean(input: Tensor, dim: Any = None, *, correction: float | None = None,
     return input.var(dim, correction=correction, keepdim=keepdim), input.mean(dim, keepdim)
 
 
-def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float = 0.0) -> Tensor:
-    """Constant padding as torch.nn.functional.pad: ``pad`` lists (left, right) pairs starting
-    from the LAST dim, e.g. (1, 1, 2, 2) pads W by 1 and H by 2."""
+def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float | None = None) -> Tensor:
+    """Padding as torch.nn.functional.pad: ``pad`` lists (left, right) pairs starting from the
+    LAST dim, e.g. (1, 1, 2, 2) pads W by 1 and H by 2; ``mode`` "constant" fills with ``value``
+    (0 by default), "reflect", "replicate" and "circular" take the values near the edges
+    (padding_modes)."""
+    if mode in padding_modes.MODES:
+        if value is not None:
+            raise RuntimeError(f'pad: Padding mode "{mode}" doesn\'t take in value argument')
+        return padding_modes.pad_by_mode(input, pad, mode)
     if mode != "constant":
-        raise ValueError(f"pad: only mode='constant' is supported, got {mode!r}")
+        raise NotImplementedError(f"pad: Unrecognised padding mode {mode}")
+    value = 0.0 if value is None else value
     if len(pad) % 2 or len(pad) // 2 > input.ndim:
         raise ValueError(f"pad: pad {tuple(pad)} must hold (before, after) pairs for at most {input.ndim} dims")
     if builtins.any(int(p) < 0 for p in pad):

@@ -139,3 +139,12 @@ def test_inplace_forms_write_the_input_and_carry_the_gradient_as_torchs(name):
         return y
 
     check_against_torch(lambda t: run(F, t), lambda t: run(TF, t), [x])
+
+
+@pytest.mark.parametrize("name", ["selu_", "celu_", "rrelu_", "threshold_"])
+def test_underscore_forms_are_the_inplace_ones_as_torchs(name):
+    args = (0.5, -1.0) if name == "threshold_" else ()
+    for lib, functional in ((tg, F), (torch, TF)):
+        y = lib.tensor([-2.0, 0.0, 3.0])
+        assert getattr(functional, name)(y, *args) is y
+        assert y.tolist() == pytest.approx(getattr(functional, name[:-1])(lib.tensor([-2.0, 0.0, 3.0]), *args).tolist())

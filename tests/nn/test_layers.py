@@ -101,7 +101,7 @@ def test_dropout_edge_probabilities_and_errors():
 
 @pytest.mark.parametrize("kwargs, message", [
     (dict(in_channels=3, out_channels=4, kernel_size=3, groups=2), "groups=2 must divide"),
-    (dict(in_channels=1, out_channels=4, kernel_size=3, padding_mode="reflect"), "padding_mode='zeros'"),
+    (dict(in_channels=1, out_channels=4, kernel_size=3, padding_mode="mirror"), "padding_mode must be one of"),
     (dict(in_channels=1, out_channels=4, kernel_size=3, stride=2, padding="same"), "not supported for strided convolutions"),
     (dict(in_channels=1, out_channels=4, kernel_size=3, padding="full"), "'valid' or 'same'"),
     (dict(in_channels=1, out_channels=4, kernel_size=0), "kernel_size must be >= 1"),

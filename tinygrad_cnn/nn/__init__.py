@@ -15,6 +15,7 @@ from tinygrad_cnn.nn.activation import (
 )
 from tinygrad_cnn.nn.container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from tinygrad_cnn.nn.conv import ConvTranspose2d
+from tinygrad_cnn.nn.distance import CosineSimilarity, PairwiseDistance
 from tinygrad_cnn.nn.dropout import Dropout, Dropout2d
 from tinygrad_cnn.nn.flatten import Flatten, Unflatten
 from tinygrad_cnn.nn.hooks import RemovableHandle
@@ -27,7 +28,13 @@ from tinygrad_cnn.nn.loss import (
 )
 from tinygrad_cnn.nn.module import Module
 from tinygrad_cnn.nn.normalization import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm
+from tinygrad_cnn.nn.padding import (
+    CircularPad1d, CircularPad2d, CircularPad3d, ConstantPad1d, ConstantPad2d, ConstantPad3d, ReflectionPad1d,
+    ReflectionPad2d, ReflectionPad3d, ReplicationPad1d, ReplicationPad2d, ReplicationPad3d, ZeroPad1d, ZeroPad2d,
+    ZeroPad3d,
+)
 from tinygrad_cnn.nn.parameter import Parameter
+from tinygrad_cnn.nn.sparse import Embedding
 from tinygrad_cnn.nn.pooling import AdaptiveAvgPool2d, AdaptiveMaxPool2d, MaxUnpool2d
 
 MaxPool2D = MaxPool2d
@@ -37,13 +44,16 @@ SoftmaxCrossEntropyLoss = CrossEntropyLoss
 
 __all__ = [
     "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "AveragePool2D", "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "BCELoss",
-    "BCEWithLogitsLoss", "CELU", "Conv2d", "ConvTranspose2d", "CrossEntropyLoss", "Dropout", "Dropout2d", "ELU",
-    "Flatten", "FullyConnected", "functional", "GELU", "GLU", "GroupNorm", "Hardshrink", "Hardsigmoid", "Hardswish",
-    "Hardtanh", "HuberLoss", "Identity", "init", "KLDivLoss", "L1Loss", "LayerNorm", "LazyBatchNorm1d",
-    "LazyBatchNorm2d", "LazyConv2d", "LazyLinear", "LeakyReLU", "Linear", "LogSigmoid", "LogSoftmax", "MaxPool2d",
-    "MaxPool2D", "MaxUnpool2d", "Mish", "Module", "ModuleDict", "ModuleList", "MSELoss", "NLLLoss", "Parameter",
-    "ParameterDict", "ParameterList", "PReLU", "ReLU", "ReLU6", "RemovableHandle", "RReLU", "SELU", "Sequential",
-    "Sigmoid", "SiLU", "SmoothL1Loss", "Softmax", "Softmax2d", "SoftmaxCrossEntropyLoss", "Softmin", "Softplus",
-    "Softshrink", "Softsign", "Tanh", "Tanhshrink", "Threshold", "Unflatten", "UninitializedBuffer",
-    "UninitializedParameter", "utils",
+    "BCEWithLogitsLoss", "CELU", "CircularPad1d", "CircularPad2d", "CircularPad3d", "ConstantPad1d",
+    "ConstantPad2d", "ConstantPad3d", "Conv2d", "ConvTranspose2d", "CosineSimilarity", "CrossEntropyLoss",
+    "Dropout", "Dropout2d", "ELU", "Embedding", "Flatten", "FullyConnected", "functional", "GELU", "GLU",
+    "GroupNorm", "Hardshrink", "Hardsigmoid", "Hardswish", "Hardtanh", "HuberLoss", "Identity", "init", "KLDivLoss",
+    "L1Loss", "LayerNorm", "LazyBatchNorm1d", "LazyBatchNorm2d", "LazyConv2d", "LazyLinear", "LeakyReLU", "Linear",
+    "LogSigmoid", "LogSoftmax", "MaxPool2d", "MaxPool2D", "MaxUnpool2d", "Mish", "Module", "ModuleDict",
+    "ModuleList", "MSELoss", "NLLLoss", "PairwiseDistance", "Parameter", "ParameterDict", "ParameterList", "PReLU",
+    "ReflectionPad1d", "ReflectionPad2d", "ReflectionPad3d", "ReLU", "ReLU6", "RemovableHandle", "ReplicationPad1d",
+    "ReplicationPad2d", "ReplicationPad3d", "RReLU", "SELU", "Sequential", "Sigmoid", "SiLU", "SmoothL1Loss",
+    "Softmax", "Softmax2d", "SoftmaxCrossEntropyLoss", "Softmin", "Softplus", "Softshrink", "Softsign", "Tanh",
+    "Tanhshrink", "Threshold", "Unflatten", "UninitializedBuffer", "UninitializedParameter", "utils", "ZeroPad1d",
+    "ZeroPad2d", "ZeroPad3d",
 ]

@@ -23,14 +23,16 @@ from tinygrad_cnn.nn.functional_activations import (
     softmax, softplus, tanh,
 )
 from tinygrad_cnn.nn.functional_composed import (
-    celu, glu, hardshrink, hardsigmoid, hardswish, logsigmoid, mish, prelu, rrelu, selu, softmin, softshrink,
-    softsign, tanhshrink, threshold, threshold_,
+    celu, celu_, glu, hardshrink, hardsigmoid, hardswish, logsigmoid, mish, prelu, rrelu, rrelu_, selu, selu_, softmin,
+    softshrink, softsign, tanhshrink, threshold, threshold_,
 )
 from tinygrad_cnn.nn.functional_losses import (
     binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, huber_loss, kl_div, l1_loss, mse_loss,
     nll_loss, smooth_l1_loss,
 )
-from tinygrad_cnn.nn.functional_norm import batch_norm, group_norm, layer_norm
+from tinygrad_cnn.nn.functional_distance import cosine_similarity, pairwise_distance
+from tinygrad_cnn.nn.functional_norm import batch_norm, group_norm, layer_norm, normalize
+from tinygrad_cnn.nn.functional_sparse import embedding, one_hot
 from tinygrad_cnn.nn.functional_pooling import adaptive_avg_pool2d, adaptive_max_pool2d, max_unpool2d
 from tinygrad_cnn.ops import conv as C
 from tinygrad_cnn.ops import conv_transpose as CT
@@ -42,11 +44,11 @@ from tinygrad_cnn.tensor import Tensor
 
 __all__ = [
     "adaptive_avg_pool2d", "adaptive_max_pool2d", "avg_pool2d", "batch_norm", "binary_cross_entropy",
-    "binary_cross_entropy_with_logits", "calculate_output_size", "celu", "conv2d", "conv_transpose2d",
-    "count_parameters", "cross_entropy", "dropout", "dropout2d", "elu", "elu_", "flatten", "gelu", "glu",
+    "binary_cross_entropy_with_logits", "calculate_output_size", "celu", "celu_", "conv2d", "conv_transpose2d", "cosine_similarity",
+    "count_parameters", "cross_entropy", "dropout", "dropout2d", "elu", "elu_", "embedding", "flatten", "gelu", "glu",
     "group_norm", "hardshrink", "hardsigmoid", "hardswish", "hardtanh", "hardtanh_", "huber_loss", "kl_div",
     "l1_loss", "layer_norm", "leaky_relu", "leaky_relu_", "linear", "log_softmax", "logsigmoid", "max_pool2d",
-    "max_unpool2d", "mish", "mse_loss", "nll_loss", "pad", "prelu", "relu", "relu6", "relu_", "rrelu", "selu",
+    "max_unpool2d", "mish", "mse_loss", "nll_loss", "normalize", "one_hot", "pad", "pairwise_distance", "prelu", "relu", "relu6", "relu_", "rrelu", "rrelu_", "selu", "selu_",
     "sigmoid", "silu", "smooth_l1_loss", "softmax", "softmin", "softplus", "softshrink", "softsign", "tanh",
     "tanhshrink", "threshold", "threshold_",
 ]
@@ -183,8 +185,9 @@ def flatten(input: Tensor, start_dim: int = 1, end_dim: int = -1) -> Tensor:
     return input.flatten(start_dim, end_dim)
 
 
-def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float = 0.0) -> Tensor:
-    """Constant padding; ``pad`` lists (before, after) pairs starting from the LAST dim, as torch."""
+def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float | None = None) -> Tensor:
+    """Padding in ``mode`` "constant" (with ``value``, 0 by default), "reflect", "replicate" or
+    "circular"; ``pad`` lists (before, after) pairs starting from the LAST dim, as torch."""
     return _pad(input, pad, mode, value)
 
 

@@ -170,3 +170,18 @@ def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, trainin
         return leaky_relu(input, (lower + upper) / 2, inplace)
     slopes = _random.generator().uniform(lower, upper, input.shape).astype(input.dtype)
     return _computed(input, inplace, lambda x: x.where(x >= 0, x * Tensor(slopes)))
+
+
+def selu_(input: Tensor) -> Tensor:
+    """selu(input, inplace=True)."""
+    return selu(input, True)
+
+
+def celu_(input: Tensor, alpha: float = 1.0) -> Tensor:
+    """celu(input, alpha, inplace=True)."""
+    return celu(input, alpha, True)
+
+
+def rrelu_(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False) -> Tensor:
+    """rrelu(input, lower, upper, training, inplace=True)."""
+    return rrelu(input, lower, upper, training, True)

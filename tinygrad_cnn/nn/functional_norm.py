@@ -103,3 +103,11 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bia
     inputs = _affine(op, input, weight, bias, (c,))
     return N.GroupNorm.apply(*inputs, view=(n, g, c // g, -1), axes=(2, 3), affine=(1, g, c // g, 1),
                              eps=float(eps))
+
+
+def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out: Tensor | None = None) -> Tensor:
+    """input / max(||input||_p, eps), the p-norm taken along ``dim``: unit vectors along it."""
+    check_tensor("normalize", "input", input)
+    if out is not None:
+        raise NotImplementedError("normalize: out= is not supported; assign the result instead")
+    return input / input.norm(p, dim, keepdim=True).clamp(min=eps)

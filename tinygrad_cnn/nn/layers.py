@@ -16,6 +16,7 @@ from tinygrad_cnn.nn import init
 from tinygrad_cnn.nn.module import Module
 from tinygrad_cnn.nn.parameter import Parameter
 from tinygrad_cnn.argcheck import IntPair, Padding, padding_arg, positive_int, positive_pair
+from tinygrad_cnn.ops.conv import side_padding
 from tinygrad_cnn.tensor import Tensor
 
 
@@ -39,12 +40,16 @@ def reset_weight_and_bias(module: Module) -> None:
         init.uniform_(module.bias, -1 / math.sqrt(fan_in), 1 / math.sqrt(fan_in))
 
 
+PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
+
+
 class Conv2d(Module):
     """2-D convolution over NCHW input: (N, in_channels, H, W) -> (N, out_channels, OH, OW).
 
     weight (out_channels, in_channels/groups, KH, KW), bias (out_channels,). Arguments as
     torch.nn.Conv2d; ``padding`` is an int, a pair, "valid" or "same"; only
-    ``padding_mode="zeros"`` is supported.
+    ``padding_mode`` "zeros" (the default), "reflect", "replicate" or "circular" (the input padded
+    with F.pad first, as torch).
     """
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: IntPair, stride: IntPair = 1,
@@ -58,8 +63,9 @@ class Conv2d(Module):
             raise ValueError(
                 f"Conv2d: groups={groups} must divide in_channels={in_channels} and out_channels={out_channels}"
             )
-        if padding_mode != "zeros":
-            raise ValueError(f"Conv2d: only padding_mode='zeros' is supported, got {padding_mode!r}")
+        if padding_mode not in PADDING_MODES:
+            raise ValueError(f"Conv2d: padding_mode must be one of {PADDING_MODES}, but got "
+                             f"padding_mode={padding_mode!r}")
         self.kernel_size = positive_pair(kernel_size, "kernel_size", "Conv2d")
         self.stride = positive_pair(stride, "stride", "Conv2d")
         self.dilation = positive_pair(dilation, "dilation", "Conv2d")
@@ -68,11 +74,17 @@ class Conv2d(Module):
         _add_weight_and_bias(self, (out_channels, in_channels // groups) + self.kernel_size, bias)
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.conv2d_checked(input, self.weight, self.bias, stride=self.stride, padding=self.padding,
-                                dilation=self.dilation, groups=self.groups)
+        if self.padding_mode == "zeros":
+            return F.conv2d_checked(input, self.weight, self.bias, stride=self.stride, padding=self.padding,
+                                    dilation=self.dilation, groups=self.groups)
+        # as torch: the input padded in its mode first, then an unpadded convolution
+        top, bottom, left, right = side_padding(self.padding, self.kernel_size, self.stride, self.dilation, "Conv2d")
+        return F.conv2d_checked(F.pad(input, (left, right, top, bottom), self.padding_mode), self.weight, self.bias,
+                                stride=self.stride, padding=(0, 0), dilation=self.dilation, groups=self.groups)
 
     def extra_repr(self) -> str:
-        return conv_extra_repr(self)
+        text = conv_extra_repr(self)
+        return text if self.padding_mode == "zeros" else f"{text}, padding_mode={self.padding_mode}"
 
 
 def conv_extra_repr(module: Module) -> str:

@@ -15,7 +15,7 @@ import numpy as np
 
 from tinygrad_cnn.autograd import Context
 from tinygrad_cnn.onnx.graph import ExportError, GraphBuilder
-from tinygrad_cnn.ops.conv import _padding
+from tinygrad_cnn.ops.conv import side_padding
 from tinygrad_cnn.ops.pool import _Geometry
 from tinygrad_cnn.tensor import Tensor
 
@@ -85,7 +85,7 @@ def _linear(b: GraphBuilder, ctx: Context, inputs: list, out: str | None, tensor
 def _conv2d(b: GraphBuilder, ctx: Context, inputs: list, out: str | None, tensor: Tensor) -> str:
     p = ctx.params
     kernel = tuple(ctx.inputs[1].shape[2:])
-    top, bottom, left, right = _padding(p["padding"], kernel, p["stride"], p["dilation"], "conv2d")
+    top, bottom, left, right = side_padding(p["padding"], kernel, p["stride"], p["dilation"], "conv2d")
     return b.node("Conv", inputs, out, kernel_shape=list(kernel), strides=list(p["stride"]),
                   pads=[top, left, bottom, right], dilations=list(p["dilation"]), group=p["groups"])
 

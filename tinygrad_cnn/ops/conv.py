@@ -30,7 +30,7 @@ from tinygrad_cnn.autograd import Context, Function, is_grad_enabled
 from tinygrad_cnn.ops import gemm_blocks, parallel
 
 
-def _padding(padding: Padding, kernel: tuple[int, int], stride: tuple[int, int], dilation: tuple[int, int],
+def side_padding(padding: Padding, kernel: tuple[int, int], stride: tuple[int, int], dilation: tuple[int, int],
              op: str) -> tuple[int, int, int, int]:
     """(top, bottom, left, right) padding for an int, a pair, "valid" or "same" (stride 1 only;
     an even total goes half each side, an odd one puts the extra row/column at the bottom/right
@@ -59,7 +59,7 @@ def calculate_output_size(input_size: IntPair, kernel_size: IntPair, stride: Int
     kernel = positive_pair(kernel_size, "kernel_size", op)
     strides = positive_pair(stride, "stride", op)
     dilations = positive_pair(dilation, "dilation", op)
-    top, bottom, left, right = _padding(padding, kernel, strides, dilations, op)
+    top, bottom, left, right = side_padding(padding, kernel, strides, dilations, op)
     out = []
     for axis, n, k, s, p, d in zip("HW", size, kernel, strides, (top + bottom, left + right), dilations):
         span = n + p - d * (k - 1) - 1
@@ -137,7 +137,7 @@ def _check(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, stride: t
         )
     if bias is not None and bias.shape != (out_channels,):
         raise ValueError(f"conv2d: bias shape {bias.shape} must be ({out_channels},) for weight {weight.shape}")
-    pads = _padding(padding, (kh, kw), stride, dilation, "conv2d")
+    pads = side_padding(padding, (kh, kw), stride, dilation, "conv2d")
     padded = (x.shape[2] + pads[0] + pads[1], x.shape[3] + pads[2] + pads[3])
     effective = (dilation[0] * (kh - 1) + 1, dilation[1] * (kw - 1) + 1)
     if effective[0] > padded[0] or effective[1] > padded[1]:

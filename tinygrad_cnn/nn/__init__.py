@@ -35,6 +35,9 @@ from tinygrad_cnn.nn.padding import (
 )
 from tinygrad_cnn.nn.parameter import Parameter
 from tinygrad_cnn.nn.sparse import Embedding
+from tinygrad_cnn.nn.upsampling import (
+    ChannelShuffle, PixelShuffle, PixelUnshuffle, Upsample, UpsamplingBilinear2d, UpsamplingNearest2d,
+)
 from tinygrad_cnn.nn.pooling import AdaptiveAvgPool2d, AdaptiveMaxPool2d, MaxUnpool2d
 
 MaxPool2D = MaxPool2d
@@ -44,16 +47,17 @@ SoftmaxCrossEntropyLoss = CrossEntropyLoss
 
 __all__ = [
     "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "AveragePool2D", "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "BCELoss",
-    "BCEWithLogitsLoss", "CELU", "CircularPad1d", "CircularPad2d", "CircularPad3d", "ConstantPad1d",
-    "ConstantPad2d", "ConstantPad3d", "Conv2d", "ConvTranspose2d", "CosineSimilarity", "CrossEntropyLoss",
-    "Dropout", "Dropout2d", "ELU", "Embedding", "Flatten", "FullyConnected", "functional", "GELU", "GLU",
-    "GroupNorm", "Hardshrink", "Hardsigmoid", "Hardswish", "Hardtanh", "HuberLoss", "Identity", "init", "KLDivLoss",
-    "L1Loss", "LayerNorm", "LazyBatchNorm1d", "LazyBatchNorm2d", "LazyConv2d", "LazyLinear", "LeakyReLU", "Linear",
-    "LogSigmoid", "LogSoftmax", "MaxPool2d", "MaxPool2D", "MaxUnpool2d", "Mish", "Module", "ModuleDict",
-    "ModuleList", "MSELoss", "NLLLoss", "PairwiseDistance", "Parameter", "ParameterDict", "ParameterList", "PReLU",
-    "ReflectionPad1d", "ReflectionPad2d", "ReflectionPad3d", "ReLU", "ReLU6", "RemovableHandle", "ReplicationPad1d",
-    "ReplicationPad2d", "ReplicationPad3d", "RReLU", "SELU", "Sequential", "Sigmoid", "SiLU", "SmoothL1Loss",
-    "Softmax", "Softmax2d", "SoftmaxCrossEntropyLoss", "Softmin", "Softplus", "Softshrink", "Softsign", "Tanh",
-    "Tanhshrink", "Threshold", "Unflatten", "UninitializedBuffer", "UninitializedParameter", "utils", "ZeroPad1d",
-    "ZeroPad2d", "ZeroPad3d",
+    "BCEWithLogitsLoss", "CELU", "ChannelShuffle", "CircularPad1d", "CircularPad2d", "CircularPad3d",
+    "ConstantPad1d", "ConstantPad2d", "ConstantPad3d", "Conv2d", "ConvTranspose2d", "CosineSimilarity",
+    "CrossEntropyLoss", "Dropout", "Dropout2d", "ELU", "Embedding", "Flatten", "FullyConnected", "functional",
+    "GELU", "GLU", "GroupNorm", "Hardshrink", "Hardsigmoid", "Hardswish", "Hardtanh", "HuberLoss", "Identity",
+    "init", "KLDivLoss", "L1Loss", "LayerNorm", "LazyBatchNorm1d", "LazyBatchNorm2d", "LazyConv2d", "LazyLinear",
+    "LeakyReLU", "Linear", "LogSigmoid", "LogSoftmax", "MaxPool2d", "MaxPool2D", "MaxUnpool2d", "Mish", "Module",
+    "ModuleDict", "ModuleList", "MSELoss", "NLLLoss", "PairwiseDistance", "Parameter", "ParameterDict",
+    "ParameterList", "PixelShuffle", "PixelUnshuffle", "PReLU", "ReflectionPad1d", "ReflectionPad2d",
+    "ReflectionPad3d", "ReLU", "ReLU6", "RemovableHandle", "ReplicationPad1d", "ReplicationPad2d",
+    "ReplicationPad3d", "RReLU", "SELU", "Sequential", "Sigmoid", "SiLU", "SmoothL1Loss", "Softmax", "Softmax2d",
+    "SoftmaxCrossEntropyLoss", "Softmin", "Softplus", "Softshrink", "Softsign", "Tanh", "Tanhshrink", "Threshold",
+    "Unflatten", "UninitializedBuffer", "UninitializedParameter", "Upsample", "UpsamplingBilinear2d",
+    "UpsamplingNearest2d", "utils", "ZeroPad1d", "ZeroPad2d", "ZeroPad3d",
 ]

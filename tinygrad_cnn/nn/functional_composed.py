@@ -32,7 +32,8 @@ def _computed(input: Tensor, inplace: bool, compute: Callable[[Tensor], Tensor])
 
 
 def _not_bool(op: str, kernel: str, input: Any) -> Tensor:
-    """``input`` unless it is a bool tensor, which torch's ``op`` refuses (NotImplementedError naming its ``kernel``)."""
+    """``input`` unless it is a bool tensor, which torch's ``op`` refuses (NotImplementedError
+    naming its ``kernel``)."""
     check_tensor(op, "input", input)
     if input.dtype == np.bool_:
         raise NotImplementedError(f"{op}: \"{kernel}\" not implemented for 'Bool'")

@@ -31,7 +31,7 @@ from tinygrad_cnn.nn.functional_losses import (
     nll_loss, smooth_l1_loss,
 )
 from tinygrad_cnn.nn.functional_distance import cosine_similarity, pairwise_distance
-from tinygrad_cnn.nn.functional_norm import batch_norm, group_norm, layer_norm, normalize
+from tinygrad_cnn.nn.functional_norm import batch_norm, group_norm, instance_norm, layer_norm, normalize
 from tinygrad_cnn.nn.functional_sparse import embedding, one_hot
 from tinygrad_cnn.nn.functional_vision import channel_shuffle, interpolate, pixel_shuffle, pixel_unshuffle
 from tinygrad_cnn.nn.functional_pooling import adaptive_avg_pool2d, adaptive_max_pool2d, max_unpool2d
@@ -48,7 +48,7 @@ __all__ = [
     "binary_cross_entropy_with_logits", "calculate_output_size", "celu", "celu_", "channel_shuffle", "conv2d",
     "conv_transpose2d", "cosine_similarity", "count_parameters", "cross_entropy", "dropout", "dropout2d", "elu",
     "elu_", "embedding", "flatten", "gelu", "glu", "group_norm", "hardshrink", "hardsigmoid", "hardswish",
-    "hardtanh", "hardtanh_", "huber_loss", "interpolate", "kl_div", "l1_loss", "layer_norm", "leaky_relu",
+    "hardtanh", "hardtanh_", "huber_loss", "instance_norm", "interpolate", "kl_div", "l1_loss", "layer_norm", "leaky_relu",
     "leaky_relu_", "linear", "log_softmax", "logsigmoid", "max_pool2d", "max_unpool2d", "mish", "mse_loss",
     "nll_loss", "normalize", "one_hot", "pad", "pairwise_distance", "pixel_shuffle", "pixel_unshuffle", "prelu",
     "relu", "relu6", "relu_", "rrelu", "rrelu_", "selu", "selu_", "sigmoid", "silu", "smooth_l1_loss", "softmax",

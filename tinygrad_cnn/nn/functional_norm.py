@@ -111,3 +111,30 @@ def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12, o
     if out is not None:
         raise NotImplementedError("normalize: out= is not supported; assign the result instead")
     return input / input.norm(p, dim, keepdim=True).clamp(min=eps)
+
+
+def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var: Tensor | None = None,
+                  weight: Tensor | None = None, bias: Tensor | None = None, use_input_stats: bool = True,
+                  momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Each (sample, channel) plane of ``input`` (N, C, *) standardised over its own elements, then
+    scaled by weight and shifted by bias (C,) or None, as torch's: batch_norm of the input seen as
+    one sample of N*C channels. ``use_input_stats=False`` uses ``running_mean``/``running_var``
+    (C,) instead; with them and the input's statistics, they are updated in place with the mean
+    over the samples of the planes' updates."""
+    op = "instance_norm"
+    check_tensor(op, "input", input)
+    if input.ndim < 3:
+        raise ValueError(f"{op}: input must have at least 3 dims (N, C, *), got shape {input.shape}")
+    n, c = input.shape[:2]
+    if use_input_stats and int(np.prod(input.shape[2:])) == 1:
+        raise ValueError(f"Expected more than 1 spatial element when training, got input size {Size(input.shape)}")
+    stats = [None if t is None else Tensor(np.tile(check_tensor(op, name, t).numpy(), n))
+             for name, t in (("running_mean", running_mean), ("running_var", running_var))]
+    out = batch_norm(input.reshape(1, n * c, *input.shape[2:]), stats[0], stats[1],
+                     None if weight is None else weight.repeat(n), None if bias is None else bias.repeat(n),
+                     use_input_stats, momentum, eps)
+    if use_input_stats:
+        for running, folded in zip((running_mean, running_var), stats):
+            if running is not None:
+                running.numpy()[...] = folded.numpy().reshape(n, c).mean(axis=0)
+    return out.reshape(input.shape)

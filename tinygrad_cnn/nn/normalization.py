@@ -1,4 +1,4 @@
-"""Normalization layers as torch.nn: BatchNorm1d, BatchNorm2d, LayerNorm, GroupNorm.
+"""Normalization layers as torch.nn: BatchNorm1d, BatchNorm2d, InstanceNorm1d/2d/3d, LayerNorm, GroupNorm.
 
 BatchNorm keeps running_mean, running_var and num_batches_tracked as buffers (torch's
 state_dict keys); weights start at ones and biases at zeros, as torch's.
@@ -6,6 +6,7 @@ state_dict keys); weights start at ones and biases at zeros, as torch's.
 
 from __future__ import annotations
 
+import warnings
 from typing import Sequence
 
 import numpy as np
@@ -117,6 +118,51 @@ class BatchNorm2d(_BatchNorm):
     """Batch normalization over (N, C, H, W) input, per channel C; see F.batch_norm."""
 
     ranks = (4,)
+
+
+class _InstanceNorm(_BatchNorm):
+    """Shared body of InstanceNorm1d/2d/3d: per-sample, per-channel statistics (F.instance_norm);
+    running statistics only with ``track_running_stats`` (then used in eval mode)."""
+
+    spatial = 0
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = False,
+                 track_running_stats: bool = False, *, bias: bool = True) -> None:
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, bias=bias)
+
+    def forward(self, input: Tensor) -> Tensor:
+        self._check_rank(input)
+        feature_dim = input.ndim - self.spatial - 1  # 0 for an unbatched input
+        if input.shape[feature_dim] != self.num_features:
+            if self.affine:
+                raise ValueError(f"{type(self).__name__}: expected input's size at dim={feature_dim} to match "
+                                 f"num_features ({self.num_features}), but got: {input.shape[feature_dim]}.")
+            warnings.warn(f"input's size at dim={feature_dim} does not match num_features. You can silence this "
+                          "warning by not passing in num_features, which is not used because affine=False",
+                          UserWarning, stacklevel=2)
+        batched = input if feature_dim == 1 else input.unsqueeze(0)
+        out = FN.instance_norm(batched, self.running_mean, self.running_var, self.weight, self.bias,
+                               self.training or not self.track_running_stats,
+                               0.0 if self.momentum is None else self.momentum, self.eps)
+        return out if feature_dim == 1 else out.squeeze(0)
+
+
+class InstanceNorm1d(_InstanceNorm):
+    """Instance normalization of (N, C, L) or unbatched (C, L) input; see F.instance_norm."""
+
+    ranks, spatial = (2, 3), 1
+
+
+class InstanceNorm2d(_InstanceNorm):
+    """Instance normalization of (N, C, H, W) or unbatched (C, H, W) input; see F.instance_norm."""
+
+    ranks, spatial = (3, 4), 2
+
+
+class InstanceNorm3d(_InstanceNorm):
+    """Instance normalization of (N, C, D, H, W) or unbatched (C, D, H, W) input; see F.instance_norm."""
+
+    ranks, spatial = (4, 5), 3
 
 
 class LayerNorm(Module):

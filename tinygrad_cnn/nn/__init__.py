@@ -20,6 +20,7 @@ from tinygrad_cnn.nn.dropout import Dropout, Dropout2d
 from tinygrad_cnn.nn.flatten import Flatten, Unflatten
 from tinygrad_cnn.nn.hooks import RemovableHandle
 from tinygrad_cnn.nn.layers import AvgPool2d, Conv2d, Identity, Linear, MaxPool2d
+from tinygrad_cnn.nn.layers_1d import AdaptiveAvgPool1d, AdaptiveMaxPool1d, AvgPool1d, Conv1d, Dropout1d, MaxPool1d
 from tinygrad_cnn.nn.lazy import (
     LazyBatchNorm1d, LazyBatchNorm2d, LazyConv2d, LazyLinear, UninitializedBuffer, UninitializedParameter,
 )
@@ -48,18 +49,19 @@ FullyConnected = Linear
 SoftmaxCrossEntropyLoss = CrossEntropyLoss
 
 __all__ = [
-    "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "AveragePool2D", "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "BCELoss",
-    "BCEWithLogitsLoss", "CELU", "ChannelShuffle", "CircularPad1d", "CircularPad2d", "CircularPad3d",
-    "ConstantPad1d", "ConstantPad2d", "ConstantPad3d", "Conv2d", "ConvTranspose2d", "CosineSimilarity",
-    "CrossEntropyLoss", "Dropout", "Dropout2d", "ELU", "Embedding", "Flatten", "FullyConnected", "functional",
-    "GELU", "GLU", "GroupNorm", "Hardshrink", "Hardsigmoid", "Hardswish", "Hardtanh", "HuberLoss", "Identity", "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d",
-    "init", "KLDivLoss", "L1Loss", "LayerNorm", "LazyBatchNorm1d", "LazyBatchNorm2d", "LazyConv2d", "LazyLinear",
-    "LeakyReLU", "Linear", "LogSigmoid", "LogSoftmax", "MaxPool2d", "MaxPool2D", "MaxUnpool2d", "Mish", "Module",
-    "ModuleDict", "ModuleList", "MSELoss", "NLLLoss", "PairwiseDistance", "Parameter", "ParameterDict",
-    "ParameterList", "PixelShuffle", "PixelUnshuffle", "PReLU", "ReflectionPad1d", "ReflectionPad2d",
-    "ReflectionPad3d", "ReLU", "ReLU6", "RemovableHandle", "ReplicationPad1d", "ReplicationPad2d",
-    "ReplicationPad3d", "RReLU", "SELU", "Sequential", "Sigmoid", "SiLU", "SmoothL1Loss", "Softmax", "Softmax2d",
-    "SoftmaxCrossEntropyLoss", "Softmin", "Softplus", "Softshrink", "Softsign", "Tanh", "Tanhshrink", "Threshold",
-    "Unflatten", "UninitializedBuffer", "UninitializedParameter", "Upsample", "UpsamplingBilinear2d",
-    "UpsamplingNearest2d", "utils", "ZeroPad1d", "ZeroPad2d", "ZeroPad3d",
+    "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "AveragePool2D",
+    "AvgPool1d", "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "BCELoss", "BCEWithLogitsLoss", "CELU",
+    "ChannelShuffle", "CircularPad1d", "CircularPad2d", "CircularPad3d", "ConstantPad1d", "ConstantPad2d",
+    "ConstantPad3d", "Conv1d", "Conv2d", "ConvTranspose2d", "CosineSimilarity", "CrossEntropyLoss", "Dropout",
+    "Dropout1d", "Dropout2d", "ELU", "Embedding", "Flatten", "FullyConnected", "functional", "GELU", "GLU",
+    "GroupNorm", "Hardshrink", "Hardsigmoid", "Hardswish", "Hardtanh", "HuberLoss", "Identity", "init",
+    "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d", "KLDivLoss", "L1Loss", "LayerNorm", "LazyBatchNorm1d",
+    "LazyBatchNorm2d", "LazyConv2d", "LazyLinear", "LeakyReLU", "Linear", "LogSigmoid", "LogSoftmax", "MaxPool1d",
+    "MaxPool2d", "MaxPool2D", "MaxUnpool2d", "Mish", "Module", "ModuleDict", "ModuleList", "MSELoss", "NLLLoss",
+    "PairwiseDistance", "Parameter", "ParameterDict", "ParameterList", "PixelShuffle", "PixelUnshuffle", "PReLU",
+    "ReflectionPad1d", "ReflectionPad2d", "ReflectionPad3d", "ReLU", "ReLU6", "RemovableHandle", "ReplicationPad1d",
+    "ReplicationPad2d", "ReplicationPad3d", "RReLU", "SELU", "Sequential", "Sigmoid", "SiLU", "SmoothL1Loss",
+    "Softmax", "Softmax2d", "SoftmaxCrossEntropyLoss", "Softmin", "Softplus", "Softshrink", "Softsign", "Tanh",
+    "Tanhshrink", "Threshold", "Unflatten", "UninitializedBuffer", "UninitializedParameter", "Upsample",
+    "UpsamplingBilinear2d", "UpsamplingNearest2d", "utils", "ZeroPad1d", "ZeroPad2d", "ZeroPad3d",
 ]

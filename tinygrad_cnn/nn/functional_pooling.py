@@ -1,4 +1,4 @@
-"""Adaptive pooling and max unpooling in functional form, as torch.nn.functional:
+"""Pooling in functional form, as torch.nn.functional: max_pool2d, avg_pool2d,
 adaptive_avg_pool2d, adaptive_max_pool2d, max_unpool2d. Re-exported by ``tinygrad_cnn.nn.functional``."""
 
 from __future__ import annotations
@@ -7,9 +7,11 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_cnn.argcheck import is_int, nonnegative_pair, positive_pair
-from tinygrad_cnn.nn.checks import check_tensor
+from tinygrad_cnn.argcheck import IntPair, is_int, nonnegative_pair, positive_pair
+from tinygrad_cnn.dtypes import scalar_type_name
+from tinygrad_cnn.nn.checks import check_pool_input, check_tensor, runtime_errors
 from tinygrad_cnn.ops import adaptive_pool as AP
+from tinygrad_cnn.ops import pool as P
 from tinygrad_cnn.tensor import Tensor
 
 OutputSize = int | None | tuple[int | None, int | None]
@@ -81,3 +83,62 @@ def max_unpool2d(input: Tensor, indices: Tensor, kernel_size: Any, stride: Any =
         raise ValueError(f"{op}: found an invalid max index {int(idx.max())} (output size {size}, "
                          f"{size[0] * size[1]} positions per plane)")
     return AP.MaxUnpool2d.apply(input, indices=idx.astype(np.int64, copy=False), output_size=size)
+
+
+def _pool_arguments(op: str, input: Tensor, kernel_size: IntPair, stride: IntPair | None, padding: IntPair,
+                    dilation: IntPair, ceil_mode: bool) -> dict:
+    """Pooling's checked arguments for a batched or unbatched ``input``, with torch's exception types."""
+    check_tensor(op, "input", input)
+    check_pool_input(op, input.shape)
+    with runtime_errors():
+        return P.pool_arguments(op, (1,) * (4 - input.ndim) + input.shape, kernel_size, stride, padding, dilation,
+                                ceil_mode)
+
+
+def max_pool2d(input: Tensor, kernel_size: IntPair, stride: IntPair | None = None, padding: IntPair = 0,
+               dilation: IntPair = 1, ceil_mode: bool = False,
+               return_indices: bool = False) -> Tensor | tuple[Tensor, Tensor]:
+    """2-D max pooling as torch.nn.functional.max_pool2d: (N, C, H, W) -> (N, C, OH, OW), or
+    unbatched (C, H, W) -> (C, OH, OW).
+
+    OH = floor((H + 2*ph - dh*(KH - 1) - 1) / sh) + 1 (ceil with ``ceil_mode``, as long as
+    the last window starts inside the input or its top/left padding); ``stride`` defaults
+    to ``kernel_size``; ``padding`` (at most half the kernel) pads with -inf. With
+    ``return_indices``, also returns int64 indices (N, C, OH, OW): the flat position h*W + w
+    of each window's maximum in its input plane, as torch's. A window lying entirely in the
+    padding (possible only with dilation) gives -inf and passes no gradient, as torch's.
+    Bad values and shapes raise RuntimeError naming the argument, as torch's.
+    """
+    args = _pool_arguments("max_pool2d", input, kernel_size, stride, padding, dilation, ceil_mode)
+    if input.ndim == 3:
+        out = max_pool2d(input.unsqueeze(0), **args, return_indices=return_indices)
+        return tuple(t.squeeze(0) for t in out) if return_indices else out.squeeze(0)
+    out = P.MaxPool2d.apply(input, **args)
+    if not return_indices:
+        return out
+    # rarely asked for: recomputed here rather than kept by every call
+    return out, Tensor(P.max_pool2d_indices(input.numpy(), **args))
+
+
+def avg_pool2d(input: Tensor, kernel_size: IntPair, stride: IntPair | None = None, padding: IntPair = 0,
+               ceil_mode: bool = False, count_include_pad: bool = True) -> Tensor:
+    """2-D average pooling as torch.nn.functional.avg_pool2d: (N, C, H, W) -> (N, C, OH, OW), or
+    unbatched (C, H, W) -> (C, OH, OW).
+
+    Output size as max_pool2d's (no dilation); ``stride`` defaults to ``kernel_size``;
+    ``padding`` (at most half the kernel) pads with zeros, which count in the divisor when
+    ``count_include_pad`` (the default), except where a ``ceil_mode`` window overhangs the
+    padding, exactly as torch. Bad values and shapes raise torch's exception types.
+    """
+    args = _pool_arguments("avg_pool2d", input, kernel_size, stride, padding, 1, ceil_mode)
+    del args["dilation"]
+    if input.ndim == 3:
+        return avg_pool2d(input.unsqueeze(0), **args, count_include_pad=count_include_pad).squeeze(0)
+    if input.dtype == np.int64:  # torch averages Long exactly and truncates toward zero
+        mean = P.AvgPool2d.apply(Tensor(input.numpy().astype(np.float64)), **args,
+                                 count_include_pad=bool(count_include_pad))
+        return Tensor(np.trunc(mean.numpy()).astype(np.int64))
+    if input.dtype.kind not in "f":
+        raise NotImplementedError(f'"avg_pool2d" not implemented for \'{scalar_type_name(input.dtype)}\' '
+                                  f"(input dtype {input.dtype}, shape {input.shape})")
+    return P.AvgPool2d.apply(input, **args, count_include_pad=bool(count_include_pad))

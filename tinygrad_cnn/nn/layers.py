@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_cnn.nn import functional as F
+from tinygrad_cnn.nn.functional_conv import conv2d_checked
 from tinygrad_cnn.nn import init
 from tinygrad_cnn.nn.module import Module
 from tinygrad_cnn.nn.parameter import Parameter
@@ -47,9 +48,9 @@ class Conv2d(Module):
     """2-D convolution over NCHW input: (N, in_channels, H, W) -> (N, out_channels, OH, OW).
 
     weight (out_channels, in_channels/groups, KH, KW), bias (out_channels,). Arguments as
-    torch.nn.Conv2d; ``padding`` is an int, a pair, "valid" or "same"; only
-    ``padding_mode`` "zeros" (the default), "reflect", "replicate" or "circular" (the input padded
-    with F.pad first, as torch).
+    torch.nn.Conv2d; ``padding`` is an int, a pair, "valid" or "same"; ``padding_mode`` is
+    "zeros" (the default), "reflect", "replicate" or "circular" (the input padded with F.pad
+    first, as torch).
     """
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: IntPair, stride: IntPair = 1,
@@ -75,32 +76,34 @@ class Conv2d(Module):
 
     def forward(self, input: Tensor) -> Tensor:
         if self.padding_mode == "zeros":
-            return F.conv2d_checked(input, self.weight, self.bias, stride=self.stride, padding=self.padding,
+            return conv2d_checked(input, self.weight, self.bias, stride=self.stride, padding=self.padding,
                                     dilation=self.dilation, groups=self.groups)
         # as torch: the input padded in its mode first, then an unpadded convolution
         top, bottom, left, right = side_padding(self.padding, self.kernel_size, self.stride, self.dilation, "Conv2d")
-        return F.conv2d_checked(F.pad(input, (left, right, top, bottom), self.padding_mode), self.weight, self.bias,
+        return conv2d_checked(F.pad(input, (left, right, top, bottom), self.padding_mode), self.weight, self.bias,
                                 stride=self.stride, padding=(0, 0), dilation=self.dilation, groups=self.groups)
 
     def extra_repr(self) -> str:
-        text = conv_extra_repr(self)
-        return text if self.padding_mode == "zeros" else f"{text}, padding_mode={self.padding_mode}"
+        return conv_extra_repr(self)
 
 
 def conv_extra_repr(module: Module) -> str:
     """torch's _ConvNd.extra_repr: channels, kernel and stride, then the settings that differ
     from their defaults (output_padding for the transposed convolutions)."""
     s = f"{module.in_channels}, {module.out_channels}, kernel_size={module.kernel_size}, stride={module.stride}"
-    if module.padding != (0, 0):
+    zeros, ones = (0,) * len(module.kernel_size), (1,) * len(module.kernel_size)
+    if module.padding != zeros:
         s += f", padding={module.padding}"
-    if module.dilation != (1, 1):
+    if module.dilation != ones:
         s += f", dilation={module.dilation}"
-    if getattr(module, "output_padding", (0, 0)) != (0, 0):
+    if getattr(module, "output_padding", zeros) != zeros:
         s += f", output_padding={module.output_padding}"
     if module.groups != 1:
         s += f", groups={module.groups}"
     if module.bias is None:
         s += ", bias=False"
+    if getattr(module, "padding_mode", "zeros") != "zeros":
+        s += f", padding_mode={module.padding_mode}"
     return s
 
 

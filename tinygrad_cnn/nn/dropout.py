@@ -1,8 +1,10 @@
-"""Dropout layers as torch.nn: Dropout (elements) and Dropout2d (whole channels), active in training mode."""
+"""Dropout layers as torch.nn: Dropout (elements), Dropout2d and Dropout3d (whole channels),
+AlphaDropout and FeatureAlphaDropout (for SELU networks), active in training mode."""
 
 from __future__ import annotations
 
 from tinygrad_cnn.nn import functional as F
+from tinygrad_cnn.nn import functional_dropout as FD
 from tinygrad_cnn.nn.checks import check_probability
 from tinygrad_cnn.nn.module import Module
 from tinygrad_cnn.tensor import Tensor
@@ -30,3 +32,25 @@ class Dropout2d(Dropout):
 
     def forward(self, input: Tensor) -> Tensor:
         return F.dropout2d(input, self.p, self.training, self.inplace)
+
+
+class Dropout3d(Dropout):
+    """In training mode, zeroes each whole channel of (N, C, D, H, W) or (C, D, H, W) input with
+    probability ``p`` and scales the rest by 1/(1-p); in eval mode, the identity."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return FD.dropout3d(input, self.p, self.training, self.inplace)
+
+
+class AlphaDropout(Dropout):
+    """Dropout for SELU networks (keeps the mean and variance); see F.alpha_dropout."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return FD.alpha_dropout(input, self.p, self.training, self.inplace)
+
+
+class FeatureAlphaDropout(Dropout):
+    """Alpha dropout of whole channels; see F.feature_alpha_dropout."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return FD.feature_alpha_dropout(input, self.p, self.training, self.inplace)

@@ -23,7 +23,8 @@ from tinygrad_cnn.nn.functional_composed import (
 )
 from tinygrad_cnn.nn.functional_conv import conv2d, conv_transpose2d, linear
 from tinygrad_cnn.nn.functional_distance import cosine_similarity, pairwise_distance
-from tinygrad_cnn.nn.functional_dropout import dropout, dropout2d
+from tinygrad_cnn.nn.functional_attention import scaled_dot_product_attention
+from tinygrad_cnn.nn.functional_dropout import alpha_dropout, dropout, dropout2d, dropout3d, feature_alpha_dropout
 from tinygrad_cnn.nn.functional_losses import (
     binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, huber_loss, kl_div, l1_loss, mse_loss,
     nll_loss, smooth_l1_loss,
@@ -32,7 +33,9 @@ from tinygrad_cnn.nn.functional_margin_losses import (
     cosine_embedding_loss, gaussian_nll_loss, hinge_embedding_loss, margin_ranking_loss, multi_margin_loss,
     multilabel_soft_margin_loss, poisson_nll_loss, soft_margin_loss, triplet_margin_loss,
 )
-from tinygrad_cnn.nn.functional_norm import batch_norm, group_norm, instance_norm, layer_norm, normalize
+from tinygrad_cnn.nn.functional_norm import (
+    batch_norm, group_norm, instance_norm, layer_norm, local_response_norm, normalize, rms_norm,
+)
 from tinygrad_cnn.nn.functional_pooling import (
     adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, max_pool2d, max_unpool2d,
 )
@@ -42,18 +45,20 @@ from tinygrad_cnn.ops.conv import calculate_output_size, count_parameters
 from tinygrad_cnn.tensor import Tensor
 
 __all__ = [
-    "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d", "avg_pool1d",
-    "avg_pool2d", "batch_norm", "binary_cross_entropy", "binary_cross_entropy_with_logits", "calculate_output_size",
-    "celu", "celu_", "channel_shuffle", "conv1d", "conv2d", "conv_transpose2d", "cosine_embedding_loss",
-    "cosine_similarity", "count_parameters", "cross_entropy", "dropout", "dropout1d", "dropout2d", "elu", "elu_",
-    "embedding", "flatten", "gaussian_nll_loss", "gelu", "glu", "group_norm", "hardshrink", "hardsigmoid",
-    "hardswish", "hardtanh", "hardtanh_", "hinge_embedding_loss", "huber_loss", "instance_norm", "interpolate",
-    "kl_div", "l1_loss", "layer_norm", "leaky_relu", "leaky_relu_", "linear", "log_softmax", "logsigmoid",
+    "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d", "alpha_dropout",
+    "avg_pool1d", "avg_pool2d", "batch_norm", "binary_cross_entropy", "binary_cross_entropy_with_logits",
+    "calculate_output_size", "celu", "celu_", "channel_shuffle", "conv1d", "conv2d", "conv_transpose2d",
+    "cosine_embedding_loss", "cosine_similarity", "count_parameters", "cross_entropy", "dropout", "dropout1d",
+    "dropout2d", "dropout3d", "elu", "elu_", "embedding", "feature_alpha_dropout", "flatten", "gaussian_nll_loss",
+    "gelu", "glu", "group_norm", "hardshrink", "hardsigmoid", "hardswish", "hardtanh", "hardtanh_",
+    "hinge_embedding_loss", "huber_loss", "instance_norm", "interpolate", "kl_div", "l1_loss", "layer_norm",
+    "leaky_relu", "leaky_relu_", "linear", "local_response_norm", "log_softmax", "logsigmoid",
     "margin_ranking_loss", "max_pool1d", "max_pool2d", "max_unpool2d", "mish", "mse_loss", "multi_margin_loss",
     "multilabel_soft_margin_loss", "nll_loss", "normalize", "one_hot", "pad", "pairwise_distance", "pixel_shuffle",
-    "pixel_unshuffle", "poisson_nll_loss", "prelu", "relu", "relu6", "relu_", "rrelu", "rrelu_", "selu", "selu_",
-    "sigmoid", "silu", "smooth_l1_loss", "soft_margin_loss", "softmax", "softmin", "softplus", "softshrink",
-    "softsign", "tanh", "tanhshrink", "threshold", "threshold_", "triplet_margin_loss",
+    "pixel_unshuffle", "poisson_nll_loss", "prelu", "relu", "relu6", "relu_", "rms_norm", "rrelu", "rrelu_",
+    "scaled_dot_product_attention", "selu", "selu_", "sigmoid", "silu", "smooth_l1_loss", "soft_margin_loss",
+    "softmax", "softmin", "softplus", "softshrink", "softsign", "tanh", "tanhshrink", "threshold", "threshold_",
+    "triplet_margin_loss",
 ]
 
 

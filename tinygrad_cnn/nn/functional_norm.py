@@ -9,6 +9,7 @@ from typing import Sequence
 
 import numpy as np
 
+from tinygrad_cnn.functions import pad as _pad_constant
 from tinygrad_cnn.nn.checks import check_tensor
 from tinygrad_cnn.ops import normalization as N
 from tinygrad_cnn.tensor import Size, Tensor
@@ -138,3 +139,38 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var
             if running is not None:
                 running.numpy()[...] = folded.numpy().reshape(n, c).mean(axis=0)
     return out.reshape(input.shape)
+
+
+def rms_norm(input: Tensor, normalized_shape: int | Sequence[int], weight: Tensor | None = None,
+             eps: float | None = None) -> Tensor:
+    """input / sqrt(mean(input**2) + eps) over the last dims ``normalized_shape``, times weight
+    (of that shape) when given; ``eps`` None is the dtype's machine epsilon, as torch's."""
+    op = "rms_norm"
+    check_tensor(op, "input", input)
+    shape = (int(normalized_shape),) if isinstance(normalized_shape, (int, np.integer)) else \
+        tuple(int(n) for n in normalized_shape)
+    if not shape or input.ndim < len(shape) or tuple(input.shape[input.ndim - len(shape):]) != shape:
+        raise RuntimeError(f"{op}: Given normalized_shape={list(shape)}, expected input with shape [*, "
+                           f"{', '.join(map(str, shape))}], but got input of size {Size(input.shape)}")
+    dims = tuple(range(input.ndim - len(shape), input.ndim))
+    epsilon = float(np.finfo(input.dtype).eps) if eps is None else eps
+    out = input * ((input * input).mean(dims, keepdim=True) + epsilon).rsqrt()
+    return out if weight is None else out * weight
+
+
+def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0) -> Tensor:
+    """input / (k + alpha * mean of input**2 over ``size`` neighbouring channels)**beta, the
+    channels (dim 1) zero-padded by size // 2 before and (size - 1) // 2 after, as torch's."""
+    op = "local_response_norm"
+    check_tensor(op, "input", input)
+    if input.ndim < 3:
+        raise ValueError(f"Expected 3D or higher dimensionality input (got {input.ndim} dimensions)")
+    if input.numel() == 0:
+        return input
+    channels = input.shape[1]
+    widths = [0, 0] * (input.ndim - 2) + [size // 2, (size - 1) // 2]
+    padded = _pad_constant(input * input, widths)
+    window = padded[:, 0:channels]
+    for i in range(1, size):
+        window = window + padded[:, i:i + channels]
+    return input / (window / size * alpha + k) ** beta

@@ -1,5 +1,6 @@
 """interpolate (every mode it has, by size and by factor, align_corners both ways), the Upsample
-layers, pixel_shuffle / pixel_unshuffle / channel_shuffle and their layers, against PyTorch:
+layers, pixel_shuffle / pixel_unshuffle / channel_shuffle and their layers, affine_grid and
+grid_sample, against PyTorch:
 values, gradients, reprs and the argument errors (skipped without torch)."""
 
 from __future__ import annotations
@@ -84,3 +85,28 @@ def test_shuffles_refuse_what_torch_refuses():
             functional.pixel_shuffle(lib.ones(4, 2), 2)
         with pytest.raises(RuntimeError, match="divisible by downscale_factor"):
             functional.pixel_unshuffle(lib.ones(1, 1, 3, 4), 2)
+
+
+@pytest.mark.parametrize("align_corners", [False, True])
+def test_affine_grid_matches_torch(align_corners):
+    theta = RNG.normal(size=(2, 2, 3)) * 0.5 + np.array([[1, 0, 0], [0, 1, 0]])
+    check_against_torch(lambda t: F.affine_grid(t, (2, 3, 5, 4), align_corners=align_corners),
+                        lambda t: TF.affine_grid(t, (2, 3, 5, 4), align_corners=align_corners), [theta])
+
+
+@pytest.mark.parametrize("padding_mode", ["zeros", "border"])
+@pytest.mark.parametrize("align_corners", [False, True])
+def test_grid_sample_matches_torch_in_the_input_and_the_grid(padding_mode, align_corners):
+    x, grid = RNG.normal(size=(2, 3, 5, 4)), RNG.uniform(-1.2, 1.2, size=(2, 6, 7, 2))  # some points outside
+    check_against_torch(lambda a, g: F.grid_sample(a, g, "bilinear", padding_mode, align_corners),
+                        lambda a, g: TF.grid_sample(a, g, "bilinear", padding_mode, align_corners), [x, grid])
+    check_against_torch(lambda a: F.grid_sample(a, tg.tensor(grid), "nearest", padding_mode, align_corners),
+                        lambda a: TF.grid_sample(a, torch.tensor(grid), "nearest", padding_mode, align_corners), [x])
+
+
+def test_an_identity_transform_samples_the_image_back():
+    image = RNG.normal(size=(1, 2, 6, 5))
+    identity = tg.tensor(np.array([[[1.0, 0, 0], [0, 1.0, 0]]]))
+    resampled = F.grid_sample(tg.tensor(image), F.affine_grid(identity, (1, 2, 6, 5), align_corners=False),
+                              align_corners=False)
+    np.testing.assert_allclose(resampled.numpy(), image, atol=1e-12)

@@ -1,7 +1,8 @@
 """torch.nn.functional's vision functions, from differentiable ops: pixel_shuffle,
-pixel_unshuffle, channel_shuffle (reshapes and permutes) and interpolate (nearest, nearest-exact,
+pixel_unshuffle, channel_shuffle (reshapes and permutes), interpolate (nearest, nearest-exact,
 linear, bilinear and trilinear as torch computes them: each spatial dim in turn an index_select,
-and for the linear modes a weighted sum of the two neighbours; area as adaptive average pooling).
+and for the linear modes a weighted sum of the two neighbours; area as adaptive average pooling),
+and the spatial-transformer pair affine_grid and grid_sample.
 Re-exported by ``tinygrad_cnn.nn.functional``."""
 
 from __future__ import annotations
@@ -153,3 +154,66 @@ def interpolate(input: Tensor, size: int | Sequence[int] | None = None,
         out = _linear(out, dim, out_size, scale, corners) if mode in _LINEAR else \
             _nearest(out, dim, out_size, scale, mode == "nearest-exact")
     return out
+
+
+def affine_grid(theta: Tensor, size: Sequence[int], align_corners: bool | None = None) -> Tensor:
+    """The sampling grid (N, H, W, 2) of (x, y) in [-1, 1] that the affine maps ``theta`` (N, 2, 3)
+    send an output of ``size`` (N, C, H, W) to, for grid_sample; differentiable in theta."""
+    check_tensor("affine_grid", "theta", theta)
+    if len(size) != 4:
+        raise NotImplementedError(f"affine_grid: only 4-D sizes (N, C, H, W) are supported, got {list(size)}")
+    n, _, h, w = (int(s) for s in size)
+    if tuple(theta.shape) != (n, 2, 3):
+        raise ValueError(f"affine_grid: Expected a batch of 2D affine matrices of shape Nx2x3 for size "
+                         f"{list(size)}. Got {list(theta.shape)}.")
+
+    def positions(count: int) -> np.ndarray:
+        if align_corners:
+            return np.linspace(-1.0, 1.0, count) if count > 1 else np.zeros(1)
+        return (2 * np.arange(count) + 1) / count - 1
+
+    ys, xs = np.meshgrid(positions(h), positions(w), indexing="ij")
+    base = np.stack([xs, ys, np.ones_like(xs)], axis=-1).reshape(1, h * w, 3).astype(theta.dtype)
+    return (Tensor(base) @ theta.transpose(1, 2)).reshape(n, h, w, 2)
+
+
+def _unnormalize(coordinate: Tensor, size: int, align_corners: bool) -> Tensor:
+    return (coordinate + 1) / 2 * (size - 1) if align_corners else ((coordinate + 1) * size - 1) / 2
+
+
+def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear", padding_mode: str = "zeros",
+                align_corners: bool | None = None) -> Tensor:
+    """``input`` (N, C, H, W) sampled at ``grid`` (N, Ho, Wo, 2) of (x, y) in [-1, 1] ->
+    (N, C, Ho, Wo), bilinearly (or at the nearest pixel); positions outside read zeros
+    ("zeros") or the nearest edge ("border"). Differentiable in the input and, for bilinear,
+    the grid."""
+    check_tensor("grid_sample", "input", input)
+    check_tensor("grid_sample", "grid", grid)
+    if mode not in ("bilinear", "nearest"):
+        raise NotImplementedError(f"grid_sample: mode {mode!r} is not supported ('bilinear' or 'nearest')")
+    if padding_mode not in ("zeros", "border"):
+        raise NotImplementedError(f"grid_sample: padding_mode {padding_mode!r} is not supported ('zeros' or 'border')")
+    if input.ndim != 4 or grid.ndim != 4 or grid.shape[-1] != 2 or grid.shape[0] != input.shape[0]:
+        raise RuntimeError(f"grid_sample: expected input (N, C, H, W) and grid (N, H_out, W_out, 2) with one N, "
+                           f"got input {list(input.shape)} and grid {list(grid.shape)}")
+    n, _, h, w = input.shape
+    corners = bool(align_corners)
+    x = _unnormalize(grid[..., 0], w, corners)
+    y = _unnormalize(grid[..., 1], h, corners)
+    if padding_mode == "border":
+        x, y = x.clamp(0, w - 1), y.clamp(0, h - 1)
+    batch = np.broadcast_to(np.arange(n).reshape(n, 1, 1), x.shape)
+
+    def read(rows: np.ndarray, cols: np.ndarray) -> Tensor:
+        """input at integer (rows, cols) (N, Ho, Wo), zeros outside, as (N, C, Ho, Wo)."""
+        inside = (rows >= 0) & (rows < h) & (cols >= 0) & (cols < w)
+        values = input[batch, :, np.clip(rows, 0, h - 1), np.clip(cols, 0, w - 1)]  # (N, Ho, Wo, C)
+        return (values * Tensor(inside[..., None].astype(input.dtype))).permute(0, 3, 1, 2)
+
+    if mode == "nearest":
+        return read(np.rint(y.numpy()).astype(np.int64), np.rint(x.numpy()).astype(np.int64))
+    x0, y0 = np.floor(x.numpy()).astype(np.int64), np.floor(y.numpy()).astype(np.int64)
+    wx1, wy1 = (x - Tensor(x0.astype(input.dtype))).unsqueeze(1), (y - Tensor(y0.astype(input.dtype))).unsqueeze(1)
+    wx0, wy0 = 1 - wx1, 1 - wy1
+    return (read(y0, x0) * wy0 * wx0 + read(y0, x0 + 1) * wy0 * wx1
+            + read(y0 + 1, x0) * wy1 * wx0 + read(y0 + 1, x0 + 1) * wy1 * wx1)

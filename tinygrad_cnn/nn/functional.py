@@ -18,10 +18,10 @@ from tinygrad_cnn.nn.functional_activations import (
     softmax, softplus, tanh,
 )
 from tinygrad_cnn.nn.functional_composed import (
-    celu, celu_, glu, hardshrink, hardsigmoid, hardswish, logsigmoid, mish, prelu, rrelu, rrelu_, selu, selu_, softmin,
-    softshrink, softsign, tanhshrink, threshold, threshold_,
+    celu, celu_, glu, gumbel_softmax, hardshrink, hardsigmoid, hardswish, logsigmoid, mish, prelu, rrelu, rrelu_,
+    selu, selu_, softmin, softshrink, softsign, tanhshrink, threshold, threshold_,
 )
-from tinygrad_cnn.nn.functional_conv import conv2d, conv_transpose2d, linear
+from tinygrad_cnn.nn.functional_conv import bilinear, conv2d, conv_transpose2d, linear
 from tinygrad_cnn.nn.functional_distance import cosine_similarity, pairwise_distance
 from tinygrad_cnn.nn.functional_attention import scaled_dot_product_attention
 from tinygrad_cnn.nn.functional_dropout import alpha_dropout, dropout, dropout2d, dropout3d, feature_alpha_dropout
@@ -48,15 +48,15 @@ from tinygrad_cnn.tensor import Tensor
 
 __all__ = [
     "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d", "affine_grid",
-    "alpha_dropout", "avg_pool1d", "avg_pool2d", "batch_norm", "binary_cross_entropy",
+    "alpha_dropout", "avg_pool1d", "avg_pool2d", "batch_norm", "bilinear", "binary_cross_entropy",
     "binary_cross_entropy_with_logits", "calculate_output_size", "celu", "celu_", "channel_shuffle", "conv1d",
     "conv2d", "conv_transpose2d", "cosine_embedding_loss", "cosine_similarity", "count_parameters", "cross_entropy",
     "dropout", "dropout1d", "dropout2d", "dropout3d", "elu", "elu_", "embedding", "feature_alpha_dropout",
-    "flatten", "gaussian_nll_loss", "gelu", "glu", "grid_sample", "group_norm", "hardshrink", "hardsigmoid",
-    "hardswish", "hardtanh", "hardtanh_", "hinge_embedding_loss", "huber_loss", "instance_norm", "interpolate",
-    "kl_div", "l1_loss", "layer_norm", "leaky_relu", "leaky_relu_", "linear", "local_response_norm", "log_softmax",
-    "logsigmoid", "margin_ranking_loss", "max_pool1d", "max_pool2d", "max_unpool2d", "mish", "mse_loss",
-    "multi_margin_loss", "multilabel_soft_margin_loss", "nll_loss", "normalize", "one_hot", "pad",
+    "flatten", "gaussian_nll_loss", "gelu", "glu", "grid_sample", "group_norm", "gumbel_softmax", "hardshrink",
+    "hardsigmoid", "hardswish", "hardtanh", "hardtanh_", "hinge_embedding_loss", "huber_loss", "instance_norm",
+    "interpolate", "kl_div", "l1_loss", "layer_norm", "leaky_relu", "leaky_relu_", "linear", "local_response_norm",
+    "log_softmax", "logsigmoid", "margin_ranking_loss", "max_pool1d", "max_pool2d", "max_unpool2d", "mish",
+    "mse_loss", "multi_margin_loss", "multilabel_soft_margin_loss", "nll_loss", "normalize", "one_hot", "pad",
     "pairwise_distance", "pixel_shuffle", "pixel_unshuffle", "poisson_nll_loss", "prelu", "relu", "relu6", "relu_",
     "rms_norm", "rrelu", "rrelu_", "scaled_dot_product_attention", "selu", "selu_", "sigmoid", "silu",
     "smooth_l1_loss", "soft_margin_loss", "softmax", "softmin", "softplus", "softshrink", "softsign", "tanh",

@@ -1,7 +1,7 @@
 """The activations of torch.nn.functional that are compositions of ops this package already
 differentiates: threshold, selu, celu, mish, hardswish, hardsigmoid, logsigmoid, softsign,
-tanhshrink, hardshrink, softshrink, softmin, glu, prelu and rrelu. Their gradients come from
-the ops they are made of. Re-exported by ``tinygrad_cnn.nn.functional``.
+tanhshrink, hardshrink, softshrink, softmin, glu, prelu, rrelu and gumbel_softmax. Their
+gradients come from the ops they are made of. Re-exported by ``tinygrad_cnn.nn.functional``.
 
 As torch's, they refuse bool inputs, and all but threshold, softsign and tanhshrink integer
 inputs too (NotImplementedError); ``inplace=True`` writes the result into the input (a
@@ -186,3 +186,18 @@ def celu_(input: Tensor, alpha: float = 1.0) -> Tensor:
 def rrelu_(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False) -> Tensor:
     """rrelu(input, lower, upper, training, inplace=True)."""
     return rrelu(input, lower, upper, training, True)
+
+
+def gumbel_softmax(logits: Tensor, tau: float = 1, hard: bool = False, eps: float = 1e-10, dim: int = -1) -> Tensor:
+    """softmax((logits + g) / tau) along ``dim``, g Gumbel(0, 1) noise from the package generator:
+    a differentiable sample of the categorical distribution; with ``hard``, the one-hot of its
+    argmax, whose gradient is the soft sample's (straight-through), as torch's."""
+    check_tensor("gumbel_softmax", "logits", logits)
+    noise = -np.log(_random.generator().exponential(size=logits.shape)).astype(logits.dtype)
+    soft = ((logits + Tensor(noise)) / tau).softmax(dim)
+    if not hard:
+        return soft
+    values = soft.numpy()
+    one_hot = (np.arange(values.shape[dim]).reshape((-1,) + (1,) * (values.ndim - 1 - dim % values.ndim))
+               == np.expand_dims(values.argmax(axis=dim), dim)).astype(values.dtype)
+    return Tensor(one_hot) - soft.detach() + soft

@@ -1,5 +1,6 @@
 """Convolution and linear layers in functional form, as torch.nn.functional: conv2d,
-conv_transpose2d and linear, their arguments and shapes checked once here before the ops run.
+conv_transpose2d, linear and bilinear, their arguments and shapes checked once here before the
+ops run.
 Re-exported by ``tinygrad_cnn.nn.functional``."""
 
 from __future__ import annotations
@@ -131,3 +132,25 @@ def check_conv_transpose(shape: tuple[int, ...], weight_shape: tuple[int, ...], 
     if min(out) < 1:
         raise RuntimeError(f"{op}: output size {out} is too small for input {shape}, weight {weight_shape} "
                          f"and padding {padding}")
+
+
+def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """y[..., o] = sum_ij input1[..., i] weight[o, i, j] input2[..., j] + bias[o], for input1
+    (*, in1), input2 (*, in2), weight (out, in1, in2) and bias (out,), as torch.nn.functional.bilinear."""
+    for name, t in (("input1", input1), ("input2", input2), ("weight", weight)):
+        check_tensor("bilinear", name, t)
+    if weight.ndim != 3:
+        raise RuntimeError(f"bilinear(): weight must be three-dimensional, got shape {list(weight.shape)}")
+    out, in1, in2 = weight.shape
+    if input1.shape[-1] != in1:
+        raise RuntimeError(f"bilinear(): input1 size does not match weight size: got {input1.shape[-1]} but "
+                           f"expected {in1}")
+    if input2.shape[-1] != in2:
+        raise RuntimeError(f"bilinear(): input2 size does not match weight size: got {input2.shape[-1]} but "
+                           f"expected {in2}")
+    if input1.shape[:-1] != input2.shape[:-1]:
+        raise RuntimeError(f"bilinear(): input batch dimensions do not match: got {list(input1.shape[:-1])} and "
+                           f"{list(input2.shape[:-1])}")
+    mixed = (input1 @ weight.permute(1, 0, 2).reshape(in1, out * in2)).reshape(*input1.shape[:-1], out, in2)
+    result = (mixed * input2.unsqueeze(-2)).sum(-1)
+    return result if bias is None else result + bias

@@ -1,4 +1,4 @@
-"""Layers as torch.nn: Conv2d, MaxPool2d, AvgPool2d, Linear, Identity.
+"""Layers as torch.nn: Conv2d, MaxPool2d, AvgPool2d, Linear, Bilinear, Identity.
 
 Weights are initialised as PyTorch's defaults (kaiming_uniform_ with a=sqrt(5), bias
 uniform in +-1/sqrt(fan_in)), drawn from the package generator (``manual_seed``).
@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_cnn.nn import functional as F
-from tinygrad_cnn.nn.functional_conv import conv2d_checked
+from tinygrad_cnn.nn.functional_conv import bilinear, conv2d_checked
 from tinygrad_cnn.nn import init
 from tinygrad_cnn.nn.module import Module
 from tinygrad_cnn.nn.parameter import Parameter
@@ -163,6 +163,37 @@ class Linear(Module):
 
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+
+
+class Bilinear(Module):
+    """y = x1^T weight x2 + bias: (*, in1_features) and (*, in2_features) -> (*, out_features);
+    weight (out, in1, in2) and bias (out,) start uniform in +-1/sqrt(in1_features), as torch's."""
+
+    def __init__(self, in1_features: int, in2_features: int, out_features: int, bias: bool = True) -> None:
+        super().__init__()
+        self.in1_features = positive_int(in1_features, "in1_features", "Bilinear")
+        self.in2_features = positive_int(in2_features, "in2_features", "Bilinear")
+        self.out_features = positive_int(out_features, "out_features", "Bilinear")
+        self.weight = Parameter(np.empty((out_features, in1_features, in2_features), dtype=np.float32))
+        if bias:
+            self.bias = Parameter(np.empty(out_features, dtype=np.float32))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """weight and bias ~ U(-1/sqrt(in1_features), 1/sqrt(in1_features))."""
+        bound = 1 / math.sqrt(self.in1_features)
+        init.uniform_(self.weight, -bound, bound)
+        if self.bias is not None:
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, input1: Tensor, input2: Tensor) -> Tensor:
+        return bilinear(input1, input2, self.weight, self.bias)
+
+    def extra_repr(self) -> str:
+        return (f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
+                f"out_features={self.out_features}, bias={self.bias is not None}")
 
 
 class Identity(Module):

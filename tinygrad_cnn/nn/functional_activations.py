@@ -30,7 +30,7 @@ def relu_(input: Tensor) -> Tensor:
     return relu(input, True)
 
 
-def _floating(op: str, kernel: str, input: Any) -> Tensor:
+def floating_only(op: str, kernel: str, input: Any) -> Tensor:
     """``input`` when it is a floating tensor; for an integer or bool one, the NotImplementedError
     torch raises (naming its ``kernel`` and the scalar type): these activations compute on floats only."""
     check_tensor(op, "input", input)
@@ -48,7 +48,7 @@ def _apply(op: str, function: type, input: Tensor, inplace: bool, **params: Any)
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """input where input > 0, else negative_slope * input, elementwise."""
-    _floating("leaky_relu", "leaky_relu_cpu", input)
+    floating_only("leaky_relu", "leaky_relu_cpu", input)
     return _apply("leaky_relu", A.LeakyReLU, input, inplace, negative_slope=float(negative_slope))
 
 
@@ -59,7 +59,7 @@ def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """input where input > 0, else alpha * (exp(input) - 1), elementwise."""
-    _floating("elu", "elu_cpu", input)
+    floating_only("elu", "elu_cpu", input)
     return _apply("elu", A.ELU, input, inplace, alpha=float(alpha))
 
 
@@ -72,12 +72,12 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     """input * Phi(input), Phi the standard normal CDF; approximate="tanh" uses torch's tanh formula."""
     if approximate not in ("none", "tanh"):
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
-    return A.GELU.apply(_floating("gelu", "GeluKernelImpl", input), approximate=approximate)
+    return A.GELU.apply(floating_only("gelu", "GeluKernelImpl", input), approximate=approximate)
 
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
     """input * sigmoid(input), elementwise (the swish)."""
-    _floating("silu", "silu_cpu", input)
+    floating_only("silu", "silu_cpu", input)
     return _apply("silu", A.SiLU, input, inplace)
 
 
@@ -100,7 +100,7 @@ def relu6(input: Tensor, inplace: bool = False) -> Tensor:
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """log(1 + exp(beta * input)) / beta, and input itself where beta * input > threshold."""
-    return A.Softplus.apply(_floating("softplus", "softplus_cpu", input), beta=float(beta), threshold=float(threshold))
+    return A.Softplus.apply(floating_only("softplus", "softplus_cpu", input), beta=float(beta), threshold=float(threshold))
 
 
 def sigmoid(input: Tensor) -> Tensor:

@@ -17,7 +17,7 @@ import numpy as np
 from tinygrad_cnn import random as _random
 from tinygrad_cnn.dtypes import scalar_type_name
 from tinygrad_cnn.nn.checks import check_tensor
-from tinygrad_cnn.nn.functional_activations import _floating, elu, hardtanh, leaky_relu, softmax, softplus
+from tinygrad_cnn.nn.functional_activations import elu, floating_only, hardtanh, leaky_relu, softmax, softplus
 from tinygrad_cnn.tensor import Tensor
 
 # torch's constants (Klambauer et al. 2017)
@@ -57,13 +57,13 @@ def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:
 
 def selu(input: Tensor, inplace: bool = False) -> Tensor:
     """SELU_SCALE * elu(input, SELU_ALPHA): the self-normalising ELU."""
-    _floating("selu", "elu_cpu", input)
+    floating_only("selu", "elu_cpu", input)
     return _computed(input, inplace, lambda x: SELU_SCALE * elu(x, SELU_ALPHA))
 
 
 def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """max(0, input) + min(0, alpha * (exp(input / alpha) - 1)), elementwise."""
-    _floating("celu", "elu_cpu", input)
+    floating_only("celu", "elu_cpu", input)
     if alpha == 0:
         raise RuntimeError("celu: ZeroDivisionError: alpha cannot be 0 for CELU")
     return _computed(input, inplace, lambda x: x.relu() + alpha * elu(x / alpha).clamp(max=0.0))
@@ -71,25 +71,25 @@ def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
 
 def mish(input: Tensor, inplace: bool = False) -> Tensor:
     """input * tanh(softplus(input)), elementwise."""
-    _floating("mish", "mish_cpu", input)
+    floating_only("mish", "mish_cpu", input)
     return _computed(input, inplace, lambda x: x * softplus(x).tanh())
 
 
 def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
     """relu6(input + 3) / 6: 0 up to -3, 1 from 3, linear between."""
-    _floating("hardsigmoid", "hardsigmoid_cpu", input)
+    floating_only("hardsigmoid", "hardsigmoid_cpu", input)
     return _computed(input, inplace, lambda x: hardtanh(x + 3, 0.0, 6.0) / 6)
 
 
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
     """input * relu6(input + 3) / 6, elementwise."""
-    _floating("hardswish", "hardswish_cpu", input)
+    floating_only("hardswish", "hardswish_cpu", input)
     return _computed(input, inplace, lambda x: x * hardtanh(x + 3, 0.0, 6.0) / 6)
 
 
 def logsigmoid(input: Tensor) -> Tensor:
     """log(sigmoid(input)) = -softplus(-input), finite for inputs of any magnitude."""
-    _floating("logsigmoid", "log_sigmoid_cpu", input)
+    floating_only("logsigmoid", "log_sigmoid_cpu", input)
     return -softplus(-input)
 
 
@@ -109,13 +109,13 @@ def tanhshrink(input: Tensor) -> Tensor:
 
 def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     """input where |input| > lambd, else 0."""
-    _floating("hardshrink", "hardshrink_cpu", input)
+    floating_only("hardshrink", "hardshrink_cpu", input)
     return input.where(input.abs() > lambd, 0.0)
 
 
 def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     """input - lambd above lambd, input + lambd below -lambd, else 0."""
-    _floating("softshrink", "softshrink_cpu", input)
+    floating_only("softshrink", "softshrink_cpu", input)
     if lambd < 0:
         raise RuntimeError(f"softshrink: lambda must be in range [0, inf) for input dtype "
                            f"{scalar_type_name(input.dtype)}, but found {lambd}")
@@ -129,7 +129,7 @@ def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: 
 
 def glu(input: Tensor, dim: int = -1) -> Tensor:
     """a * sigmoid(b), a and b the two halves of ``input`` along ``dim`` (its size must be even)."""
-    _floating("glu", "glu_cpu", input)
+    floating_only("glu", "glu_cpu", input)
     if input.ndim == 0:
         raise RuntimeError("glu: glu does not support scalars because halving size must be even")
     size = input.shape[dim]
@@ -142,7 +142,7 @@ def glu(input: Tensor, dim: int = -1) -> Tensor:
 def prelu(input: Tensor, weight: Tensor) -> Tensor:
     """input where input > 0, else weight * input, with one learnt slope per channel (dim 1)
     or one for all: ``weight`` of 1 or C elements."""
-    _floating("prelu", "prelu_cpu", input)
+    floating_only("prelu", "prelu_cpu", input)
     check_tensor("prelu", "weight", weight)
     if weight.dtype != input.dtype:
         raise RuntimeError(f"prelu: Type promoting not supported. Got {scalar_type_name(input.dtype)} and "
@@ -164,7 +164,7 @@ def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, trainin
           inplace: bool = False) -> Tensor:
     """leaky_relu with slope (lower + upper) / 2, or in training a slope drawn uniformly from
     [lower, upper] for each element (from the package generator)."""
-    _floating("rrelu", "rrelu_with_noise_cpu", input)
+    floating_only("rrelu", "rrelu_with_noise_cpu", input)
     if not lower <= upper:
         raise RuntimeError(f"rrelu: Lower bound should be less than or equal to the upper bound ({lower} > {upper})")
     if not training:

@@ -1,7 +1,6 @@
 """Convolution and linear layers in functional form, as torch.nn.functional: conv2d,
 conv_transpose2d, linear and bilinear, their arguments and shapes checked once here before the
-ops run.
-Re-exported by ``tinygrad_cnn.nn.functional``."""
+ops run. Re-exported by ``tinygrad_cnn.nn.functional``."""
 
 from __future__ import annotations
 

@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
 from tinygrad_cnn import random as _random
 from tinygrad_cnn.nn.checks import check_probability, check_tensor
+from tinygrad_cnn.nn.functional_composed import SELU_ALPHA, SELU_SCALE
 from tinygrad_cnn.ops import dropout as D
 from tinygrad_cnn.tensor import Tensor
 
@@ -25,38 +24,37 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     return D.Dropout.apply(check_tensor("dropout", "input", input), p=p)
 
 
+def _channel_dropout(op: str, input: Tensor, p: float, training: bool, inplace: bool, ranks: tuple[int, int],
+                     described: str, spatial: int) -> Tensor:
+    """Dropout of whole channels: the mask has one entry per (sample, channel), or per channel of
+    an unbatched input, and 1 in the ``spatial`` trailing dims; ``described`` names the ``ranks``."""
+    p = check_probability(op, p)
+    check_tensor(op, "input", input)
+    if input.ndim not in ranks:
+        raise ValueError(f"{op}: expected {described} input, got shape {input.shape}")
+    if not training or p == 0:
+        return input
+    mask_shape = input.shape[:input.ndim - spatial] + (1,) * spatial
+    if inplace:
+        return input.apply_inplace_(op + "_", D.Dropout, p=p, mask_shape=mask_shape, inplace=True)
+    return D.Dropout.apply(input, p=p, mask_shape=mask_shape)
+
+
 def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     """During training, zero each whole channel input[n, c] of an (N, C, H, W) (or (N, C, L))
     input with probability ``p`` and scale the rest by 1/(1-p); the identity otherwise."""
-    p = check_probability("dropout2d", p)
-    check_tensor("dropout2d", "input", input)
-    if input.ndim not in (3, 4):
-        raise ValueError(f"dropout2d: expected a 3-D (N, C, L) or 4-D (N, C, H, W) input, got shape {input.shape}")
-    if not training or p == 0:
-        return input
-    mask_shape = input.shape[:2] + (1,) * (input.ndim - 2)
-    if inplace:
-        return input.apply_inplace_("dropout2d_", D.Dropout, p=p, mask_shape=mask_shape, inplace=True)
-    return D.Dropout.apply(input, p=p, mask_shape=mask_shape)
+    return _channel_dropout("dropout2d", input, p, training, inplace, (3, 4), "a 3-D (N, C, L) or 4-D (N, C, H, W)",
+                            input.ndim - 2)
 
 
 def dropout3d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     """During training, zero each whole channel of an (N, C, D, H, W) or unbatched (C, D, H, W)
     input with probability ``p`` and scale the rest by 1/(1-p); the identity otherwise."""
-    p = check_probability("dropout3d", p)
-    check_tensor("dropout3d", "input", input)
-    if input.ndim not in (4, 5):
-        raise ValueError(f"dropout3d: expected a 4-D (C, D, H, W) or 5-D (N, C, D, H, W) input, got shape "
-                         f"{input.shape}")
-    if not training or p == 0:
-        return input
-    mask_shape = input.shape[:input.ndim - 3] + (1, 1, 1)  # (C,) or (N, C), then the volume
-    if inplace:
-        return input.apply_inplace_("dropout3d_", D.Dropout, p=p, mask_shape=mask_shape, inplace=True)
-    return D.Dropout.apply(input, p=p, mask_shape=mask_shape)
+    return _channel_dropout("dropout3d", input, p, training, inplace, (4, 5),
+                            "a 4-D (C, D, H, W) or 5-D (N, C, D, H, W)", 3)
 
 
-SELU_NEGATIVE = 1.7580993408473766  # -SELU's limit at -inf (scale * alpha), where alpha dropout sends dropped values
+SELU_NEGATIVE = SELU_SCALE * SELU_ALPHA  # -SELU's limit at -inf, where alpha dropout sends dropped values
 
 
 def _alpha_dropout(op: str, input: Tensor, p: float, training: bool, inplace: bool, feature: bool) -> Tensor:
@@ -68,7 +66,7 @@ def _alpha_dropout(op: str, input: Tensor, p: float, training: bool, inplace: bo
     keep = (_random.generator().random(shape) >= p).astype(input.dtype)
     a = 1.0 / math.sqrt((SELU_NEGATIVE ** 2 * p + 1) * (1 - p)) if p < 1 else 0.0
     shift = ((keep - 1) * SELU_NEGATIVE * a + SELU_NEGATIVE * a * p).astype(input.dtype)
-    result = input * Tensor(keep * input.dtype.type(a)) + Tensor(np.broadcast_to(shift, input.shape).copy())
+    result = input * Tensor(keep * input.dtype.type(a)) + Tensor(shift)
     return input.copy_(result) if inplace else result
 
 

@@ -69,14 +69,20 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
                              training=bool(training), momentum=float(momentum), eps=float(eps))
 
 
+def _shape_tuple(normalized_shape: int | Sequence[int]) -> tuple[int, ...]:
+    """``normalized_shape`` (an int or a sequence of them) as a tuple of ints."""
+    if isinstance(normalized_shape, (int, np.integer)):
+        return (int(normalized_shape),)
+    return tuple(int(n) for n in normalized_shape)
+
+
 def layer_norm(input: Tensor, normalized_shape: int | Sequence[int], weight: Tensor | None = None,
                bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
     """Layer normalization as torch.nn.functional.layer_norm: ``input`` (*, D1..Dk) standardised
     over its last k dims, ``normalized_shape`` = (D1..Dk); weight and bias of that shape or None."""
     op = "layer_norm"
     check_tensor(op, "input", input)
-    shape = (int(normalized_shape),) if isinstance(normalized_shape, (int, np.integer)) else \
-        tuple(int(n) for n in normalized_shape)
+    shape = _shape_tuple(normalized_shape)
     k = len(shape)
     if not k or input.shape[input.ndim - k:] != shape or input.ndim < k:
         raise ValueError(
@@ -147,8 +153,7 @@ def rms_norm(input: Tensor, normalized_shape: int | Sequence[int], weight: Tenso
     (of that shape) when given; ``eps`` None is the dtype's machine epsilon, as torch's."""
     op = "rms_norm"
     check_tensor(op, "input", input)
-    shape = (int(normalized_shape),) if isinstance(normalized_shape, (int, np.integer)) else \
-        tuple(int(n) for n in normalized_shape)
+    shape = _shape_tuple(normalized_shape)
     if not shape or input.ndim < len(shape) or tuple(input.shape[input.ndim - len(shape):]) != shape:
         raise RuntimeError(f"{op}: Given normalized_shape={list(shape)}, expected input with shape [*, "
                            f"{', '.join(map(str, shape))}], but got input of size {Size(input.shape)}")

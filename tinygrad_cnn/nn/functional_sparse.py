@@ -51,7 +51,7 @@ def renormalize_rows(weight: Tensor, indices: np.ndarray, max_norm: float, norm_
     rows = np.unique(indices)
     with no_grad():
         values = weight.numpy()[rows]
-        norms = np.linalg.norm(values, ord=norm_type, axis=1) if norm_type != np.inf else np.abs(values).max(axis=1)
+        norms = np.linalg.norm(values, ord=norm_type, axis=1)
         scale = np.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0).astype(values.dtype)
         weight[Tensor(rows)] = Tensor(values * scale[:, None])
 

@@ -30,6 +30,12 @@ def _ones_and_zeros(module: Module, shape: tuple[int, ...], affine: bool, bias: 
         module.register_parameter("bias", None)
 
 
+def _checked_shape(normalized_shape: int | Sequence[int], layer: str) -> tuple[int, ...]:
+    """A layer's ``normalized_shape`` (an int or a sequence) as a tuple of positive ints."""
+    shape = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) else tuple(normalized_shape)
+    return tuple(positive_int(n, "normalized_shape", layer) for n in shape)
+
+
 class _BatchNorm(Module):
     """Shared body of BatchNorm1d/2d; subclasses give the accepted input ranks."""
 
@@ -173,8 +179,7 @@ class LayerNorm(Module):
     def __init__(self, normalized_shape: int | Sequence[int], eps: float = 1e-5, elementwise_affine: bool = True,
                  bias: bool = True) -> None:
         super().__init__()
-        shape = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) else tuple(normalized_shape)
-        self.normalized_shape = tuple(positive_int(n, "normalized_shape", "LayerNorm") for n in shape)
+        self.normalized_shape = _checked_shape(normalized_shape, "LayerNorm")
         self.eps = eps
         self.elementwise_affine = elementwise_affine
         _ones_and_zeros(self, self.normalized_shape, elementwise_affine, bias)
@@ -220,8 +225,7 @@ class RMSNorm(Module):
     def __init__(self, normalized_shape: int | Sequence[int], eps: float | None = None,
                  elementwise_affine: bool = True) -> None:
         super().__init__()
-        shape = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) else tuple(normalized_shape)
-        self.normalized_shape = tuple(positive_int(n, "normalized_shape", "RMSNorm") for n in shape)
+        self.normalized_shape = _checked_shape(normalized_shape, "RMSNorm")
         self.eps, self.elementwise_affine = eps, elementwise_affine
         if elementwise_affine:
             self.weight = Parameter(np.ones(self.normalized_shape, dtype=np.float32))

@@ -209,9 +209,9 @@ class _RNNBase(Module):
             for d, suffix in enumerate(directions):
                 state = states[layer * len(directions) + d]
                 steps = range(x.shape[0] - 1, -1, -1) if suffix else range(x.shape[0])
-                seen = []
+                weights, seen = self._weights(layer, suffix), []
                 for t in steps:
-                    state = _step(self.mode, x[t], state, self._weights(layer, suffix))
+                    state = _step(self.mode, x[t], state, weights)
                     seen.append(state[0] if self.mode == "LSTM" else state)
                 outputs.append(stack(seen[::-1] if suffix else seen))
                 finals.append(state)

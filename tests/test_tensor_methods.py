@@ -77,6 +77,26 @@ def test_queries():
     assert x[0, 0].item() == 0
 
 
+def test_device_and_layout_flags_are_torchs_for_a_dense_cpu_tensor():
+    real = real_torch().ones(1)
+    flags = [name for name in dir(real) if name.startswith("is_") and not callable(getattr(real, name))]
+    assert {name: getattr(torch.ones(1), name) for name in flags} == {name: getattr(real, name) for name in flags}
+
+
+@pytest.mark.parametrize("value, spec", [(3.14159, "+.2f"), (2.0, ".1f"), (5, ">4"), (True, ">4"), (-7, "x"),
+                                         (0.5, "e"), (1.5, "")])
+def test_a_0d_tensor_formats_as_its_number(value, spec):
+    assert format(torch.tensor(value), spec) == format(real_torch().tensor(value), spec) == format(value, spec)
+
+
+def test_formatting_a_tensor_with_elements_needs_an_empty_spec():
+    assert f"{torch.ones(2)}" == str(torch.ones(2))
+    with pytest.raises(TypeError, match="unsupported format string"):
+        format(torch.ones(2), ".2f")
+    with pytest.raises(TypeError, match="unsupported format string"):
+        format(real_torch().ones(2), ".2f")
+
+
 def test_comparisons_logic_and_finiteness():
     a, b = torch.tensor([1.0, 2.0, 3.0]), torch.tensor([3.0, 2.0, 1.0])
     assert a.eq(b).tolist() == [False, True, False] and a.ne(2).tolist() == [True, False, True]

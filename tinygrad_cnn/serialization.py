@@ -27,10 +27,13 @@ from typing import IO, Any
 import numpy as np
 
 from tinygrad_cnn.fileio import atomic_write
+from tinygrad_cnn.safe_globals import add_safe_globals, clear_safe_globals, get_safe_globals, safe_globals, user_globals
 from tinygrad_cnn.tensor import Tensor
 from tinygrad_cnn.torch_globals import (ALLOWED_GLOBALS, STORAGE_NAMES, UNTYPED_DTYPES, Storage, StorageType,
-                                        TorchName, parameter_class, size_class, torch_dtype_name)
+                                        TorchName, parameter_class, size_class, torch_dtype_name, torch_nn_global)
 from tinygrad_cnn.weights_unpickler import WeightsUnpickler
+
+__all__ = ["add_safe_globals", "clear_safe_globals", "get_safe_globals", "load", "safe_globals", "save"]
 
 FileLike = str | os.PathLike | IO[bytes]
 
@@ -272,6 +275,9 @@ class _TrustedUnpickler(pickle.Unpickler):
         full = f"{module}.{name}"
         if full in ALLOWED_GLOBALS:
             return ALLOWED_GLOBALS[full]
+        found = torch_nn_global(full)
+        if found is not None:
+            return found
         if module == "torch" or module.startswith("torch."):
             raise pickle.UnpicklingError(f"GLOBAL {full} needs PyTorch itself, which tinygrad_cnn does not use")
         return super().find_class(module, name)
@@ -297,8 +303,10 @@ def load(f: FileLike, map_location: Any = None, pickle_module: Any = None, *, we
     seekable binary file-like object. Tensors come back as tinygrad_cnn Tensors (views of one
     storage keep sharing memory; Parameters stay Parameters, with requires_grad), containers
     and numbers as themselves. ``weights_only`` (default True, as in torch 2.6+) admits only
-    tensors, containers and numbers and never runs code from the file; False trusts the file
-    fully. ``map_location``: None, 'cpu', a device or a dict of locations; a GPU raises
+    tensors, containers, numbers and the classes and functions marked safe (``safe_globals``,
+    ``add_safe_globals``: a whole pickled model's classes) and never runs other code from the
+    file; False trusts the file fully. A torch.nn class a file names (torch.nn.modules.linear.Linear)
+    is this package's class of that name. ``map_location``: None, 'cpu', a device or a dict of locations; a GPU raises
     RuntimeError. ``mmap=True`` maps the storages from the file (copy-on-write) instead of
     reading them. A damaged file raises RuntimeError or pickle.UnpicklingError naming it."""
     name = os.fspath(f) if isinstance(f, (str, os.PathLike)) else str(getattr(f, "name", f"<{type(f).__name__}>"))
@@ -328,7 +336,8 @@ def load(f: FileLike, map_location: Any = None, pickle_module: Any = None, *, we
         data = io.BytesIO(archive.read("data.pkl"))
         try:
             if weights_only:
-                return WeightsUnpickler(data, ALLOWED_GLOBALS, archive.persistent_load).load()
+                allowed = {**ALLOWED_GLOBALS, **user_globals()}
+                return WeightsUnpickler(data, allowed, archive.persistent_load, alias=torch_nn_global).load()
             unpickler = _TrustedUnpickler(data, encoding="utf-8")
             unpickler.persistent_load = archive.persistent_load
             return unpickler.load()

@@ -52,8 +52,17 @@ class ConvertMixin:
         """Where the tensor lives: always ``device(type='cpu')``."""
         return CPU
 
+    def __format__(self, format_spec: str) -> str:
+        """``format(t, spec)`` / f"{t:.2f}": a 0-d tensor formats as its Python number, any other
+        as its repr (a non-empty ``spec`` is then a TypeError), as torch's."""
+        if self._array.ndim == 0:
+            return self._array.item().__format__(format_spec)
+        return object.__format__(self, format_spec)
+
     is_cpu = True
-    is_cuda = is_sparse = is_quantized = is_meta = False  # dense CPU arrays only
+    # dense CPU arrays only: every other device and layout flag of torch's is False
+    is_cuda = is_xpu = is_mps = is_ipu = is_maia = is_mtia = is_xla = is_vulkan = is_mkldnn = False
+    is_sparse = is_sparse_csr = is_quantized = is_meta = is_nested = False
 
     def cpu(self) -> "Tensor":
         """self: tensors already live on the CPU."""

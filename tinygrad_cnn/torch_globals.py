@@ -99,6 +99,29 @@ def parameter_class() -> type:
     return Parameter
 
 
+# torch.nn.modules' submodules: torch pickles an nn class as torch.nn.modules.<submodule>.<Name>
+TORCH_NN_SUBMODULES = frozenset((
+    "activation", "adaptive", "batchnorm", "channelshuffle", "container", "conv", "distance", "dropout", "flatten",
+    "fold", "instancenorm", "lazy", "linear", "loss", "module", "normalization", "padding", "pixelshuffle",
+    "pooling", "rnn", "sparse", "transformer", "upsampling",
+))
+
+
+def torch_nn_global(full_name: str) -> Any:
+    """This package's object for a torch.nn name a pickled module holds: the class torch pickles as
+    ``torch.nn.modules.<submodule>.<Name>`` (-> tinygrad_cnn.nn.<Name>) or the function
+    ``torch.nn.functional.<name>`` (a TransformerEncoderLayer's activation); None for any other name."""
+    parts = full_name.split(".")
+    if len(parts) == 5 and parts[:3] == ["torch", "nn", "modules"] and parts[3] in TORCH_NN_SUBMODULES:
+        import tinygrad_cnn.nn as home
+    elif len(parts) == 4 and parts[:3] == ["torch", "nn", "functional"]:
+        import tinygrad_cnn.nn.functional as home
+    else:
+        return None
+    found = getattr(home, parts[-1], None)
+    return found if callable(found) else None
+
+
 # ------------------------------------------------------------------ the stand-ins for loading
 def _ints(value: Any, what: str) -> tuple[int, ...]:
     if type(value) not in (tuple, list) or not all(type(v) is int and v >= 0 for v in value):

@@ -3,8 +3,9 @@
 It interprets the binary pickle opcodes itself. A GLOBAL resolves only through the
 ``allowed_globals`` table it is given; any other name is refused with an UnpicklingError
 naming it, before anything is called. REDUCE and NEWOBJ call only objects from that table,
-BUILD only sets attributes on an OrderedDict (a state dict's ``_metadata``), APPEND only
-extends lists and SETITEM only fills dicts, as torch's ``_weights_only_unpickler`` does.
+BUILD only sets the state of an OrderedDict (a state dict's ``_metadata``) or of an instance
+of a class from the table (``__setstate__``, else its ``__dict__``), APPEND only extends lists
+and SETITEM only fills dicts, as torch's ``_weights_only_unpickler`` does.
 The opcodes that import or call by other routes (INST, OBJ, EXT*, NEWOBJ_EX, the text
 protocol's PERSID) are refused.
 """
@@ -24,13 +25,16 @@ _DICT_TYPES = (dict, OrderedDict, Counter)
 class WeightsUnpickler:
     """Reads one pickle from ``file`` (binary protocols 2 to 5), resolving globals only through
     ``allowed_globals`` ('module.name' -> object) and persistent ids through ``persistent_load``.
-    Python 2 byte strings are decoded with ``encoding`` (torch uses utf-8)."""
+    ``alias`` may name the object another name stands for; it is accepted only when that object
+    is in the table too. Python 2 byte strings are decoded with ``encoding`` (torch uses utf-8)."""
 
     def __init__(self, file: IO[bytes], allowed_globals: Mapping[str, Any],
-                 persistent_load: Callable[[Any], Any], encoding: str = "utf-8") -> None:
+                 persistent_load: Callable[[Any], Any], encoding: str = "utf-8",
+                 alias: Callable[[str], Any] | None = None) -> None:
         self._read = file.read
         self._readline = file.readline
         self._allowed = allowed_globals
+        self._alias = alias
         self._callables = {id(value) for value in allowed_globals.values()}
         self._persistent_load = persistent_load
         self._encoding = encoding
@@ -75,11 +79,16 @@ class WeightsUnpickler:
         elif module in IMPORT_MAPPING:
             module = IMPORT_MAPPING[module]
         full = f"{module}.{name}"
-        if full not in self._allowed:
-            raise pickle.UnpicklingError(
-                f"GLOBAL {full} is not an allowed global: only the tensors, containers and numbers "
-                "that torch.load(weights_only=True) reads are accepted, and nothing from the file is run")
-        return self._allowed[full]
+        if full in self._allowed:
+            return self._allowed[full]
+        found = None if self._alias is None else self._alias(full)
+        if found is not None and id(found) in self._callables:
+            return found
+        raise pickle.UnpicklingError(
+            f"Unsupported global: GLOBAL {full} was not an allowed global by default: only the tensors, "
+            f"containers and numbers that torch.load(weights_only=True) reads are accepted, and nothing from the "
+            f"file is run. If you trust {name}, allowlist it with torch.serialization.add_safe_globals([{name}]) "
+            f"or the torch.serialization.safe_globals([{name}]) context manager, or load with weights_only=False")
 
     def _check_callable(self, func: Any, opcode: str) -> None:
         if id(func) not in self._callables:
@@ -132,10 +141,25 @@ def _op_newobj(u: WeightsUnpickler) -> None:
 def _op_build(u: WeightsUnpickler) -> None:
     state = u._stack.pop()
     inst = u._stack[-1]
-    if type(inst) is not OrderedDict or type(state) is not dict or not all(type(k) is str for k in state):
-        raise pickle.UnpicklingError(
-            f"BUILD is allowed only to set attributes of an OrderedDict, got {type(inst).__name__}")
-    inst.__dict__.update(state)
+    if type(inst) is OrderedDict:
+        if type(state) is not dict or not all(type(k) is str for k in state):
+            raise pickle.UnpicklingError("BUILD of an OrderedDict needs a dict of attribute names")
+        inst.__dict__.update(state)
+        return
+    if id(type(inst)) not in u._callables:
+        raise pickle.UnpicklingError("BUILD is allowed only for an OrderedDict or an instance of a class allowlisted "
+                                     f"with add_safe_globals, got {type(inst).__name__}")
+    setstate = getattr(inst, "__setstate__", None)
+    if setstate is not None:
+        setstate(state)
+        return
+    slots = None
+    if type(state) is tuple and len(state) == 2:  # (__dict__ state, slot state), as pickle's load_build
+        state, slots = state
+    if state:
+        inst.__dict__.update(state)
+    for key, value in (slots or {}).items():
+        setattr(inst, key, value)
 
 
 def _op_append(u: WeightsUnpickler) -> None:

@@ -39,7 +39,7 @@ def test_install_serves_torch_and_names_what_is_missing():
         assert torch.Tensor is tinygrad_cnn.Tensor and nn.Linear is tinygrad_cnn.nn.Linear
         assert F.relu is tinygrad_cnn.nn.functional.relu and transforms.ToTensor is tinygrad_cnn.vision.transforms.ToTensor
         try:
-            nn.Transformer
+            nn.SyncBatchNorm
         except AttributeError as e:
             print(e)
         try:
@@ -55,7 +55,7 @@ def test_install_serves_torch_and_names_what_is_missing():
     """)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0] == "torch.nn.Transformer is not supported by tinygrad_cnn"
+    assert lines[0] == "torch.nn.SyncBatchNorm is not supported by tinygrad_cnn"
     assert lines[1] == "torch.quantum_gravity is not supported by tinygrad_cnn"
     assert lines[2] in ("real torch", "no torch")
 
@@ -92,7 +92,7 @@ def test_check_lists_missing_names_with_line_numbers(tmp_path):
     script.write_text(textwrap.dedent("""\
         import torch
         import torch.nn as nn
-        from torch.nn import Transformer
+        from torch.nn import SyncBatchNorm
         from torch.optim import SGD
         import torch.quantum_gravity
 
@@ -102,8 +102,8 @@ def test_check_lists_missing_names_with_line_numbers(tmp_path):
     """))
     findings = check_script(script)
     assert [(f.line, f.name) for f in findings] == [
-        (3, "torch.nn.Transformer"), (5, "torch.quantum_gravity"), (8, "torch.not_a_function")]
-    assert str(findings[0]) == "line 3: torch.nn.Transformer"
+        (3, "torch.nn.SyncBatchNorm"), (5, "torch.quantum_gravity"), (8, "torch.not_a_function")]
+    assert str(findings[0]) == "line 3: torch.nn.SyncBatchNorm"
 
 
 def test_check_refuses_a_script_that_does_not_parse(tmp_path):
@@ -121,12 +121,12 @@ def test_compatibility_page_is_current():
 
 def test_the_command_runs_a_script_and_names_a_missing_api_in_one_line(tmp_path):
     script = tmp_path / "uses_missing.py"
-    script.write_text("import torch\nprint('started')\nlayer = torch.nn.Transformer()\n")
+    script.write_text("import torch\nprint('started')\nlayer = torch.nn.SyncBatchNorm()\n")
     result = subprocess.run([sys.executable, "-m", "tinygrad_cnn", "run", str(script)], capture_output=True,
                             text=True, cwd=tmp_path, timeout=120)
     assert result.returncode == 1 and result.stdout == "started\n"
-    assert result.stderr == "tinygrad-cnn run: torch.nn.Transformer is not supported by tinygrad_cnn\n"
+    assert result.stderr == "tinygrad-cnn run: torch.nn.SyncBatchNorm is not supported by tinygrad_cnn\n"
     check = subprocess.run([sys.executable, "-m", "tinygrad_cnn", "run", "--check", str(script)],
                            capture_output=True, text=True, timeout=120)
     assert check.returncode == 1
-    assert check.stdout == f"{script}:3: torch.nn.Transformer is not supported by tinygrad_cnn\n"
+    assert check.stdout == f"{script}:3: torch.nn.SyncBatchNorm is not supported by tinygrad_cnn\n"

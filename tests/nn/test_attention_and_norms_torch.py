@@ -4,6 +4,8 @@ elements' gradient where random, reprs and errors (skipped without torch)."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -71,6 +73,36 @@ def test_dropout3d_zeroes_whole_channels(shape):
     volume = out.reshape(out.shape[:-3] + (-1,))
     assert set(np.unique(out)) <= {0.0, 2.0} and np.all(volume == volume[..., :1])
     assert np.array_equal(layer.eval()(tg.ones(*shape)).numpy(), np.ones(shape, np.float32))
+
+
+def _shared_mask_dims(out: np.ndarray) -> tuple[int, ...]:
+    """The dims along which a channel dropout's output (of ones) never varies."""
+    return tuple(d for d in range(out.ndim) if out.shape[d] > 1 and np.all(out == out.take([0], axis=d)))
+
+
+@pytest.mark.parametrize("name, shape", [("dropout2d", (16, 12)), ("dropout2d", (8, 3, 5)), ("dropout2d", (6, 5, 2, 2, 2)),
+                                         ("dropout3d", (16, 12)), ("dropout3d", (10, 2, 3)), ("dropout1d", (10, 6)),
+                                         ("dropout1d", (4, 10, 6))])
+def test_channel_dropouts_of_other_ranks_warn_and_mask_as_torchs(name, shape):
+    """torch reads a 2-D input to dropout2d elementwise and the unbatched ranks of dropout3d by
+    their first dim, warning (dropout1d does not): the same dims share a mask here, the same warnings."""
+    x = np.ones(shape, np.float32)
+    with pytest.warns() if name != "dropout1d" else warnings.catch_warnings(record=True) as theirs:
+        torch.manual_seed(0)
+        expected = getattr(torch.nn.functional, name)(torch.tensor(x), 0.5, True).numpy()
+    with warnings.catch_warnings(record=True) as ours:
+        warnings.simplefilter("always")
+        tg.manual_seed(1)  # seed 0 happens to draw the first 18 keep flags in equal threes
+        out = getattr(F, name)(tg.tensor(x), 0.5, True).numpy()
+    assert [str(w.message) for w in ours] == [str(w.message) for w in theirs]
+    assert set(np.unique(out)) <= {0.0, 2.0} and 0 < out.mean() < 2
+    assert _shared_mask_dims(out) == _shared_mask_dims(expected)
+
+
+def test_dropout2d_needs_two_dims_when_it_drops():
+    np.testing.assert_array_equal(F.dropout2d(tg.ones(3), 0.5, training=False).numpy(), np.ones(3))
+    with pytest.raises(RuntimeError, match="Feature dropout requires at least 2 dimensions in the input"):
+        F.dropout2d(tg.ones(3), 0.5)
 
 
 @pytest.mark.parametrize("name, layer", [("alpha_dropout", "AlphaDropout"),

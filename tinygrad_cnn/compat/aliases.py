@@ -4,7 +4,7 @@
 except where ``SPECIAL`` says otherwise. ``install()`` puts a ``sys.meta_path`` finder in
 place so an unmodified ``import torch.nn as nn`` gets ``tinygrad_cnn.nn`` behind a thin
 proxy module; a name the package lacks raises one clear error naming the PyTorch API
-(``torch.nn.Transformer is not supported by tinygrad_cnn``).
+(``torch.nn.SyncBatchNorm is not supported by tinygrad_cnn``).
 """
 
 from __future__ import annotations
@@ -17,11 +17,16 @@ import sys
 import types
 from typing import Any
 
+from tinygrad_cnn.torch_globals import TORCH_NN_SUBMODULES
+
 ROOTS = {"torch": "tinygrad_cnn", "torchvision": "tinygrad_cnn.vision"}
 
-# PyTorch module names whose home here does not follow the prefix rule
+# PyTorch module names whose home here does not follow the prefix rule: torch.nn.modules and
+# its submodules (torch.nn.modules.linear.Linear, as safe_globals lists name classes) are torch.nn
 SPECIAL = {
     "torchvision.models": "tinygrad_cnn.models",
+    "torch.nn.modules": "tinygrad_cnn.nn",
+    **{f"torch.nn.modules.{sub}": "tinygrad_cnn.nn" for sub in TORCH_NN_SUBMODULES},
 }
 
 # PyTorch names served by a differently named object here: torch's Function sees Tensors,

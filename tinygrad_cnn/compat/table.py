@@ -13,9 +13,11 @@ import types
 from tinygrad_cnn.compat.aliases import module_exists, target_of
 
 MODULES = (
-    "torch", "torch.nn", "torch.nn.functional", "torch.nn.init", "torch.nn.utils", "torch.autograd", "torch.optim",
-    "torch.optim.lr_scheduler", "torch.utils.data", "torch.cuda", "torch.backends", "torch.accelerator",
-    "torchvision.datasets", "torchvision.transforms", "torchvision.models", "torchvision.utils",
+    "torch", "torch.nn", "torch.nn.functional", "torch.nn.init", "torch.nn.utils", "torch.nn.utils.rnn",
+    "torch.nn.parallel", "torch.autograd", "torch.optim", "torch.optim.lr_scheduler", "torch.utils.data",
+    "torch.serialization", "torch.linalg", "torch.special", "torch.distributions", "torch.cuda", "torch.backends",
+    "torch.accelerator", "torchvision.datasets", "torchvision.transforms", "torchvision.transforms.functional",
+    "torchvision.models", "torchvision.utils",
 )
 
 HEADER = """# Running PyTorch programs here, and what of PyTorch's API is supported
@@ -35,7 +37,7 @@ Three ways to run PyTorch code on tinygrad_cnn:
 - with one edited line: `import tinygrad_cnn as torch`.
 
 A PyTorch name that is missing fails with one line naming it, e.g.
-`torch.nn.Transformer is not supported by tinygrad_cnn`. Everything computes on the CPU in
+`torch.nn.SyncBatchNorm is not supported by tinygrad_cnn`. Everything computes on the CPU in
 NumPy: `torch.cuda.is_available()` is False and asking for a GPU device raises.
 
 Checking a script before running it:
@@ -47,8 +49,8 @@ from pathlib import Path
 from tinygrad_cnn.compat import check_script
 
 script = Path(tempfile.mkdtemp()) / "net.py"
-script.write_text("import torch\\nimport torch.nn as nn\\nlayer = nn.Linear(4, 2)\\nmodel = nn.Transformer()\\n")
-print([str(f) for f in check_script(script)])   # ['line 4: torch.nn.Transformer']
+script.write_text("import torch\\nimport torch.nn as nn\\nlayer = nn.Linear(4, 2)\\nmodel = nn.SyncBatchNorm()\\n")
+print([str(f) for f in check_script(script)])   # ['line 4: torch.nn.SyncBatchNorm']
 assert [f.line for f in check_script(script)] == [4]
 ```
 

@@ -42,7 +42,10 @@ from tinygrad_cnn.nn.padding import (
 from tinygrad_cnn.nn.parameter import Parameter
 from tinygrad_cnn.nn.rnn import GRU, GRUCell, LSTM, LSTMCell, RNN, RNNCell
 from tinygrad_cnn.nn.sparse import Embedding
-from tinygrad_cnn.nn.transformer import MultiheadAttention, TransformerEncoder, TransformerEncoderLayer
+from tinygrad_cnn.nn.parallel import DataParallel
+from tinygrad_cnn.nn.transformer import (MultiheadAttention, NonDynamicallyQuantizableLinear, TransformerEncoder,
+                                        TransformerEncoderLayer)
+from tinygrad_cnn.nn.transformer_decoder import Transformer, TransformerDecoder, TransformerDecoderLayer
 from tinygrad_cnn.nn.upsampling import (
     ChannelShuffle, PixelShuffle, PixelUnshuffle, Upsample, UpsamplingBilinear2d, UpsamplingNearest2d,
 )
@@ -58,19 +61,20 @@ __all__ = [
     "AveragePool2D", "AvgPool1d", "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "BCELoss", "BCEWithLogitsLoss",
     "Bilinear", "CELU", "ChannelShuffle", "CircularPad1d", "CircularPad2d", "CircularPad3d", "ConstantPad1d",
     "ConstantPad2d", "ConstantPad3d", "Conv1d", "Conv2d", "ConvTranspose2d", "CosineEmbeddingLoss",
-    "CosineSimilarity", "CrossEntropyLoss", "Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "ELU", "Embedding",
+    "CosineSimilarity", "CrossEntropyLoss", "DataParallel", "Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "ELU", "Embedding",
     "FeatureAlphaDropout", "Flatten", "FullyConnected", "functional", "GaussianNLLLoss", "GELU", "GLU", "GroupNorm",
     "GRU", "GRUCell", "Hardshrink", "Hardsigmoid", "Hardswish", "Hardtanh", "HingeEmbeddingLoss", "HuberLoss",
     "Identity", "init", "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d", "KLDivLoss", "L1Loss", "LayerNorm",
     "LazyBatchNorm1d", "LazyBatchNorm2d", "LazyConv2d", "LazyLinear", "LeakyReLU", "Linear", "LocalResponseNorm",
     "LogSigmoid", "LogSoftmax", "LSTM", "LSTMCell", "MarginRankingLoss", "MaxPool1d", "MaxPool2D", "MaxPool2d",
-    "MaxUnpool2d", "Mish", "Module", "ModuleDict", "ModuleList", "MSELoss", "MultiheadAttention",
+    "MaxUnpool2d", "Mish", "Module", "ModuleDict", "ModuleList", "MSELoss", "MultiheadAttention", "NonDynamicallyQuantizableLinear",
     "MultiLabelSoftMarginLoss", "MultiMarginLoss", "NLLLoss", "PairwiseDistance", "Parameter", "ParameterDict",
     "ParameterList", "PixelShuffle", "PixelUnshuffle", "PoissonNLLLoss", "PReLU", "ReflectionPad1d",
     "ReflectionPad2d", "ReflectionPad3d", "ReLU", "ReLU6", "RemovableHandle", "ReplicationPad1d",
     "ReplicationPad2d", "ReplicationPad3d", "RMSNorm", "RNN", "RNNCell", "RReLU", "SELU", "Sequential", "Sigmoid",
     "SiLU", "SmoothL1Loss", "SoftMarginLoss", "Softmax", "Softmax2d", "SoftmaxCrossEntropyLoss", "Softmin",
-    "Softplus", "Softshrink", "Softsign", "Tanh", "Tanhshrink", "Threshold", "TransformerEncoder",
-    "TransformerEncoderLayer", "TripletMarginLoss", "Unflatten", "UninitializedBuffer", "UninitializedParameter",
+    "Softplus", "Softshrink", "Softsign", "Tanh", "Tanhshrink", "Threshold", "Transformer", "TransformerDecoder",
+    "TransformerDecoderLayer", "TransformerEncoder", "TransformerEncoderLayer", "TripletMarginLoss", "Unflatten",
+    "UninitializedBuffer", "UninitializedParameter",
     "Upsample", "UpsamplingBilinear2d", "UpsamplingNearest2d", "utils", "ZeroPad1d", "ZeroPad2d", "ZeroPad3d",
 ]

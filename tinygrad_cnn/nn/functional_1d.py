@@ -8,9 +8,9 @@ from __future__ import annotations
 from typing import Any
 
 from tinygrad_cnn.argcheck import Padding
-from tinygrad_cnn.nn.checks import check_tensor
+from tinygrad_cnn.nn.checks import check_probability, check_tensor
 from tinygrad_cnn.nn.functional_conv import conv2d
-from tinygrad_cnn.nn.functional_dropout import dropout2d
+from tinygrad_cnn.nn.functional_dropout import channel_dropout
 from tinygrad_cnn.nn.functional_pooling import adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, max_pool2d
 from tinygrad_cnn.tensor import Tensor
 
@@ -104,6 +104,4 @@ def dropout1d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
         raise RuntimeError(f"dropout1d: Expected 2D or 3D input, but received a {input.ndim}D input. Note that "
                            "dropout1d exists to provide channel-wise dropout on inputs with 1 spatial dimension, a "
                            "channel dimension, and an optional batch dimension (i.e. 2D or 3D inputs).")
-    if input.ndim == 3:
-        return dropout2d(input, p, training, inplace)
-    return dropout2d(input.unsqueeze(0), p, training, inplace).squeeze(0)
+    return channel_dropout("dropout1d", input, check_probability("dropout1d", p), training, inplace, input.ndim - 1)

@@ -5,6 +5,7 @@ Re-exported by ``tinygrad_cnn.nn.functional``."""
 from __future__ import annotations
 
 import math
+import warnings
 
 from tinygrad_cnn import random as _random
 from tinygrad_cnn.nn.checks import check_probability, check_tensor
@@ -24,17 +25,31 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     return D.Dropout.apply(check_tensor("dropout", "input", input), p=p)
 
 
-def _channel_dropout(op: str, input: Tensor, p: float, training: bool, inplace: bool, ranks: tuple[int, int],
-                     described: str, spatial: int) -> Tensor:
-    """Dropout of whole channels: the mask has one entry per (sample, channel), or per channel of
-    an unbatched input, and 1 in the ``spatial`` trailing dims; ``described`` names the ``ranks``."""
-    p = check_probability(op, p)
-    check_tensor(op, "input", input)
-    if input.ndim not in ranks:
-        raise ValueError(f"{op}: expected {described} input, got shape {input.shape}")
+_RANK_WARNING = (
+    "{op}: Received a {ndim}-D input to {op}, which is deprecated and will result in an error in a future release. "
+    "To retain the behavior and silence this warning, please use dropout instead. Note that {op} exists to "
+    "provide channel-wise dropout on inputs with {spatial} spatial dimensions, a channel dimension, and an optional "
+    "batch dimension (i.e. {spatial_plus_one}D or {spatial_plus_two}D inputs).")
+_DROPOUT2D_3D_WARNING = (
+    "dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D dropout behavior is desired - "
+    "input is interpreted as shape (N, C, L), where C is the channel dim. This behavior will change in a future "
+    "release to interpret the input as one without a batch dimension, i.e. shape (C, H, W). To maintain the 1D "
+    "channel-wise dropout behavior, please switch to using dropout1d instead.")
+
+
+def _warn_rank(op: str, input: Tensor, spatial: int) -> None:
+    """torch's deprecation warning for a channel dropout given an input of another rank than it is for."""
+    if input.ndim not in (spatial + 1, spatial + 2):
+        warnings.warn(_RANK_WARNING.format(op=op, ndim=input.ndim, spatial=spatial, spatial_plus_one=spatial + 1,
+                                           spatial_plus_two=spatial + 2), stacklevel=3)
+
+
+def channel_dropout(op: str, input: Tensor, p: float, training: bool, inplace: bool, channels: int) -> Tensor:
+    """Dropout of whole channels: the mask has one entry per index of the first ``channels`` dims
+    (sample and channel, or the channel of an unbatched input) and is broadcast over the rest."""
     if not training or p == 0:
         return input
-    mask_shape = input.shape[:input.ndim - spatial] + (1,) * spatial
+    mask_shape = input.shape[:channels] + (1,) * (input.ndim - channels)
     if inplace:
         return input.apply_inplace_(op + "_", D.Dropout, p=p, mask_shape=mask_shape, inplace=True)
     return D.Dropout.apply(input, p=p, mask_shape=mask_shape)
@@ -42,16 +57,26 @@ def _channel_dropout(op: str, input: Tensor, p: float, training: bool, inplace: 
 
 def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     """During training, zero each whole channel input[n, c] of an (N, C, H, W) (or (N, C, L))
-    input with probability ``p`` and scale the rest by 1/(1-p); the identity otherwise."""
-    return _channel_dropout("dropout2d", input, p, training, inplace, (3, 4), "a 3-D (N, C, L) or 4-D (N, C, H, W)",
-                            input.ndim - 2)
+    input with probability ``p`` and scale the rest by 1/(1-p); the identity otherwise. Other
+    ranks from 2 up warn, as torch's, and drop input[n, c] likewise (elements of a 2-D input)."""
+    p = check_probability("dropout2d", p)
+    check_tensor("dropout2d", "input", input)
+    _warn_rank("dropout2d", input, 2)
+    if input.ndim == 3:
+        warnings.warn(_DROPOUT2D_3D_WARNING, stacklevel=2)
+    if training and p > 0 and input.ndim < 2:
+        raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
+    return channel_dropout("dropout2d", input, p, training, inplace, 2)
 
 
 def dropout3d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     """During training, zero each whole channel of an (N, C, D, H, W) or unbatched (C, D, H, W)
-    input with probability ``p`` and scale the rest by 1/(1-p); the identity otherwise."""
-    return _channel_dropout("dropout3d", input, p, training, inplace, (4, 5),
-                            "a 4-D (C, D, H, W) or 5-D (N, C, D, H, W)", 3)
+    input with probability ``p`` and scale the rest by 1/(1-p); the identity otherwise. Other
+    ranks warn, as torch's, and are read as unbatched (the first dim the channels)."""
+    p = check_probability("dropout3d", p)
+    check_tensor("dropout3d", "input", input)
+    _warn_rank("dropout3d", input, 3)
+    return channel_dropout("dropout3d", input, p, training, inplace, 2 if input.ndim == 5 else 1)
 
 
 SELU_NEGATIVE = SELU_SCALE * SELU_ALPHA  # -SELU's limit at -inf, where alpha dropout sends dropped values

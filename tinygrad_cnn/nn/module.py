@@ -22,6 +22,7 @@ from typing import Any, Callable, Iterable, Iterator
 import numpy as np
 
 from tinygrad_cnn.autograd import scope
+from tinygrad_cnn.nn import module_pickle
 from tinygrad_cnn.nn.hooks import RemovableHandle, add_hook
 from tinygrad_cnn.nn.module_state import IncompatibleKeys, StateMixin
 from tinygrad_cnn.nn.parameter import Parameter
@@ -72,6 +73,11 @@ class Module(StateMixin):
         object.__setattr__(self, "_forward_pre_hooks", {})
         object.__setattr__(self, "_name", None)
         object.__setattr__(self, "training", True)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Unpickling (``torch.load`` of a whole model): this package's pickled state, or one
+        pickled by PyTorch, adopted (nn/module_pickle.py)."""
+        module_pickle.restore(self, state, Module.__init__)
 
     # ---------------------------------------------------------------- registration
     def _unregister(self, name: str, keep: str = "") -> None:

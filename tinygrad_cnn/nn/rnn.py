@@ -1,6 +1,8 @@
 """Recurrent layers as torch.nn: RNNCell, LSTMCell, GRUCell and the multi-layer, optionally
-bidirectional RNN, LSTM and GRU over whole sequences. Each step is built from differentiable
-ops (linear maps, sigmoid, tanh), so backward runs through time by itself. Parameters have
+bidirectional RNN, LSTM and GRU over whole sequences, padded or packed (a PackedSequence in
+gives a PackedSequence out, each sequence's final state taken at its own last step). Each
+step is built from differentiable ops (linear maps, sigmoid, tanh), so backward runs through
+time by itself. Parameters have
 torch's names, shapes, gate order (LSTM: input, forget, cell, output; GRU: reset, update, new)
 and initialisation U(-1/sqrt(hidden_size), 1/sqrt(hidden_size)); state_dicts load either way.
 """
@@ -19,6 +21,7 @@ from tinygrad_cnn.nn.functional_conv import linear
 from tinygrad_cnn.nn.functional_dropout import dropout
 from tinygrad_cnn.nn.module import Module
 from tinygrad_cnn.nn.parameter import Parameter
+from tinygrad_cnn.nn.utils.rnn import PackedSequence
 from tinygrad_cnn.tensor import Tensor
 
 GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
@@ -42,6 +45,56 @@ def _step(mode: str, x: Tensor, state: Any, weights: tuple) -> Any:
     r, z = (xr + hr).sigmoid(), (xz + hz).sigmoid()
     n = (xn + r * hn).tanh()
     return (1 - z) * n + z * h
+
+
+def _rows(state: Any, start: int, stop: int) -> Any:
+    """Rows start:stop of a state (h, or LSTM's (h, c))."""
+    return tuple(s[start:stop] for s in state) if isinstance(state, tuple) else state[start:stop]
+
+
+def _join(first: Any, second: Any) -> Any:
+    """Two states' rows one after the other."""
+    if isinstance(first, tuple):
+        return tuple(cat([a, b]) for a, b in zip(first, second))
+    return cat([first, second])
+
+
+def _permute(state: Any, indices: Tensor | None) -> Any:
+    """A (layers * directions, N, H) state (or LSTM's pair) with its batch reordered by ``indices``."""
+    if state is None or indices is None:
+        return state
+    if isinstance(state, tuple):
+        return tuple(s.index_select(1, indices) for s in state)
+    return state.index_select(1, indices)
+
+
+def _direction(mode: str, data: Tensor, batch_sizes: list[int], state: Any, weights: tuple,
+               reverse: bool) -> tuple[Tensor, Any]:
+    """One direction of one layer over packed ``data`` (sum(batch_sizes), I): step t holds the
+    first batch_sizes[t] sequences (batch sizes never grow). From ``state`` (N, H) rows (LSTM:
+    (h, c)), returns (outputs (sum(batch_sizes), H) in data's order, the final state of every
+    sequence: after its last step, or, in ``reverse``, after its first)."""
+    starts = np.concatenate([[0], np.cumsum(batch_sizes)]).tolist()
+    outputs: list = [None] * len(batch_sizes)
+    if reverse:  # a sequence joins, from its own initial state, at its last step
+        current = _rows(state, 0, batch_sizes[-1])
+        for t in reversed(range(len(batch_sizes))):
+            held = (current[0] if mode == "LSTM" else current).shape[0]
+            if held < batch_sizes[t]:
+                current = _join(current, _rows(state, held, batch_sizes[t]))
+            current = _step(mode, data[starts[t]:starts[t + 1]], current, weights)
+            outputs[t] = current[0] if mode == "LSTM" else current
+        return cat(outputs), current
+    current = state
+    total = (state[0] if mode == "LSTM" else state).shape[0]
+    for t, size in enumerate(batch_sizes):  # finished sequences (rows size:) keep their last state
+        if size == total:
+            current = new = _step(mode, data[starts[t]:starts[t + 1]], current, weights)
+        else:
+            new = _step(mode, data[starts[t]:starts[t + 1]], _rows(current, 0, size), weights)
+            current = _join(new, _rows(current, size, total))
+        outputs[t] = new[0] if mode == "LSTM" else new
+    return cat(outputs), current
 
 
 def _uniform_parameters(module: Module, hidden_size: int) -> None:
@@ -135,7 +188,8 @@ class GRUCell(_Cell):
 
 class _RNNBase(Module):
     """num_layers stacked recurrences over (L, N, input_size) (``batch_first``: (N, L, ...);
-    unbatched (L, input_size)), each direction of each layer with its own parameters."""
+    unbatched (L, input_size); or a PackedSequence), each direction of each layer with its own
+    parameters."""
 
     mode = ""
 
@@ -187,43 +241,57 @@ class _RNNBase(Module):
             return [(hx[0][k], hx[1][k]) for k in range(count)]
         return [hx[k] for k in range(count)]
 
-    def forward(self, input: Tensor, hx: Any = None) -> tuple[Tensor, Any]:
-        name = type(self).__name__
-        if not isinstance(input, Tensor):
-            raise TypeError(f"{name}: input must be a Tensor (PackedSequence is not supported), got "
-                            f"{type(input).__name__}")
-        if input.ndim not in (2, 3):
-            raise ValueError(f"{name}: Expected input to be 2D or 3D, got {input.ndim}D instead")
-        batched = input.ndim == 3
-        x = input if batched else input.unsqueeze(1)
-        if batched and self.batch_first:
-            x = x.transpose(0, 1)
-        if x.shape[2] != self.input_size:
-            raise RuntimeError(f"{name}: input.size(-1) must be equal to input_size. Expected {self.input_size}, "
-                               f"got {x.shape[2]}")
-        states = self._initial(hx, x.shape[1], input.dtype, batched)
+    def _layers(self, data: Tensor, batch_sizes: list[int], states: list) -> tuple[Tensor, list]:
+        """Every layer over packed ``data`` (see _direction): (the last layer's output data, final states)."""
         directions = ("", "_reverse") if self.bidirectional else ("",)
         finals = []
         for layer in range(self.num_layers):
             outputs = []
             for d, suffix in enumerate(directions):
-                state = states[layer * len(directions) + d]
-                steps = range(x.shape[0] - 1, -1, -1) if suffix else range(x.shape[0])
-                weights, seen = self._weights(layer, suffix), []
-                for t in steps:
-                    state = _step(self.mode, x[t], state, weights)
-                    seen.append(state[0] if self.mode == "LSTM" else state)
-                outputs.append(stack(seen[::-1] if suffix else seen))
-                finals.append(state)
-            x = outputs[0] if len(outputs) == 1 else cat(outputs, 2)
+                out, final = _direction(self.mode, data, batch_sizes, states[layer * len(directions) + d],
+                                        self._weights(layer, suffix), bool(suffix))
+                outputs.append(out)
+                finals.append(final)
+            data = outputs[0] if len(outputs) == 1 else cat(outputs, 1)
             if self.dropout and self.training and layer < self.num_layers - 1:
-                x = dropout(x, self.dropout)
-        out = x.transpose(0, 1) if batched and self.batch_first else x
+                data = dropout(data, self.dropout)
+        return data, finals
+
+    def forward(self, input: Tensor | PackedSequence, hx: Any = None) -> tuple[Tensor | PackedSequence, Any]:
+        name = type(self).__name__
+        packed = isinstance(input, PackedSequence)
+        if packed:
+            data, sizes, sorted_indices, unsorted_indices = input
+            if data.ndim != 2:
+                raise ValueError(f"{name}: Expected a PackedSequence of 2D data, got {data.ndim}D data")
+            batch_sizes, batched = [int(n) for n in sizes.tolist()], True
+            batch = batch_sizes[0]
+            hx = _permute(hx, sorted_indices)  # the caller's batch order -> the packed (sorted) order
+        elif not isinstance(input, Tensor):
+            raise TypeError(f"{name}: input must be a Tensor or a PackedSequence, got {type(input).__name__}")
+        else:
+            if input.ndim not in (2, 3):
+                raise ValueError(f"{name}: Expected input to be 2D or 3D, got {input.ndim}D instead")
+            batched = input.ndim == 3
+            x = input if batched else input.unsqueeze(1)
+            if batched and self.batch_first:
+                x = x.transpose(0, 1)
+            length, batch = x.shape[:2]
+            data, batch_sizes = x.reshape(length * batch, x.shape[2]), [batch] * length
+        if data.shape[1] != self.input_size:
+            raise RuntimeError(f"{name}: input.size(-1) must be equal to input_size. Expected {self.input_size}, "
+                               f"got {data.shape[1]}")
+        data, finals = self._layers(data, batch_sizes, self._initial(hx, batch, data.dtype, batched))
         if self.mode == "LSTM":
-            h_n, c_n = stack([s[0] for s in finals]), stack([s[1] for s in finals])
-            return (out, (h_n, c_n)) if batched else (out.squeeze(1), (h_n.squeeze(1), c_n.squeeze(1)))
-        h_n = stack(finals)
-        return (out, h_n) if batched else (out.squeeze(1), h_n.squeeze(1))
+            hidden = (stack([s[0] for s in finals]), stack([s[1] for s in finals]))
+        else:
+            hidden = stack(finals)
+        if packed:
+            return PackedSequence(data, sizes, sorted_indices, unsorted_indices), _permute(hidden, unsorted_indices)
+        out = data.reshape(length, batch, data.shape[1])
+        if not batched:
+            return out.squeeze(1), (tuple(h.squeeze(1) for h in hidden) if self.mode == "LSTM" else hidden.squeeze(1))
+        return (out.transpose(0, 1) if self.batch_first else out), hidden
 
     def extra_repr(self) -> str:
         text = f"{self.input_size}, {self.hidden_size}"

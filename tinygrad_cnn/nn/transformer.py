@@ -1,5 +1,6 @@
 """MultiheadAttention, TransformerEncoderLayer and TransformerEncoder, as torch.nn's, from
-differentiable ops (linear maps, softmax, layer norm); parameter names, initialisation and reprs
+differentiable ops (linear maps, softmax, layer norm), and the attention and feed-forward
+blocks the decoder (transformer_decoder.py) shares; parameter names, initialisation and reprs
 as torch's, so state_dicts move between the two. Masks follow torch's MultiheadAttention
 convention: True (or -inf) where a position may NOT be attended to."""
 
@@ -12,6 +13,7 @@ from typing import Callable
 import numpy as np
 
 from tinygrad_cnn.argcheck import positive_int
+from tinygrad_cnn.functions import cat
 from tinygrad_cnn.nn import init
 from tinygrad_cnn.nn.container import ModuleList
 from tinygrad_cnn.nn.dropout import Dropout
@@ -29,6 +31,22 @@ class NonDynamicallyQuantizableLinear(Linear):
     """Linear under the name torch gives MultiheadAttention's output projection (reprs match)."""
 
 
+def _check_masks(mask: np.ndarray | None, padding: np.ndarray | None, pair: tuple[int, int], groups: int,
+                 batch: int) -> None:
+    """torch's checks: attn_mask (L, S) or (N * num_heads, L, S); key_padding_mask (N, S)."""
+    if mask is not None:
+        if mask.ndim not in (2, 3):
+            raise AssertionError(f"MultiheadAttention: expected `attn_mask` to be `None`, 2-D or 3-D but found "
+                                 f"{mask.ndim}-D tensor instead")
+        expected = pair if mask.ndim == 2 else (groups,) + pair
+        if mask.shape != expected:
+            raise RuntimeError(f"MultiheadAttention: The shape of the {mask.ndim}D attn_mask is {mask.shape}, but "
+                               f"should be {expected}.")
+    if padding is not None and padding.shape != (batch, pair[1]):
+        raise AssertionError(f"MultiheadAttention: expected key_padding_mask of shape {(batch, pair[1])}, got "
+                             f"{padding.shape}")
+
+
 def _additive(mask: Tensor | None, dtype: np.dtype) -> np.ndarray | None:
     """A mask as the array added to the scores: -inf where a bool mask is True, a float one as it is."""
     if mask is None:
@@ -38,10 +56,13 @@ def _additive(mask: Tensor | None, dtype: np.dtype) -> np.ndarray | None:
 
 
 class MultiheadAttention(Module):
-    """Attention with ``num_heads`` heads of embed_dim / num_heads: query (L, N, E), key and
-    value (S, N, E) (``batch_first``: (N, L, E); unbatched (L, E)) -> (output (L, N, E), the
-    attention weights (N, L, S), averaged over the heads unless ``average_attn_weights=False``,
-    or None without ``need_weights``)."""
+    """Attention with ``num_heads`` heads of embed_dim / num_heads: query (L, N, E), key (S, N,
+    kdim) and value (S, N, vdim) (``batch_first``: (N, L, E), ...; unbatched (L, E), ...) ->
+    (output (L, N, E), the attention weights (N, L, S), averaged over the heads unless
+    ``average_attn_weights=False``, or None without ``need_weights``). kdim/vdim other than
+    embed_dim give separate q/k/v_proj_weight parameters instead of in_proj_weight;
+    ``add_bias_kv`` appends a learned key and value, ``add_zero_attn`` a zero key and value
+    (after the heads are split), each attended like the others (S grows by one)."""
 
     def __init__(self, embed_dim: int, num_heads: int, dropout: float = 0.0, bias: bool = True,
                  add_bias_kv: bool = False, add_zero_attn: bool = False, kdim: int | None = None,
@@ -51,24 +72,42 @@ class MultiheadAttention(Module):
         self.num_heads = positive_int(num_heads, "num_heads", "MultiheadAttention")
         if embed_dim % num_heads:
             raise AssertionError("MultiheadAttention: embed_dim must be divisible by num_heads")
-        if add_bias_kv or add_zero_attn or (kdim or embed_dim) != embed_dim or (vdim or embed_dim) != embed_dim:
-            raise NotImplementedError("MultiheadAttention: add_bias_kv, add_zero_attn and kdim/vdim other than "
-                                      "embed_dim are not supported")
-        self.kdim = self.vdim = embed_dim
+        self.kdim = embed_dim if kdim is None else positive_int(kdim, "kdim", "MultiheadAttention")
+        self.vdim = embed_dim if vdim is None else positive_int(vdim, "vdim", "MultiheadAttention")
+        self._qkv_same_embed_dim = self.kdim == embed_dim and self.vdim == embed_dim
         self.dropout, self.batch_first, self.head_dim = float(dropout), batch_first, embed_dim // num_heads
-        self.in_proj_weight = Parameter(np.empty((3 * embed_dim, embed_dim), dtype=np.float32))
+        if self._qkv_same_embed_dim:
+            self.in_proj_weight = Parameter(np.empty((3 * embed_dim, embed_dim), dtype=np.float32))
+            for name in ("q_proj_weight", "k_proj_weight", "v_proj_weight"):
+                self.register_parameter(name, None)
+        else:  # separate projections of the key's kdim and the value's vdim features
+            self.q_proj_weight = Parameter(np.empty((embed_dim, embed_dim), dtype=np.float32))
+            self.k_proj_weight = Parameter(np.empty((embed_dim, self.kdim), dtype=np.float32))
+            self.v_proj_weight = Parameter(np.empty((embed_dim, self.vdim), dtype=np.float32))
+            self.register_parameter("in_proj_weight", None)
         if bias:
             self.in_proj_bias = Parameter(np.zeros(3 * embed_dim, dtype=np.float32))
         else:
             self.register_parameter("in_proj_bias", None)
         self.out_proj = NonDynamicallyQuantizableLinear(embed_dim, embed_dim, bias=bias)
+        if add_bias_kv:  # one learned key and value appended to every sequence of keys and values
+            self.bias_k = Parameter(np.empty((1, 1, embed_dim), dtype=np.float32))
+            self.bias_v = Parameter(np.empty((1, 1, embed_dim), dtype=np.float32))
+        else:
+            self.bias_k = self.bias_v = None
+        self.add_zero_attn = add_zero_attn
         self._reset_parameters()
 
     def _reset_parameters(self) -> None:
-        init.xavier_uniform_(self.in_proj_weight)
+        for weight in (self.in_proj_weight, self.q_proj_weight, self.k_proj_weight, self.v_proj_weight):
+            if weight is not None:
+                init.xavier_uniform_(weight)
         if self.in_proj_bias is not None:
             init.constant_(self.in_proj_bias, 0.0)
             init.constant_(self.out_proj.bias, 0.0)
+        for extra in (self.bias_k, self.bias_v):
+            if extra is not None:
+                init.xavier_normal_(extra)
 
     def forward(self, query: Tensor, key: Tensor, value: Tensor, key_padding_mask: Tensor | None = None,
                 need_weights: bool = True, attn_mask: Tensor | None = None, average_attn_weights: bool = True,
@@ -82,21 +121,32 @@ class MultiheadAttention(Module):
         elif self.batch_first:
             query, key, value = query.transpose(0, 1), key.transpose(0, 1), value.transpose(0, 1)
         length, batch, embed = query.shape
-        source = key.shape[0]
         heads, size = self.num_heads, self.head_dim
-        w_q, w_k, w_v = self.in_proj_weight.chunk(3)
+        if tuple(key.shape[:2]) != tuple(value.shape[:2]):
+            raise AssertionError(f"MultiheadAttention: key's sequence and batch dims {tuple(key.shape[:2])} do not "
+                                 f"match value's {tuple(value.shape[:2])}")
+        mask, padding = _additive(attn_mask, query.dtype), _additive(key_padding_mask, query.dtype)
+        _check_masks(mask, padding, (length, key.shape[0]), batch * heads, batch)
+        if self._qkv_same_embed_dim:
+            w_q, w_k, w_v = self.in_proj_weight.chunk(3)
+        else:
+            w_q, w_k, w_v = self.q_proj_weight, self.k_proj_weight, self.v_proj_weight
         b_q, b_k, b_v = (None, None, None) if self.in_proj_bias is None else self.in_proj_bias.chunk(3)
-
-        def split(x: Tensor, w: Tensor, b: Tensor | None, count: int) -> Tensor:  # -> (N*H, count, head_dim)
-            return linear(x, w, b).reshape(count, batch * heads, size).transpose(0, 1)
-
-        q, k, v = split(query, w_q, b_q, length), split(key, w_k, b_k, source), split(value, w_v, b_v, source)
+        q, k, v = linear(query, w_q, b_q), linear(key, w_k, b_k), linear(value, w_v, b_v)
+        if self.bias_k is not None:
+            k = cat([k, self.bias_k.expand(1, batch, embed)])
+            v = cat([v, self.bias_v.expand(1, batch, embed)])
+        q, k, v = (t.reshape(t.shape[0], batch * heads, size).transpose(0, 1) for t in (q, k, v))  # (N*H, ., size)
+        if self.add_zero_attn:
+            zeros = Tensor(np.zeros((batch * heads, 1, size), dtype=k.dtype))
+            k, v = cat([k, zeros], 1), cat([v, zeros], 1)
+        source, extra = k.shape[1], k.shape[1] - key.shape[0]
         scores = (q * (1 / math.sqrt(size))) @ k.transpose(1, 2)  # (N*H, L, S), the query scaled first as torch
-        mask = _additive(attn_mask, scores.dtype)
-        if mask is not None:
-            scores = scores + Tensor(mask.reshape((batch * heads,) + mask.shape[-2:]) if mask.ndim == 3 else mask)
-        padding = _additive(key_padding_mask, scores.dtype)
+        if mask is not None:  # the appended keys (bias_k, zeros) are never masked
+            mask = np.pad(mask, [(0, 0)] * (mask.ndim - 1) + [(0, extra)])
+            scores = scores + Tensor(mask)
         if padding is not None:  # (N, S) -> every head of each sample
+            padding = np.pad(padding, [(0, 0), (0, extra)])
             scores = scores + Tensor(np.repeat(padding, heads, axis=0)[:, None, :])
         weights = scores.softmax(-1)
         if self.dropout and self.training:
@@ -117,16 +167,36 @@ class MultiheadAttention(Module):
 _ACTIVATIONS: dict[str, Callable[[Tensor], Tensor]] = {"relu": relu, "gelu": gelu}
 
 
+def activation_fn(activation: str | Callable[[Tensor], Tensor], owner: str) -> Callable[[Tensor], Tensor]:
+    """The feed-forward nonlinearity of a transformer layer: "relu"/"gelu" by name, or the callable itself."""
+    if not isinstance(activation, str):
+        return activation
+    if activation not in _ACTIVATIONS:
+        raise RuntimeError(f"{owner}: activation should be relu/gelu, not {activation}")
+    return _ACTIVATIONS[activation]
+
+
+def attention_block(attention: MultiheadAttention, after: Dropout, x: Tensor, memory: Tensor,
+                    mask: Tensor | None, padding: Tensor | None, is_causal: bool) -> Tensor:
+    """``after`` applied to the attention of x over memory (no attention weights computed)."""
+    return after(attention(x, memory, memory, padding, need_weights=False, attn_mask=mask, is_causal=is_causal)[0])
+
+
+def feed_forward(layer: Module, x: Tensor, last_dropout: Dropout) -> Tensor:
+    """A transformer layer's feed-forward block: linear1, activation, dropout, linear2, then ``last_dropout``."""
+    return last_dropout(layer.linear2(layer.dropout(layer.activation(layer.linear1(x)))))
+
+
 class TransformerEncoderLayer(Module):
     """Self-attention then a feed-forward block (d_model -> dim_feedforward -> d_model), each
-    with dropout, a residual connection and layer norm (after, or with ``norm_first`` before)."""
+    with dropout, a residual connection and layer norm (after, or with ``norm_first`` before):
+    src (S, N, d_model) (``batch_first``: (N, S, d_model); unbatched (S, d_model)) -> the same shape."""
 
     def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048, dropout: float = 0.1,
-                 activation: str | Callable[[Tensor], Tensor] = "relu", layer_norm_eps: float = 1e-5,
+                 activation: str | Callable[[Tensor], Tensor] = relu, layer_norm_eps: float = 1e-5,
                  batch_first: bool = False, norm_first: bool = False, bias: bool = True) -> None:
         super().__init__()
-        if isinstance(activation, str) and activation not in _ACTIVATIONS:
-            raise RuntimeError(f"TransformerEncoderLayer: activation should be relu/gelu, not {activation}")
+        nonlinearity = activation_fn(activation, "TransformerEncoderLayer")
         self.self_attn = MultiheadAttention(d_model, nhead, dropout, bias=bias, batch_first=batch_first)
         self.linear1 = Linear(d_model, dim_feedforward, bias=bias)
         self.dropout = Dropout(dropout)
@@ -135,23 +205,18 @@ class TransformerEncoderLayer(Module):
         self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias)
         self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias)
         self.dropout1, self.dropout2 = Dropout(dropout), Dropout(dropout)
-        self.activation = _ACTIVATIONS[activation] if isinstance(activation, str) else activation
-
-    def _attend(self, x: Tensor, mask: Tensor | None, padding: Tensor | None, is_causal: bool) -> Tensor:
-        return self.dropout1(self.self_attn(x, x, x, padding, need_weights=False, attn_mask=mask,
-                                            is_causal=is_causal)[0])
-
-    def _feed_forward(self, x: Tensor) -> Tensor:
-        return self.dropout2(self.linear2(self.dropout(self.activation(self.linear1(x)))))
+        self.activation = nonlinearity
 
     def forward(self, src: Tensor, src_mask: Tensor | None = None, src_key_padding_mask: Tensor | None = None,
                 is_causal: bool = False) -> Tensor:
         x = src
         if self.norm_first:
-            x = x + self._attend(self.norm1(x), src_mask, src_key_padding_mask, is_causal)
-            return x + self._feed_forward(self.norm2(x))
-        x = self.norm1(x + self._attend(x, src_mask, src_key_padding_mask, is_causal))
-        return self.norm2(x + self._feed_forward(x))
+            y = self.norm1(x)
+            x = x + attention_block(self.self_attn, self.dropout1, y, y, src_mask, src_key_padding_mask, is_causal)
+            return x + feed_forward(self, self.norm2(x), self.dropout2)
+        x = self.norm1(x + attention_block(self.self_attn, self.dropout1, x, x, src_mask, src_key_padding_mask,
+                                           is_causal))
+        return self.norm2(x + feed_forward(self, x, self.dropout2))
 
 
 class TransformerEncoder(Module):

@@ -56,9 +56,9 @@ class VisionDataset:
 
     _repr_indent = 4
 
-    def __init__(self, root: str | os.PathLike, transform: Callable | None = None,
+    def __init__(self, root: str | os.PathLike | None = None, transform: Callable | None = None,
                  target_transform: Callable | None = None) -> None:
-        if not isinstance(root, (str, os.PathLike)):
+        if root is not None and not isinstance(root, (str, os.PathLike)):
             raise TypeError(f"{type(self).__name__}: root must be a str or path, got {type(root).__name__}")
         self.root = os.path.expanduser(root) if isinstance(root, str) else root
         self.transform = transform
@@ -75,8 +75,9 @@ class VisionDataset:
     def __getitem__(self, index: int) -> Any:
         raise NotImplementedError
 
-    def _raw_batch(self, indices: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
-        raise NotImplementedError
+    def _raw_batch(self, indices: Sequence[int]) -> tuple[np.ndarray, np.ndarray] | None:
+        """None here: a dataset without uint8 arrays in memory has no whole-batch path."""
+        return None
 
     def _transformed(self, img: Any, target: Any) -> tuple[Any, Any]:
         """``(img, target)`` through ``transform`` and ``target_transform``, each where given
@@ -103,7 +104,10 @@ class VisionDataset:
 
         if self.transform is None or self.target_transform is not None:
             return None
-        images, targets = self._raw_batch(indices)
+        raw = self._raw_batch(indices)
+        if raw is None:
+            return None
+        images, targets = raw
         out = apply_to_batch(self.transform, images)
         if out is None:
             return None
@@ -129,7 +133,7 @@ class VisionDataset:
 
     def __repr__(self) -> str:
         # as torchvision: the StandardTransform block is one body entry, so only its first line is indented
-        body = [f"Number of datapoints: {len(self)}", f"Root location: {self.root}"]
+        body = [f"Number of datapoints: {len(self)}"] + ([] if self.root is None else [f"Root location: {self.root}"])
         body += self.extra_repr().splitlines()
         if self.transform is not None or self.target_transform is not None:
             block = ["StandardTransform"]

@@ -9,6 +9,7 @@ import numpy as np
 from tinygrad_cnn.tensor import Tensor
 from tinygrad_cnn.vision.transforms import functional
 from tinygrad_cnn.vision.transforms.image import InterpolationMode
+from tinygrad_cnn.vision.transforms.pil import ToPILImage
 from tinygrad_cnn.vision.transforms.transforms import (
     CenterCrop, Compose, ConvertImageDtype, Lambda, Normalize, Pad, PILToTensor, RandomAffine, RandomCrop,
     RandomErasing, RandomHorizontalFlip, RandomRotation, Resize, ToTensor,
@@ -16,7 +17,7 @@ from tinygrad_cnn.vision.transforms.transforms import (
 
 __all__ = [
     "CenterCrop", "Compose", "ConvertImageDtype", "InterpolationMode", "Lambda", "Normalize", "PILToTensor", "Pad",
-    "RandomAffine", "RandomCrop", "RandomErasing", "RandomHorizontalFlip", "RandomRotation", "Resize", "ToTensor",
+    "RandomAffine", "RandomCrop", "RandomErasing", "RandomHorizontalFlip", "RandomRotation", "Resize", "ToPILImage", "ToTensor",
     "apply_to_batch", "functional",
 ]
 

@@ -16,11 +16,12 @@ from tinygrad_cnn.vision.transforms.geometry import (
     affine, center_crop, crop, hflip, inverse_affine_matrix, pad, resize, resized_output_size, rotate, vflip,
 )
 from tinygrad_cnn.vision.transforms.image import InterpolationMode, as_array, get_dimensions, is_pil, like
+from tinygrad_cnn.vision.transforms.pil import to_pil_image
 
 __all__ = [
     "InterpolationMode", "affine", "center_crop", "convert_array_dtype", "convert_image_dtype", "crop", "erase",
     "get_dimensions", "hflip", "inverse_affine_matrix", "normalize", "pad", "pil_to_tensor", "resize",
-    "resized_output_size", "rotate", "to_tensor", "vflip",
+    "resized_output_size", "rotate", "to_pil_image", "to_tensor", "vflip",
 ]
 
 

@@ -1,5 +1,6 @@
 """torch.nn.utils's gradient clipping and parameter vectors: clip_grad_norm_, clip_grad_value_,
-parameters_to_vector, vector_to_parameters."""
+parameters_to_vector, vector_to_parameters; ``rnn`` holds the padded and packed sequences
+(torch.nn.utils.rnn)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ from typing import Iterable
 import numpy as np
 
 from tinygrad_cnn.functions import cat
+from tinygrad_cnn.nn.utils import rnn
 from tinygrad_cnn.tensor import Tensor
 
-__all__ = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector", "vector_to_parameters"]
+__all__ = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector", "rnn", "vector_to_parameters"]
 
 
 def _tensors(parameters: Tensor | Iterable[Tensor], op: str) -> list[Tensor]:

@@ -14,6 +14,7 @@ import numpy as _np
 
 from tinygrad_cnn import functions as _functions
 from tinygrad_cnn.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from tinygrad_cnn.compiler import compile
 from tinygrad_cnn.creation import (
     BoolTensor, ByteTensor, DoubleTensor, FloatTensor, HalfTensor, IntTensor, LongTensor, arange, as_tensor, empty,
     empty_like, eye, from_numpy, full, full_like, linspace, logspace, meshgrid, normal, ones, ones_like, rand,
@@ -27,6 +28,11 @@ from tinygrad_cnn.dtypes import (
 from tinygrad_cnn.functions import *  # noqa: F403 (the torch.* functions; their names are in functions.__all__)
 from tinygrad_cnn.inference import inference_mode, is_inference_mode_enabled
 from tinygrad_cnn.random import Generator, initial_seed, manual_seed, seed
+from tinygrad_cnn.random import get_rng_state, set_rng_state
+from tinygrad_cnn.printing import get_printoptions, set_printoptions
+from tinygrad_cnn.tensor_sampling import poisson
+from tinygrad_cnn.linalg.functions import (block_diag, cartesian_prod, cdist, chain_matmul, einsum, tensordot,
+                                           tril_indices, triu_indices, vander)
 from tinygrad_cnn.serialization import load, save
 from tinygrad_cnn.tensor import Size, Tensor
 from tinygrad_cnn.ops.parallel import get_num_threads, set_num_threads
@@ -41,7 +47,10 @@ _DTYPES = ["bool", "cdouble", "cfloat", "complex64", "complex128", "double", "fl
 
 # as torch's, __all__ holds float, int, bool, max, sum, abs...: `from tinygrad_cnn import *` shadows those builtins
 __all__ = sorted(_functions.__all__ + _DTYPES + [
-    "BoolTensor", "ByteTensor", "DoubleTensor", "FloatTensor", "Generator", "HalfTensor", "IntTensor", "LongTensor",
+    "get_printoptions", "get_rng_state", "poisson", "set_printoptions", "set_rng_state",
+    "block_diag", "cartesian_prod", "cdist", "chain_matmul", "einsum", "tensordot", "tril_indices", "triu_indices",
+    "vander",
+    "BoolTensor", "ByteTensor", "compile", "DoubleTensor", "FloatTensor", "Generator", "HalfTensor", "IntTensor", "LongTensor",
     "Size", "Tensor", "arange", "as_tensor", "device", "dtype", "empty", "empty_like", "enable_grad", "eye", "finfo",
     "from_numpy", "full", "full_like", "get_default_device", "get_default_dtype", "get_num_threads", "iinfo",
     "inference_mode", "initial_seed", "is_grad_enabled", "is_inference_mode_enabled", "linspace", "load",

@@ -72,3 +72,14 @@ def padding_arg(padding: Any, stride: tuple[int, int], op: str) -> Padding:
     if padding == "same" and stride != (1, 1):
         raise ValueError(f"{op}: padding='same' is not supported for strided convolutions (stride={stride})")
     return padding
+
+
+def dim_arg(dim: Any, ndim: int, op: str) -> int:
+    """``dim`` as a non-negative axis of a tensor of ``ndim`` dims (a 0-D tensor has the axis
+    0, also called -1); IndexError, as torch's, when it is out of range."""
+    n = max(ndim, 1)
+    if not is_int(dim):
+        raise TypeError(f"{op}: dim must be an integer, got {dim!r}")
+    if not -n <= dim < n:
+        raise IndexError(f"{op}: Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})")
+    return int(dim) % n

@@ -86,7 +86,7 @@ def _check_runnable(node: Context) -> None:
         recorded = {i for _, _, i, _ in node.saved_versions}
         for i, t in enumerate(node.inputs):
             if t._vc is not None and t._vc.value and i not in recorded:
-                j = saved_index(node, i)
+                j = saved_index(node, i, sharing=True)
                 if j is not None:
                     raise _modified_error(node, t._vc, 0, i, j)
 

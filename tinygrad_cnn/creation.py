@@ -17,6 +17,7 @@ import numpy as np
 from tinygrad_cnn import random as _random
 from tinygrad_cnn.devices import device_arg
 from tinygrad_cnn.dtypes import dtype_arg, get_default_dtype, is_floating
+from tinygrad_cnn.ops.ranges import linspace_values
 from tinygrad_cnn.tensor import Tensor
 from tinygrad_cnn.tensor_math import ArrayLike
 from tinygrad_cnn.tensor_shape import shape_arg
@@ -160,12 +161,7 @@ def linspace(start: float, end: float, steps: int, *, out: Any = None, dtype: An
         raise RuntimeError(f"linspace: number of steps must be non-negative, got {steps}")
     dt = dtype_arg(dtype, "linspace") or get_default_dtype()
     work = dt if is_floating(dt) else np.dtype(np.float64)
-    first, last = work.type(_number(start)), work.type(_number(end))
-    index = np.arange(steps, dtype=work)
-    step = (last - first) / work.type(max(steps - 1, 1))
-    values = np.where(index < steps // 2, first + step * index, last - step * (work.type(steps - 1) - index))
-    if steps == 1:
-        values = np.full(1, first)
+    values = linspace_values(_number(start), _number(end), steps, work)
     return _made(values.astype(dt, copy=False), device, requires_grad, "linspace")
 
 

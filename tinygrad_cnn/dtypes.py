@@ -27,7 +27,8 @@ TYPE_NAMES = {
     uint8: "torch.ByteTensor", bool: "torch.BoolTensor",
 }
 
-__all__ = ["TYPE_NAMES", "dtype_arg", "get_default_dtype", "is_floating", "scalar_type_name", "set_default_dtype"]
+__all__ = ["TYPE_NAMES", "dtype_arg", "get_default_dtype", "is_floating", "same_dtype", "scalar_type_name",
+           "set_default_dtype"]
 
 
 def scalar_type_name(dtype: Any) -> str:
@@ -54,6 +55,14 @@ def dtype_arg(dtype: Any, op: str) -> np.dtype | None:
     if resolved.kind not in "biufc":
         raise TypeError(f"{op}: dtype {resolved} is not supported (numbers and bool only)")
     return resolved
+
+
+def same_dtype(op: str, *tensors: Any) -> None:
+    """Raise torch's RuntimeError unless the tensors share one dtype (the BLAS products' rule)."""
+    kinds = [t.dtype for t in tensors]
+    if any(k != kinds[0] for k in kinds):
+        raise RuntimeError(f"{op}: expected all tensors to have the same dtype, but got "
+                           f"{', '.join(scalar_type_name(k) for k in kinds)}")
 
 
 def is_floating(dtype: np.dtype) -> bool:

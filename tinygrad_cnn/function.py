@@ -129,16 +129,29 @@ def post_order(roots: Sequence[Any], children: Callable[[Any], Iterable[Any]]) -
     return order
 
 
+def _sized(shape: tuple[int, ...]) -> list[int]:
+    """The sizes of ``shape`` other than 1."""
+    return [n for n in shape if n != 1]
+
+
 def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    """Sum ``grad`` over the axes that broadcasting added or stretched, giving ``shape``."""
+    """Sum ``grad`` over the axes that broadcasting added or stretched, giving ``shape``.
+    RuntimeError when ``grad`` differs from ``shape`` otherwise than by broadcasting (an input
+    whose shape changed in place, by t_ or squeeze_, after an op used it)."""
     if grad.shape == shape:
         return grad
+    if _sized(grad.shape) == _sized(shape):  # only size-1 dims differ: the same values in the same order
+        return grad.reshape(shape)
     extra = grad.ndim - len(shape)
     if extra > 0:
         grad = grad.sum(axis=tuple(range(extra)))
     stretched = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
     if stretched:
         grad = grad.sum(axis=stretched, keepdims=True)
+    if _sized(grad.shape) != _sized(shape):
+        raise RuntimeError(f"backward: a gradient of shape {tuple(grad.shape)} cannot be summed to its input's shape "
+                           f"{tuple(shape)}: the input's shape was changed in place (t_, transpose_, squeeze_, "
+                           "unsqueeze_) after an op used it; change the shape out of place instead")
     return grad.reshape(shape)
 
 
@@ -360,12 +373,13 @@ def _saved_versions(ctx: Context) -> tuple[tuple[VersionCounter, int, int, int],
     return tuple(entries)
 
 
-def saved_index(ctx: Context, i: int) -> int | None:
-    """Where ``ctx`` saved input ``i``: the index of its array in ``saved_tensors``, -1 for one of
-    the op's ``saves_inputs``, None when it was not saved."""
+def saved_index(ctx: Context, i: int, sharing: bool = False) -> int | None:
+    """Where ``ctx`` saved input ``i``: the index of its array in ``saved_tensors`` (with
+    ``sharing``, also of an array sharing its memory: after forward, the input may have changed
+    shape in place), -1 for one of the op's ``saves_inputs``, None when it was not saved."""
     array = ctx.inputs[i]._array
     for j, s in enumerate(ctx.saved_tensors):
-        if s is array:
+        if s is array or (sharing and isinstance(s, np.ndarray) and np.may_share_memory(s, array)):
             return j
     return -1 if i in ctx.function.saves_inputs else None
 

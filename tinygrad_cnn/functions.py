@@ -1,5 +1,5 @@
 """Free functions on tensors, as torch's: where, cat, stack, pad, broadcast_tensors, std_mean,
-var_mean, and every Tensor method that torch also offers as ``torch.<name>(input, ...)``,
+var_mean, atleast_1d/2d/3d, column_stack, dstack, row_stack, and every Tensor method that torch also offers as ``torch.<name>(input, ...)``,
 generated in one place from the table ``METHOD_FUNCTIONS``.
 
 The generated functions take torch's ``out=`` keyword: the result is written into ``out``
@@ -20,9 +20,20 @@ from tinygrad_cnn.ops import reduce as R
 from tinygrad_cnn.ops import shape as S
 from tinygrad_cnn.tensor import Tensor
 from tinygrad_cnn.tensor_math import ArrayLike
+from tinygrad_cnn.tensor_sets import bucketize, searchsorted  # noqa: F401 (torch functions that are not methods)
+from tinygrad_cnn.tensor_reduce import _correction
 
 #: Tensor methods that torch also exposes as functions taking the tensor first
 METHOD_FUNCTIONS = (
+    "argwhere as_strided bincount dsplit histc histogram hsplit index_add index_copy index_fill index_put index_put_ "
+    "masked_scatter put ravel rot90 scatter_reduce take take_along_dim unique unique_consecutive vsplit "
+    "addbmm addmm addmv addr baddbmm cholesky corrcoef cov cross det diag diag_embed diagflat diagonal dist ger "
+    "inner inverse kron logdet matrix_power mv pinverse qr slogdet svd trace "
+    "aminmax bernoulli cummax cummin kthvalue logcumsumexp mode msort multinomial nanmean nanmedian nanquantile "
+    "nansum quantile "
+    "acosh addcdiv addcmul arccosh arcsinh arctan2 arctanh asinh atan2 atanh copysign deg2rad digamma erf erfc erfinv "
+    "exp2 float_power fmax fmin fmod heaviside hypot i0 isneginf isposinf isreal lerp lgamma logaddexp logaddexp2 "
+    "logit nextafter rad2deg sgn signbit sinc xlogy "
     "abs absolute acos add allclose amax amin all any arccos arcsin arctan argmax argmin argsort asin atan bmm ceil "
     "chunk clamp clamp_max clamp_min clip clone cos cosh count_nonzero cumprod cumsum div divide dot eq equal exp "
     "expm1 fix flatten flip fliplr flipud floor floor_divide frac gather ge greater greater_equal gt index_select "
@@ -167,15 +178,17 @@ def broadcast_shapes(*shapes: Sequence[int]) -> tuple[int, ...]:
     return Size(np.broadcast_shapes(*(tuple(s) for s in shapes)))
 
 
-def std_mean(input: Tensor, dim: Any = None, *, correction: float | None = None, keepdim: bool = False
-             ) -> tuple[Tensor, Tensor]:
-    """(std, mean) over ``dim`` in one call, as torch.std_mean."""
+def std_mean(input: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
+             correction: float | None = None) -> tuple[Tensor, Tensor]:
+    """(std, mean) over ``dim`` in one call, as torch.std_mean (``unbiased``/``correction`` as std's)."""
+    dim, correction = _correction("std_mean", dim, unbiased, correction)
     return input.std(dim, correction=correction, keepdim=keepdim), input.mean(dim, keepdim)
 
 
-def var_mean(input: Tensor, dim: Any = None, *, correction: float | None = None, keepdim: bool = False
-             ) -> tuple[Tensor, Tensor]:
-    """(var, mean) over ``dim`` in one call, as torch.var_mean."""
+def var_mean(input: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
+             correction: float | None = None) -> tuple[Tensor, Tensor]:
+    """(var, mean) over ``dim`` in one call, as torch.var_mean (``unbiased``/``correction`` as var's)."""
+    dim, correction = _correction("var_mean", dim, unbiased, correction)
     return input.var(dim, correction=correction, keepdim=keepdim), input.mean(dim, keepdim)
 
 
@@ -201,7 +214,58 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
     return S.Pad.apply(input, pad_width=tuple(widths), value=value)
 
 
+# ---------------------------------------------------------------- at least n dims, and stacks by direction
+def _tensors(tensors: tuple, op: str) -> tuple[list, bool]:
+    """(the tensors of ``f(t)``, ``f(t1, t2)`` or ``f([t1, t2])``, whether one tensor was given alone)."""
+    items = list(tensors[0]) if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)) else list(tensors)
+    for t in items:
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{op}(): expected Tensors, got {type(t).__name__}")
+    return items, len(tensors) == 1 and not isinstance(tensors[0], (list, tuple))
+
+
+def _at_least(tensors: tuple, op: str, shape: Callable[[tuple[int, ...]], tuple[int, ...]]) -> Any:
+    items, alone = _tensors(tensors, op)
+    out = tuple(t if shape(t.shape) == t.shape else t.reshape(shape(t.shape)) for t in items)
+    return out[0] if alone else out
+
+
+def atleast_1d(*tensors: Any) -> Any:
+    """Each tensor with at least 1 dim (a 0-D one becomes shape (1,)); one tensor in, one out,
+    else a tuple."""
+    return _at_least(tensors, "atleast_1d", lambda s: s or (1,))
+
+
+def atleast_2d(*tensors: Any) -> Any:
+    """Each tensor with at least 2 dims: () becomes (1, 1), (n,) becomes (1, n)."""
+    return _at_least(tensors, "atleast_2d", lambda s: s if len(s) >= 2 else (1,) * (2 - len(s)) + s)
+
+
+def atleast_3d(*tensors: Any) -> Any:
+    """Each tensor with at least 3 dims: () becomes (1, 1, 1), (n,) becomes (1, n, 1) and
+    (m, n) becomes (m, n, 1), as torch.atleast_3d."""
+    return _at_least(tensors, "atleast_3d", lambda s: {0: (1, 1, 1), 1: (1,) + s + (1,), 2: s + (1,)}.get(len(s), s))
+
+
+def column_stack(tensors: Sequence[Any]) -> Tensor:
+    """The tensors side by side as columns: 0-D and 1-D ones become (n, 1) columns, then all
+    are joined along dim 1."""
+    items, _ = _tensors((tensors,), "column_stack")
+    return hstack([t.reshape(t.numel(), 1) if t.ndim < 2 else t for t in items])
+
+
+def dstack(tensors: Sequence[Any]) -> Tensor:
+    """The tensors made at least 3-D (``atleast_3d``) and joined along dim 2 (depth)."""
+    return cat(atleast_3d(tuple(_tensors((tensors,), "dstack")[0])), 2)
+
+
+def row_stack(tensors: Sequence[Any]) -> Tensor:
+    """torch.row_stack: ``vstack`` (1-D tensors become rows, all joined along dim 0)."""
+    return vstack(tensors)
+
+
 __all__ = sorted(METHOD_FUNCTIONS + [
+    "atleast_1d", "atleast_2d", "atleast_3d", "bucketize", "column_stack", "dstack", "row_stack", "searchsorted",
     "broadcast_shapes", "broadcast_tensors", "cat", "concat", "concatenate", "hstack", "is_tensor", "pad", "stack",
     "std_mean", "var_mean", "vstack", "where",
 ])

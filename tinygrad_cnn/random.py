@@ -1,5 +1,6 @@
 """The one source of randomness (initialisation, dropout, shuffling), seeded by ``manual_seed``,
-and ``Generator``, torch's independent random stream for ``generator=`` arguments.
+and ``Generator``, torch's independent random stream for ``generator=`` arguments; their
+states as uint8 tensors (``get_rng_state``/``set_rng_state``, ``fork_rng``), as torch.random's.
 
 A thread may be given its own generator (``set_thread_generator``): the DataLoader's worker
 threads each draw from one seeded per worker, so random transforms run in workers are
@@ -8,10 +9,13 @@ reproducible whatever the threads' timing.
 
 from __future__ import annotations
 
+import contextlib
 import threading
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
+
+from tinygrad_cnn.function import variable_type
 
 _initial_seed = int(np.random.SeedSequence().entropy) % 2**63
 _generator = np.random.default_rng(_initial_seed)
@@ -80,13 +84,13 @@ class Generator:
         """The seed the stream started from."""
         return self._seed
 
-    def get_state(self) -> dict:
-        """The stream's state (NumPy's bit-generator state dict), for ``set_state``."""
-        return self._rng.bit_generator.state
+    def get_state(self) -> Any:
+        """The stream's state as a uint8 tensor (as torch's; its bytes are not torch's), for ``set_state``."""
+        return _state_tensor(self._rng)
 
-    def set_state(self, state: dict) -> "Generator":
-        """Resume the stream from a state returned by ``get_state``; returns self."""
-        self._rng.bit_generator.state = state
+    def set_state(self, new_state: Any) -> "Generator":
+        """Resume the stream from a state that ``get_state`` returned; returns self."""
+        _restore(self._rng, new_state, "Generator.set_state")
         return self
 
     def numpy(self) -> np.random.Generator:
@@ -104,3 +108,58 @@ def resolve(generator_arg: Any, op: str) -> np.random.Generator:
     if isinstance(generator_arg, np.random.Generator):
         return generator_arg
     raise TypeError(f"{op}: generator must be a tinygrad_cnn.Generator, got {type(generator_arg).__name__}")
+
+
+_WORDS = (("state", 16), ("inc", 16), ("has_uint32", 1), ("uinteger", 4))  # PCG64's state, little-endian bytes
+STATE_SIZE = sum(n for _, n in _WORDS)
+
+
+def _state_tensor(rng: np.random.Generator) -> Any:
+    """``rng``'s PCG64 state packed into a uint8 tensor of STATE_SIZE bytes."""
+    state = rng.bit_generator.state
+    words = {**state["state"], "has_uint32": state["has_uint32"], "uinteger": state["uinteger"]}
+    packed = b"".join(int(words[name]).to_bytes(n, "little") for name, n in _WORDS)
+    return variable_type().from_op(np.frombuffer(packed, dtype=np.uint8).copy(), None)
+
+
+def _restore(rng: np.random.Generator, new_state: Any, op: str) -> None:
+    """Set ``rng``'s state from a tensor made by ``_state_tensor``."""
+    if not hasattr(new_state, "numpy"):
+        raise TypeError(f"{op}: expected a torch.ByteTensor, but got {type(new_state).__name__}")
+    data = new_state.numpy()
+    if data.dtype != np.uint8:
+        raise TypeError(f"{op}: RNG state must be a torch.ByteTensor (uint8), got dtype {data.dtype}")
+    if data.size != STATE_SIZE:
+        raise RuntimeError(f"{op}: expected a generator state of size {STATE_SIZE} but found the input RNG state "
+                           f"size to be {data.size}")
+    raw, words, start = data.reshape(-1).tobytes(), {}, 0
+    for name, n in _WORDS:
+        words[name], start = int.from_bytes(raw[start:start + n], "little"), start + n
+    rng.bit_generator.state = {"bit_generator": "PCG64", "state": {"state": words["state"], "inc": words["inc"]},
+                               "has_uint32": words["has_uint32"], "uinteger": words["uinteger"]}
+
+
+def get_rng_state() -> Any:
+    """The global generator's state as a uint8 tensor (torch.get_rng_state): ``set_rng_state``
+    of it later makes the same draws come again."""
+    return _state_tensor(_generator)
+
+
+def set_rng_state(new_state: Any) -> None:
+    """Resume the global generator from a state that ``get_rng_state`` returned."""
+    _restore(_generator, new_state, "set_rng_state")
+
+
+@contextlib.contextmanager
+def fork_rng(devices: Any = None, enabled: bool = True, _caller: str = "fork_rng", _devices_kw: str = "devices",
+             device_type: str | None = None) -> Iterator[None]:
+    """A context in which the global generator may be used freely: its state is restored on
+    exit, as torch.random.fork_rng (the CPU's only: there are no other devices)."""
+    if not enabled:
+        yield
+        return
+    state = get_rng_state()
+    try:
+        yield
+    finally:
+        set_rng_state(state)

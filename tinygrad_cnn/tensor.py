@@ -13,13 +13,20 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_cnn import autograd
+from tinygrad_cnn import autograd, printing
 from tinygrad_cnn.autograd import Context, register_variable_type
 from tinygrad_cnn.tensor_inplace import InplaceMixin
 from tinygrad_cnn.tensor_convert import ConvertMixin
 from tinygrad_cnn.tensor_math import ArrayLike, MathMixin, is_float
 from tinygrad_cnn.tensor_reduce import MaxResult, ReduceMixin
 from tinygrad_cnn.tensor_shape import ShapeMixin
+from tinygrad_cnn.tensor_stats import StatsMixin
+from tinygrad_cnn.tensor_sampling import SamplingMixin
+from tinygrad_cnn.tensor_linalg import LinalgMixin
+from tinygrad_cnn.tensor_indexing import IndexingMixin
+from tinygrad_cnn.tensor_sets import SetsMixin
+from tinygrad_cnn.tensor_reshape import ReshapeMixin
+from tinygrad_cnn.tensor_special_math import SpecialMathMixin
 
 DEFAULT_DTYPE = np.dtype(np.float32)
 
@@ -75,7 +82,8 @@ class Size(tuple):
         return f"torch.Size({list(self)})"
 
 
-class Tensor(InplaceMixin, MathMixin, ReduceMixin, ShapeMixin, ConvertMixin):
+class Tensor(InplaceMixin, MathMixin, ReduceMixin, ShapeMixin, ConvertMixin, StatsMixin, SamplingMixin, LinalgMixin,
+             IndexingMixin, SetsMixin, ReshapeMixin, SpecialMathMixin):
     """An n-dimensional array with an optional gradient, as torch.Tensor.
 
     Construction: from a NumPy array (its dtype kept), a list or a Python number (float32
@@ -274,7 +282,7 @@ class Tensor(InplaceMixin, MathMixin, ReduceMixin, ShapeMixin, ConvertMixin):
         return out
 
     def __repr__(self) -> str:
-        body = np.array2string(self._array, separator=", ", prefix="tensor(", precision=4, threshold=50)
+        body = printing.format_values(self._array, prefix="tensor(")
         extra = [f"shape={self.shape}"]
         if self.dtype != DEFAULT_DTYPE:
             extra.append(f"dtype={self.dtype}")

@@ -320,13 +320,14 @@ class InplaceMixin:
         return self._copy_like_("zero_", I.Zero, 0)
 
     def _random_(self, op: str, function: type[Function], draw: Callable[[np.random.Generator], np.ndarray],
-                 generator: np.random.Generator | None) -> "InplaceMixin":
+                 generator: Any) -> "InplaceMixin":
+        rng = random.resolve(generator, op)
         if self.dtype.kind != "f":
             raise RuntimeError(f"{op}: expects a floating point tensor, got dtype {self.dtype}")
         self._check_inplace(op, self._records())
-        return self._copy_like_(op, function, draw(generator or random.generator()).astype(self.dtype))
+        return self._copy_like_(op, function, draw(rng).astype(self.dtype))
 
-    def uniform_(self, low: float = 0.0, high: float = 1.0, *, generator: np.random.Generator | None = None,
+    def uniform_(self, low: float = 0.0, high: float = 1.0, *, generator: Any = None,
                  **bounds: float) -> "InplaceMixin":
         """Fill with draws from U(low, high) (torch's keywords ``from``/``to`` are accepted); returns self."""
         low, high = bounds.pop("from", low), bounds.pop("to", high)
@@ -336,8 +337,7 @@ class InplaceMixin:
             raise RuntimeError(f"uniform_: expects to return a [from, to) range, but found from={low} > to={high}")
         return self._random_("uniform_", I.Uniform, lambda g: g.uniform(low, high, self.shape), generator)
 
-    def normal_(self, mean: float = 0.0, std: float = 1.0, *,
-                generator: np.random.Generator | None = None) -> "InplaceMixin":
+    def normal_(self, mean: float = 0.0, std: float = 1.0, *, generator: Any = None) -> "InplaceMixin":
         """Fill with draws from N(mean, std²); returns self."""
         if std < 0:
             raise RuntimeError(f"normal_: expects std >= 0.0, but found std {std}")

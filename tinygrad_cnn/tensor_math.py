@@ -387,4 +387,10 @@ _UFUNC_METHODS = {
     np.tanh: "tanh", np.maximum: "maximum", np.minimum: "minimum", np.sin: "sin", np.cos: "cos", np.tan: "tan",
     np.sinh: "sinh", np.cosh: "cosh", np.log2: "log2", np.log10: "log10", np.log1p: "log1p", np.expm1: "expm1",
     np.square: "square", np.sign: "sign", np.floor: "floor", np.ceil: "ceil", np.trunc: "trunc",
+    np.arcsin: "asin", np.arccos: "acos", np.arctan: "atan", np.arcsinh: "asinh", np.arccosh: "acosh",
+    np.arctanh: "atanh", np.exp2: "exp2", np.deg2rad: "deg2rad", np.radians: "deg2rad", np.rad2deg: "rad2deg",
+    np.degrees: "rad2deg", np.sinc: "sinc", np.signbit: "signbit", np.arctan2: "atan2", np.hypot: "hypot",
+    np.fmod: "fmod", np.copysign: "copysign", np.logaddexp: "logaddexp", np.logaddexp2: "logaddexp2",
+    np.fmax: "fmax", np.fmin: "fmin", np.nextafter: "nextafter", np.heaviside: "heaviside",
+    np.float_power: "float_power",
 }

@@ -11,6 +11,7 @@ import numpy as np
 from tinygrad_cnn.dtypes import dtype_arg
 from tinygrad_cnn.ops import reduce as R
 from tinygrad_cnn.ops import shape as S
+from tinygrad_cnn.ops import statistics as ST
 
 Dim = int | tuple[int, ...] | None
 
@@ -201,12 +202,13 @@ class ReduceMixin:
         return self._pick_along(np.take(order, range(k), axis=d) if self.ndim else order, d)
 
     def median(self, dim: int | None = None, keepdim: bool = False) -> "Tensor | MaxResult":
-        """The lower median (of n sorted values, the ((n - 1) // 2)-th): of all elements, or
-        along ``dim`` as a ``(values, indices)`` pair, as torch.median."""
+        """The lower median (of n sorted values, the ((n - 1) // 2)-th; NaN where there is a
+        NaN): of all elements (the gradient shared among ties), or along ``dim`` as a
+        ``(values, indices)`` pair, as torch.median."""
         if dim is None:
-            return self.reshape(-1).median(0).values
+            return ST.MedianAll.apply(self, ignore_nan=False)
         d, order = self._order(dim, False, "median")
-        middle = np.take(order, [(self.shape[d] - 1) // 2], axis=d) if self.ndim else order
+        middle = np.take_along_axis(order, ST.median_positions(self._array, d, False), d) if self.ndim else order
         values, indices = self._pick_along(middle, d)
         if keepdim or not self.ndim:
             return MaxResult(values, indices)

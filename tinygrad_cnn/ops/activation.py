@@ -16,9 +16,8 @@ import numpy as np
 
 from tinygrad_cnn.autograd import Context, Function
 from tinygrad_cnn.ops import parallel
+from tinygrad_cnn.ops.special import ndtr
 
-# NumPy has no erf; math.erf is exact and GELU is off the training hot path
-_erf = np.frompyfunc(math.erf, 1, 1)
 _SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
 _TANH_CUBIC = 0.044715
 
@@ -143,9 +142,10 @@ class GELU(Function):
             t = np.tanh(_SQRT_2_OVER_PI * (a + _TANH_CUBIC * a ** 3))
             ctx.t = t
             return (0.5 * a * (1 + t)).astype(a.dtype, copy=False)
-        cdf = 0.5 * (1 + _erf(a / math.sqrt(2)).astype(np.float64))
+        cdf = ndtr(a)
         ctx.cdf = cdf
-        return (a * cdf).astype(a.dtype, copy=False)
+        with np.errstate(invalid="ignore"):  # -inf * 0: NaN, as torch
+            return (a * cdf).astype(a.dtype, copy=False)
 
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray):

@@ -113,3 +113,67 @@ class NanToNum(Function):
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray):
         return grad * ctx.finite
+
+
+def _sinc_derivative(a: np.ndarray, out: np.ndarray) -> np.ndarray:
+    pa, denominator = np.pi * a, a * a * np.pi
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(denominator == 0, 0, (pa * np.cos(pa) - np.sin(pa)) / denominator).astype(a.dtype)
+
+
+def _entr(a: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(a > 0, -a * np.log(a), np.where(a == 0, 0, np.where(a < 0, -np.inf, a))).astype(a.dtype)
+
+
+def _sign(a: np.ndarray) -> np.ndarray:
+    if a.dtype.kind != "f":
+        return a.copy() if a.dtype.kind == "b" else np.sign(a)
+    return np.where(np.isnan(a), 0, np.sign(a)).astype(a.dtype)
+
+
+def _quiet(fn: Callable[[np.ndarray], np.ndarray]) -> Callable[[np.ndarray], np.ndarray]:
+    """``fn`` without NumPy's warnings outside its domain (nan/inf results, as torch's, which warns of none)."""
+    def run(a: np.ndarray) -> np.ndarray:
+        with np.errstate(all="ignore"):
+            return fn(a)
+    return run
+
+
+Asinh = unary("Asinh", _quiet(np.arcsinh), lambda a, out: 1 / np.sqrt(a * a + 1), "arcsinh(a); d/da = 1 / sqrt(a**2 + 1).")
+Acosh = unary("Acosh", _quiet(np.arccosh), lambda a, out: 1 / np.sqrt(a * a - 1), "arccosh(a); d/da = 1 / sqrt(a**2 - 1).")
+Atanh = unary("Atanh", _quiet(np.arctanh), lambda a, out: 1 / (1 - a * a), "arctanh(a); d/da = 1 / (1 - a**2).")
+Exp2 = unary("Exp2", _quiet(np.exp2), lambda a, out: out * np.log(2).astype(out.dtype), "2 ** a; d/da = 2**a ln 2.",
+             saves=("out",))
+Deg2Rad = unary("Deg2Rad", lambda a: a * (np.pi / 180), None, "a degrees in radians, a pi / 180; d/da = pi / 180.",
+                chain=lambda grad, a, out: grad * (np.pi / 180), saves=())
+Rad2Deg = unary("Rad2Deg", lambda a: a * (180 / np.pi), None, "a radians in degrees, a 180 / pi; d/da = 180 / pi.",
+                chain=lambda grad, a, out: grad * (180 / np.pi), saves=())
+Sgn = unary("Sgn", _sign, None, "The sign of a (-1, 0 or 1; 0 for NaN, a itself for bools); derivative 0.",
+            chain=lambda grad, a, out: np.zeros_like(grad), saves=())
+Sinc = unary("Sinc", _quiet(np.sinc), _sinc_derivative, "sin(pi a) / (pi a), 1 at 0; d/da = (pi a cos(pi a) - sin(pi a)) / "
+             "(pi a**2), 0 at 0.", saves=("a",))
+Entr = unary("Entr", _entr, lambda a, out: -(1 + np.log(a)), "-a log(a) (0 at 0, -inf below 0), the entropy term; "
+             "d/da = -(1 + log a).", saves=("a",))
+Entr.op_name = "special_entr"
+
+
+class Logit(Function):
+    """log(a / (1 - a)), ``a`` first clamped to [eps, 1 - eps] when ``eps`` is given; d/da =
+    1 / (a (1 - a)), 0 outside [eps, 1 - eps] (nan outside [0, 1] without eps), as torch's."""
+
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, eps: float | None = None) -> np.ndarray:
+        ctx.save_for_backward(a)
+        z = a if eps is None else np.clip(a, eps, 1 - eps)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.log(z / (1 - z))
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray):
+        (a,) = ctx.saved_tensors
+        eps = ctx.params["eps"]
+        derivative = grad / (a * (1 - a))
+        if eps is None:
+            return np.where((a < 0) | (a > 1), np.nan, derivative)
+        return np.where((a < eps) | (a > 1 - eps), 0, derivative)

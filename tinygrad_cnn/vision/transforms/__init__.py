@@ -8,8 +8,16 @@ import numpy as np
 
 from tinygrad_cnn.tensor import Tensor
 from tinygrad_cnn.vision.transforms import functional
+from tinygrad_cnn.vision.transforms.color_transforms import (
+    ColorJitter, Grayscale, RandomAdjustSharpness, RandomAutocontrast, RandomEqualize, RandomGrayscale, RandomInvert,
+    RandomPosterize, RandomSolarize,
+)
 from tinygrad_cnn.vision.transforms.image import InterpolationMode
 from tinygrad_cnn.vision.transforms.pil import ToPILImage
+from tinygrad_cnn.vision.transforms.random_transforms import (
+    ElasticTransform, FiveCrop, GaussianBlur, LinearTransformation, RandomApply, RandomChoice, RandomOrder,
+    RandomPerspective, RandomResizedCrop, RandomTransforms, RandomVerticalFlip, TenCrop,
+)
 from tinygrad_cnn.vision.transforms.transforms import (
     CenterCrop, Compose, ConvertImageDtype, Lambda, Normalize, Pad, PILToTensor, RandomAffine, RandomCrop,
     RandomErasing, RandomHorizontalFlip, RandomRotation, Resize, ToTensor,
@@ -17,8 +25,13 @@ from tinygrad_cnn.vision.transforms.transforms import (
 
 __all__ = [
     "CenterCrop", "Compose", "ConvertImageDtype", "InterpolationMode", "Lambda", "Normalize", "PILToTensor", "Pad",
-    "RandomAffine", "RandomCrop", "RandomErasing", "RandomHorizontalFlip", "RandomRotation", "Resize", "ToPILImage", "ToTensor",
+    "RandomAffine", "RandomCrop", "RandomErasing", "RandomHorizontalFlip", "RandomRotation", "Resize", "ToPILImage",
+    "ToTensor",
     "apply_to_batch", "functional",
+    "ColorJitter", "ElasticTransform", "FiveCrop", "GaussianBlur", "Grayscale", "LinearTransformation", "RandomApply",
+    "RandomAdjustSharpness", "RandomAutocontrast", "RandomChoice", "RandomEqualize", "RandomGrayscale", "RandomInvert",
+    "RandomOrder", "RandomPerspective", "RandomPosterize", "RandomResizedCrop", "RandomSolarize", "RandomTransforms",
+    "RandomVerticalFlip", "TenCrop",
 ]
 
 

@@ -1,4 +1,4 @@
-"""torchvision's ``transforms.functional``: conversions, normalize, erase, and the geometric functions.
+"""torchvision's ``transforms.functional``: conversions, normalize, erase, the geometric and colour functions.
 
 An image is a PIL image, a Tensor or an ndarray of shape (..., C, H, W) (only ``to_tensor``
 reads ndarrays as (H, W, C)); each function returns the kind it was given.
@@ -12,16 +12,27 @@ from typing import Any, Sequence
 import numpy as np
 
 from tinygrad_cnn.tensor import Tensor
-from tinygrad_cnn.vision.transforms.geometry import (
-    affine, center_crop, crop, hflip, inverse_affine_matrix, pad, resize, resized_output_size, rotate, vflip,
+from tinygrad_cnn.vision.transforms.blur import gaussian_blur
+from tinygrad_cnn.vision.transforms.color import (
+    adjust_brightness, adjust_contrast, adjust_gamma, adjust_hue, adjust_saturation, adjust_sharpness, autocontrast,
+    equalize, invert, posterize, rgb_to_grayscale, solarize, to_grayscale,
 )
-from tinygrad_cnn.vision.transforms.image import InterpolationMode, as_array, get_dimensions, is_pil, like
+from tinygrad_cnn.vision.transforms.geometry import (
+    affine, center_crop, crop, five_crop, hflip, inverse_affine_matrix, pad, resize, resized_crop, resized_output_size,
+    rotate, ten_crop, vflip,
+)
+from tinygrad_cnn.vision.transforms.image import (InterpolationMode, as_array, convert_array_dtype, get_dimensions,
+                                                  is_pil, like)
 from tinygrad_cnn.vision.transforms.pil import to_pil_image
+from tinygrad_cnn.vision.transforms.warp import elastic_transform, perspective
 
 __all__ = [
     "InterpolationMode", "affine", "center_crop", "convert_array_dtype", "convert_image_dtype", "crop", "erase",
     "get_dimensions", "hflip", "inverse_affine_matrix", "normalize", "pad", "pil_to_tensor", "resize",
     "resized_output_size", "rotate", "to_pil_image", "to_tensor", "vflip",
+    "adjust_brightness", "adjust_contrast", "adjust_gamma", "adjust_hue", "adjust_saturation", "adjust_sharpness",
+    "autocontrast", "elastic_transform", "equalize", "five_crop", "gaussian_blur", "invert", "perspective",
+    "posterize", "resized_crop", "rgb_to_grayscale", "solarize", "ten_crop", "to_grayscale",
 ]
 
 
@@ -54,26 +65,6 @@ def pil_to_tensor(pic: Any) -> Tensor:
         raise TypeError(f"pic should be PIL Image. Got {type(pic)}")
     array = np.array(pic).reshape(pic.height, pic.width, len(pic.getbands()))
     return Tensor(np.ascontiguousarray(array.transpose(2, 0, 1)), dtype=array.dtype)
-
-
-def convert_array_dtype(array: np.ndarray, dtype: Any) -> np.ndarray:
-    """``array`` converted to ``dtype`` with torchvision's value scaling (ints span [0, max], floats [0, 1])."""
-    dtype = np.dtype(dtype)
-    if array.dtype == dtype:
-        return array
-    if array.dtype.kind == "f":
-        if dtype.kind == "f":
-            return array.astype(dtype)
-        eps = 1e-3
-        bound = float(np.iinfo(dtype).max)
-        return (array * (bound + 1.0 - eps)).astype(dtype)
-    in_max = int(np.iinfo(array.dtype).max)
-    if dtype.kind == "f":
-        return np.divide(array, dtype.type(in_max), dtype=dtype)
-    out_max = int(np.iinfo(dtype).max)
-    if in_max > out_max:
-        return (array // ((in_max + 1) // (out_max + 1))).astype(dtype)
-    return (array.astype(dtype) * ((out_max + 1) // (in_max + 1)))
 
 
 def convert_image_dtype(image: Tensor, dtype: Any = np.float32) -> Tensor:

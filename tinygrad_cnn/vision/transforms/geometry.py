@@ -1,4 +1,5 @@
-"""torchvision's geometric functionals: resize, pad, crop, center_crop, flips, rotate, affine.
+"""torchvision's geometric functionals: resize, pad, crop, center_crop, flips, rotate, affine,
+resized_crop, five_crop and ten_crop.
 
 PIL images go through PIL's own operations (as torchvision's PIL backend). Arrays are
 cropped, padded, flipped and nearest/bilinear-resized in NumPy; their rotations, affine warps
@@ -261,3 +262,39 @@ def affine(img: Any, angle: float, translate: Sequence[float], scale: float, she
         return plane.transform(plane.size, Image.Transform.AFFINE, matrix, code, fillcolor=f)
 
     return like(planes_via_pil(as_array(img, "affine"), warp, array_fills(fill)), img)
+
+
+def resized_crop(img: Any, top: int, left: int, height: int, width: int, size: int | Sequence[int],
+                 interpolation: InterpolationMode = InterpolationMode.BILINEAR, antialias: bool | None = True) -> Any:
+    """The ``height`` x ``width`` window of ``img`` at (``top``, ``left``), resized to ``size`` as ``resize``."""
+    return resize(crop(img, top, left, height, width), size, interpolation, antialias=antialias)
+
+
+def _crop_size(size: int | Sequence[int]) -> Sequence[int]:
+    if isinstance(size, numbers.Number):
+        return int(size), int(size)
+    if isinstance(size, (tuple, list)) and len(size) == 1:
+        return size[0], size[0]
+    if len(size) != 2:
+        raise ValueError("Please provide only two dimensions (h, w) for size.")
+    return size
+
+
+def five_crop(img: Any, size: int | Sequence[int]) -> tuple[Any, Any, Any, Any, Any]:
+    """The four corner ``size`` ((h, w) or int) crops of ``img`` and its centre crop: (tl, tr, bl, br, center)."""
+    size = _crop_size(size)
+    _, image_height, image_width = get_dimensions(img)
+    crop_height, crop_width = size
+    if crop_width > image_width or crop_height > image_height:
+        raise ValueError(f"Requested crop size {size} is bigger than input size {(image_height, image_width)}")
+    bottom, right = image_height - crop_height, image_width - crop_width
+    return (crop(img, 0, 0, crop_height, crop_width), crop(img, 0, right, crop_height, crop_width),
+            crop(img, bottom, 0, crop_height, crop_width), crop(img, bottom, right, crop_height, crop_width),
+            center_crop(img, [crop_height, crop_width]))
+
+
+def ten_crop(img: Any, size: int | Sequence[int], vertical_flip: bool = False) -> tuple[Any, ...]:
+    """``five_crop`` of ``img``, then ``five_crop`` of ``img`` mirrored (top to bottom when ``vertical_flip``,
+    else left to right): ten images."""
+    size = _crop_size(size)
+    return five_crop(img, size) + five_crop(vflip(img) if vertical_flip else hflip(img), size)

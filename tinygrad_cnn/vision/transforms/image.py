@@ -1,5 +1,6 @@
 """Image kinds for the transforms: PIL image or (..., C, H, W) Tensor/ndarray, interpolation modes,
-fill values, and the plane-by-plane route of arrays through PIL's float images."""
+fill values, the plane-by-plane route of arrays through PIL's float images, and torchvision's
+dtype conversion with value scaling (convert_array_dtype)."""
 
 from __future__ import annotations
 
@@ -119,3 +120,23 @@ def array_fills(fill: Any) -> list[float]:
     if fill is None:
         return [0.0]
     return [float(f) for f in fill] if isinstance(fill, (list, tuple)) else [float(fill)]
+
+
+def convert_array_dtype(array: np.ndarray, dtype: Any) -> np.ndarray:
+    """``array`` converted to ``dtype`` with torchvision's value scaling (ints span [0, max], floats [0, 1])."""
+    dtype = np.dtype(dtype)
+    if array.dtype == dtype:
+        return array
+    if array.dtype.kind == "f":
+        if dtype.kind == "f":
+            return array.astype(dtype)
+        eps = 1e-3
+        bound = float(np.iinfo(dtype).max)
+        return (array * (bound + 1.0 - eps)).astype(dtype)
+    in_max = int(np.iinfo(array.dtype).max)
+    if dtype.kind == "f":
+        return np.divide(array, dtype.type(in_max), dtype=dtype)
+    out_max = int(np.iinfo(dtype).max)
+    if in_max > out_max:
+        return (array // ((in_max + 1) // (out_max + 1))).astype(dtype)
+    return (array.astype(dtype) * ((out_max + 1) // (in_max + 1)))

@@ -60,6 +60,7 @@ CASES: list[tuple[str, Callable[[], Any], tuple[int, ...]]] = [
     ("AvgPool2d", lambda: nn.AvgPool2d(3, stride=2, padding=1, ceil_mode=True), (2, 8, 7)),
     ("AvgPool2d", lambda: nn.AvgPool2d(3, stride=2, padding=1, ceil_mode=True, count_include_pad=False), (2, 8, 7)),
     ("AvgPool2d", lambda: nn.AvgPool2d(2), (2, 6, 6)),
+    ("AvgPool2d", lambda: nn.AvgPool2d(3, stride=2, padding=1, ceil_mode=True, divisor_override=5), (2, 8, 7)),
     ("Linear", lambda: nn.Linear(5, 3), (5,)),
     ("Linear", lambda: nn.Linear(5, 3, bias=False), (4, 5)),
     ("Flatten", lambda: nn.Flatten(), (2, 3, 4)),

@@ -5,12 +5,15 @@ as torch's."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from tinygrad_cnn.argcheck import positive_int
 from tinygrad_cnn.nn import functional_activations as FA
 from tinygrad_cnn.nn import functional_composed as FC
 from tinygrad_cnn.nn import init as nn_init
+from tinygrad_cnn.nn.factory import factory_dtype
 from tinygrad_cnn.nn.module import Module
 from tinygrad_cnn.nn.parameter import Parameter
 from tinygrad_cnn.tensor import Tensor
@@ -344,11 +347,13 @@ class PReLU(Module):
     """x where x > 0, else weight * x, with ``num_parameters`` learnt slopes (1, or one per
     channel, dim 1 of the input), all starting at ``init``."""
 
-    def __init__(self, num_parameters: int = 1, init: float = 0.25) -> None:
+    def __init__(self, num_parameters: int = 1, init: float = 0.25, device: Any = None, dtype: Any = None) -> None:
+        dtype = factory_dtype(device, dtype, "PReLU")
         super().__init__()
         self.num_parameters = positive_int(num_parameters, "num_parameters", "PReLU")
         self.init = init
-        self.weight = Parameter(np.empty(self.num_parameters, dtype=np.float32))
+        # made in its dtype, not converted to it, so that the slopes are ``init`` in that dtype
+        self.weight = Parameter(np.empty(self.num_parameters, dtype=dtype or np.float32))
         self.reset_parameters()
 
     def reset_parameters(self) -> None:

@@ -92,10 +92,12 @@ class _ModuleSequence(Module):
         self._set_modules((str(i), m) for i, m in enumerate(items))
         return self
 
-    def pop(self, index: int = -1) -> Module:
-        """Remove and return the module at ``index`` (the later ones renumbered)."""
-        module = self[index]
-        del self[index]
+    def pop(self, key: int | slice = -1) -> Any:
+        """Remove and return the module at ``key`` (a slice: those modules, in a container of
+        this type; by default the last, as a list's pop, where torch's needs the key), the later
+        ones renumbered."""
+        module = self[key]
+        del self[key]
         return module
 
     def __dir__(self) -> list[str]:
@@ -118,6 +120,10 @@ class Sequential(_ModuleSequence):
 
     def _from_items(self, items: list[tuple[str, Module]]) -> "Sequential":
         return type(self)(OrderedDict(items))
+
+    def extend(self, sequential: Iterable[Module]) -> "Sequential":
+        """Append each module of ``sequential`` (torch's name for the argument); returns self."""
+        return super().extend(sequential)
 
     def __add__(self, other: "Sequential") -> "Sequential":
         if not isinstance(other, Sequential):
@@ -288,7 +294,7 @@ class ParameterList(Module):
 class ParameterDict(Module):
     """An ordered dict of parameters registered under their keys (Tensors are made
     Parameters): ``d[key]``, ``d[key] = p``, ``del``, ``in``, ``len``, iteration over keys,
-    keys/values/items/update/pop/get/clear."""
+    keys/values/items/update/pop/popitem/get/setdefault/copy/fromkeys/clear."""
 
     def __init__(self, parameters: Mapping[str, Any] | Iterable[tuple[str, Any]] | None = None) -> None:
         super().__init__()
@@ -346,6 +352,27 @@ class ParameterDict(Module):
         value = self[key]
         del self[key]
         return value
+
+    def popitem(self) -> tuple[str, Any]:
+        """Remove the last inserted entry and return it as (key, parameter)."""
+        if not self._keys:
+            raise KeyError("popitem(): dictionary is empty (the ParameterDict has no entries)")
+        key = next(reversed(self._keys))
+        return key, self.pop(key)
+
+    def setdefault(self, key: str, default: Any = None) -> Any:
+        """The parameter at ``key``, first set to ``default`` when ``key`` is absent."""
+        if key not in self:
+            self[key] = default
+        return self[key]
+
+    def copy(self) -> "ParameterDict":
+        """A new ParameterDict holding the same parameters (not copies of them), in the same order."""
+        return ParameterDict(OrderedDict(self.items()))
+
+    def fromkeys(self, keys: Iterable[str], default: Any = None) -> "ParameterDict":
+        """A new ParameterDict with each of ``keys`` set to ``default``."""
+        return ParameterDict((k, default) for k in keys)
 
     def clear(self) -> None:
         """Remove every entry."""

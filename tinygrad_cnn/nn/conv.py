@@ -4,12 +4,14 @@ initialised as torch's, kaiming_uniform_(a=sqrt(5)) with fan_in = (out/groups)*K
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
 from tinygrad_cnn.argcheck import IntPair, nonnegative_pair, positive_int, positive_pair
 from tinygrad_cnn.nn import functional as F
 from tinygrad_cnn.nn import init
+from tinygrad_cnn.nn.factory import cast_to, factory_dtype
 from tinygrad_cnn.nn.layers import conv_extra_repr
 from tinygrad_cnn.nn.module import Module, Parameter
 from tinygrad_cnn.ops.conv_transpose import transposed_output_size
@@ -23,9 +25,10 @@ class ConvTranspose2d(Module):
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: IntPair, stride: IntPair = 1,
                  padding: IntPair = 0, output_padding: IntPair = 0, groups: int = 1, bias: bool = True,
-                 dilation: IntPair = 1, padding_mode: str = "zeros") -> None:
-        super().__init__()
+                 dilation: IntPair = 1, padding_mode: str = "zeros", device: Any = None, dtype: Any = None) -> None:
         name = type(self).__name__
+        dtype = factory_dtype(device, dtype, name)
+        super().__init__()
         self.in_channels = positive_int(in_channels, "in_channels", name)
         self.out_channels = positive_int(out_channels, "out_channels", name)
         self.groups = positive_int(groups, "groups", name)
@@ -49,6 +52,7 @@ class ConvTranspose2d(Module):
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()
+        cast_to(self, dtype)
 
     def reset_parameters(self) -> None:
         """torch's initialisation: kaiming_uniform_(a=sqrt(5)); bias ~ U(+-1/sqrt(fan_in))."""

@@ -136,19 +136,35 @@ def _reduce(losses: Tensor, reduction: str) -> Tensor:
     return losses.sum() if reduction == "sum" else losses.mean()
 
 
+def _weighted(op: str, losses: Tensor, weight: Tensor | None, reduction: str) -> Tensor:
+    """``losses`` reduced, each first multiplied by ``weight`` (of their shape) when given, the
+    mean then being sum(weight * losses) / sum(weight), as torch's."""
+    if weight is None:
+        return _reduce(losses, reduction)
+    check_tensor(op, "weight", weight)
+    if weight.shape != losses.shape:
+        raise ValueError(f"{op}: Weights and input must have the same size (weight {weight.shape}, input "
+                         f"{losses.shape})")
+    weighted = losses * weight
+    return weighted.sum() / weight.sum() if reduction == "mean" else _reduce(weighted, reduction)
+
+
 def mse_loss(input: Tensor, target: Tensor, size_average: bool | None = None, reduce: bool | None = None,
-             reduction: str = "mean") -> Tensor:
-    """Squared error (input - target)**2 of two tensors of one shape, reduced by ``reduction``."""
+             reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
+    """Squared error (input - target)**2 of two tensors of one shape, each times ``weight`` (of
+    that shape) when given, reduced by ``reduction`` (a weighted mean with weight)."""
     reduction = check_reduction("mse_loss", legacy_reduction(size_average, reduce, reduction))
     diff = input - _pair("mse_loss", input, target)
-    return _reduce(diff * diff, reduction)
+    return _weighted("mse_loss", diff * diff, weight, reduction)
 
 
 def l1_loss(input: Tensor, target: Tensor, size_average: bool | None = None, reduce: bool | None = None,
-            reduction: str = "mean") -> Tensor:
-    """Absolute error |input - target| of two tensors of one shape, reduced by ``reduction``."""
+            reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
+    """Absolute error |input - target| of two tensors of one shape, each times ``weight`` (of that
+    shape) when given, reduced by ``reduction`` (a weighted mean with weight)."""
     reduction = check_reduction("l1_loss", legacy_reduction(size_average, reduce, reduction))
-    return _reduce(L.SmoothL1.apply(input, _pair("l1_loss", input, target), beta=0.0), reduction)
+    return _weighted("l1_loss", L.SmoothL1.apply(input, _pair("l1_loss", input, target), beta=0.0), weight,
+                     reduction)
 
 
 def smooth_l1_loss(input: Tensor, target: Tensor, size_average: bool | None = None, reduce: bool | None = None,

@@ -121,24 +121,34 @@ def max_pool2d(input: Tensor, kernel_size: IntPair, stride: IntPair | None = Non
 
 
 def avg_pool2d(input: Tensor, kernel_size: IntPair, stride: IntPair | None = None, padding: IntPair = 0,
-               ceil_mode: bool = False, count_include_pad: bool = True) -> Tensor:
+               ceil_mode: bool = False, count_include_pad: bool = True, divisor_override: int | None = None) -> Tensor:
     """2-D average pooling as torch.nn.functional.avg_pool2d: (N, C, H, W) -> (N, C, OH, OW), or
     unbatched (C, H, W) -> (C, OH, OW).
 
     Output size as max_pool2d's (no dilation); ``stride`` defaults to ``kernel_size``;
     ``padding`` (at most half the kernel) pads with zeros, which count in the divisor when
     ``count_include_pad`` (the default), except where a ``ceil_mode`` window overhangs the
-    padding, exactly as torch. Bad values and shapes raise torch's exception types.
+    padding, exactly as torch. A ``divisor_override`` (a non-zero int) divides every window's
+    sum instead. Bad values and shapes raise torch's exception types.
     """
-    args = _pool_arguments("avg_pool2d", input, kernel_size, stride, padding, 1, ceil_mode)
+    op = "avg_pool2d"
+    if divisor_override is not None:
+        if not is_int(divisor_override):
+            raise TypeError(f"{op}(): argument 'divisor_override' must be int, not "
+                            f"{type(divisor_override).__name__}")
+        if divisor_override == 0:
+            raise RuntimeError(f"{op}: divisor must be not zero (divisor_override=0)")
+    args = _pool_arguments(op, input, kernel_size, stride, padding, 1, ceil_mode)
     del args["dilation"]
+    args["count_include_pad"] = bool(count_include_pad)
+    if divisor_override is not None:  # a parameter of the op only when given (graph views, exports)
+        args["divisor_override"] = int(divisor_override)
     if input.ndim == 3:
-        return avg_pool2d(input.unsqueeze(0), **args, count_include_pad=count_include_pad).squeeze(0)
+        return avg_pool2d(input.unsqueeze(0), **args).squeeze(0)
     if input.dtype == np.int64:  # torch averages Long exactly and truncates toward zero
-        mean = P.AvgPool2d.apply(Tensor(input.numpy().astype(np.float64)), **args,
-                                 count_include_pad=bool(count_include_pad))
+        mean = P.AvgPool2d.apply(Tensor(input.numpy().astype(np.float64)), **args)
         return Tensor(np.trunc(mean.numpy()).astype(np.int64))
     if input.dtype.kind not in "f":
         raise NotImplementedError(f'"avg_pool2d" not implemented for \'{scalar_type_name(input.dtype)}\' '
                                   f"(input dtype {input.dtype}, shape {input.shape})")
-    return P.AvgPool2d.apply(input, **args, count_include_pad=bool(count_include_pad))
+    return P.AvgPool2d.apply(input, **args)

@@ -14,6 +14,7 @@ import numpy as np
 from tinygrad_cnn.nn import functional as F
 from tinygrad_cnn.nn.functional_conv import bilinear, conv2d_checked
 from tinygrad_cnn.nn import init
+from tinygrad_cnn.nn.factory import cast_to, factory_dtype
 from tinygrad_cnn.nn.module import Module
 from tinygrad_cnn.nn.parameter import Parameter
 from tinygrad_cnn.argcheck import IntPair, Padding, padding_arg, positive_int, positive_pair
@@ -21,15 +22,17 @@ from tinygrad_cnn.ops.conv import side_padding
 from tinygrad_cnn.tensor import Tensor
 
 
-def _add_weight_and_bias(module: Module, weight_shape: tuple[int, ...], bias: bool) -> None:
-    """Give ``module`` float32 ``weight`` (weight_shape) and ``bias`` (weight_shape[0],) or None,
-    initialised as PyTorch's Linear/Conv (see reset_weight_and_bias)."""
+def _add_weight_and_bias(module: Module, weight_shape: tuple[int, ...], bias: bool, dtype: np.dtype | None) -> None:
+    """Give ``module`` ``weight`` (weight_shape) and ``bias`` (weight_shape[0],) or None, initialised
+    by its reset_parameters (PyTorch's Linear/Conv: see reset_weight_and_bias), in ``dtype``
+    (None: float32)."""
     module.weight = Parameter(np.empty(weight_shape, dtype=np.float32))
     if bias:
         module.bias = Parameter(np.empty(weight_shape[0], dtype=np.float32))
     else:
         module.register_parameter("bias", None)
-    reset_weight_and_bias(module)
+    module.reset_parameters()
+    cast_to(module, dtype)
 
 
 def reset_weight_and_bias(module: Module) -> None:
@@ -55,7 +58,8 @@ class Conv2d(Module):
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: IntPair, stride: IntPair = 1,
                  padding: Padding = 0, dilation: IntPair = 1, groups: int = 1, bias: bool = True,
-                 padding_mode: str = "zeros") -> None:
+                 padding_mode: str = "zeros", device: Any = None, dtype: Any = None) -> None:
+        dtype = factory_dtype(device, dtype, "Conv2d")
         super().__init__()
         self.in_channels = positive_int(in_channels, "in_channels", "Conv2d")
         self.out_channels = positive_int(out_channels, "out_channels", "Conv2d")
@@ -72,7 +76,11 @@ class Conv2d(Module):
         self.dilation = positive_pair(dilation, "dilation", "Conv2d")
         self.padding: Padding = padding_arg(padding, self.stride, "Conv2d")
         self.padding_mode = padding_mode
-        _add_weight_and_bias(self, (out_channels, in_channels // groups) + self.kernel_size, bias)
+        _add_weight_and_bias(self, (out_channels, in_channels // groups) + self.kernel_size, bias, dtype)
+
+    def reset_parameters(self) -> None:
+        """torch's initialisation: weight kaiming_uniform_(a=sqrt(5)), bias ~ U(+-1/sqrt(fan_in))."""
+        reset_weight_and_bias(self)
 
     def forward(self, input: Tensor) -> Tensor:
         if self.padding_mode == "zeros":
@@ -130,20 +138,22 @@ class MaxPool2d(Module):
 
 
 class AvgPool2d(Module):
-    """Mean over KHxKW windows: (N, C, H, W) -> (N, C, OH, OW); ``stride`` defaults to ``kernel_size``."""
+    """Mean over KHxKW windows: (N, C, H, W) -> (N, C, OH, OW); ``stride`` defaults to ``kernel_size``;
+    each window's sum divided by ``divisor_override`` instead when given."""
 
     def __init__(self, kernel_size: IntPair, stride: IntPair | None = None, padding: IntPair = 0,
-                 ceil_mode: bool = False, count_include_pad: bool = True) -> None:
+                 ceil_mode: bool = False, count_include_pad: bool = True, divisor_override: int | None = None) -> None:
         super().__init__()
         self.kernel_size = kernel_size
         self.stride = kernel_size if stride is None else stride
         self.padding = padding
         self.ceil_mode = ceil_mode
         self.count_include_pad = count_include_pad
+        self.divisor_override = divisor_override
 
     def forward(self, input: Tensor) -> Tensor:
         return F.avg_pool2d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
-                            self.count_include_pad)
+                            self.count_include_pad, self.divisor_override)
 
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
@@ -152,11 +162,17 @@ class AvgPool2d(Module):
 class Linear(Module):
     """y = x @ weight.T + bias: (*, in_features) -> (*, out_features); weight (out, in), bias (out,)."""
 
-    def __init__(self, in_features: int, out_features: int, bias: bool = True) -> None:
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, device: Any = None,
+                 dtype: Any = None) -> None:
+        dtype = factory_dtype(device, dtype, type(self).__name__)
         super().__init__()
         self.in_features = positive_int(in_features, "in_features", "Linear")
         self.out_features = positive_int(out_features, "out_features", "Linear")
-        _add_weight_and_bias(self, (out_features, in_features), bias)
+        _add_weight_and_bias(self, (out_features, in_features), bias, dtype)
+
+    def reset_parameters(self) -> None:
+        """torch's initialisation: weight kaiming_uniform_(a=sqrt(5)), bias ~ U(+-1/sqrt(in_features))."""
+        reset_weight_and_bias(self)
 
     def forward(self, input: Tensor) -> Tensor:
         return F.linear(input, self.weight, self.bias)
@@ -169,7 +185,9 @@ class Bilinear(Module):
     """y = x1^T weight x2 + bias: (*, in1_features) and (*, in2_features) -> (*, out_features);
     weight (out, in1, in2) and bias (out,) start uniform in +-1/sqrt(in1_features), as torch's."""
 
-    def __init__(self, in1_features: int, in2_features: int, out_features: int, bias: bool = True) -> None:
+    def __init__(self, in1_features: int, in2_features: int, out_features: int, bias: bool = True,
+                 device: Any = None, dtype: Any = None) -> None:
+        dtype = factory_dtype(device, dtype, "Bilinear")
         super().__init__()
         self.in1_features = positive_int(in1_features, "in1_features", "Bilinear")
         self.in2_features = positive_int(in2_features, "in2_features", "Bilinear")
@@ -180,6 +198,7 @@ class Bilinear(Module):
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()
+        cast_to(self, dtype)
 
     def reset_parameters(self) -> None:
         """weight and bias ~ U(-1/sqrt(in1_features), 1/sqrt(in1_features))."""

@@ -10,7 +10,8 @@ from tinygrad_cnn.argcheck import positive_int
 from tinygrad_cnn.functions import pad
 from tinygrad_cnn.nn import functional_1d as F1
 from tinygrad_cnn.nn.dropout import Dropout
-from tinygrad_cnn.nn.layers import PADDING_MODES, _add_weight_and_bias, conv_extra_repr
+from tinygrad_cnn.nn.factory import factory_dtype
+from tinygrad_cnn.nn.layers import PADDING_MODES, _add_weight_and_bias, conv_extra_repr, reset_weight_and_bias
 from tinygrad_cnn.nn.module import Module
 from tinygrad_cnn.ops.conv import side_padding
 from tinygrad_cnn.tensor import Tensor
@@ -29,7 +30,9 @@ class Conv1d(Module):
     in_channels/groups, K), bias (out_channels,); arguments as torch.nn.Conv1d."""
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1, padding: Any = 0,
-                 dilation: Any = 1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros") -> None:
+                 dilation: Any = 1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
+                 device: Any = None, dtype: Any = None) -> None:
+        dtype = factory_dtype(device, dtype, "Conv1d")
         super().__init__()
         self.in_channels = positive_int(in_channels, "in_channels", "Conv1d")
         self.out_channels = positive_int(out_channels, "out_channels", "Conv1d")
@@ -53,7 +56,11 @@ class Conv1d(Module):
         else:
             self.padding = _one(padding, "padding", "Conv1d", minimum=0)
         self.padding_mode = padding_mode
-        _add_weight_and_bias(self, (out_channels, in_channels // groups) + self.kernel_size, bias)
+        _add_weight_and_bias(self, (out_channels, in_channels // groups) + self.kernel_size, bias, dtype)
+
+    def reset_parameters(self) -> None:
+        """torch's initialisation: weight kaiming_uniform_(a=sqrt(5)), bias ~ U(+-1/sqrt(fan_in))."""
+        reset_weight_and_bias(self)
 
     def forward(self, input: Tensor) -> Tensor:
         if self.padding_mode == "zeros":

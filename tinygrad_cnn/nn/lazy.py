@@ -15,7 +15,10 @@ from typing import Any, Mapping
 import numpy as np
 
 from tinygrad_cnn.argcheck import IntPair, Padding
-from tinygrad_cnn.nn.layers import Conv2d, Linear, reset_weight_and_bias
+from tinygrad_cnn.devices import device_arg
+from tinygrad_cnn.dtypes import dtype_arg
+from tinygrad_cnn.nn.factory import factory_dtype
+from tinygrad_cnn.nn.layers import Conv2d, Linear
 from tinygrad_cnn.nn.module import IncompatibleKeys, Module, Parameter
 from tinygrad_cnn.nn.normalization import BatchNorm1d, BatchNorm2d
 from tinygrad_cnn.tensor import Tensor
@@ -44,31 +47,49 @@ class _Uninitialized:
     def numpy(self) -> np.ndarray:
         raise ValueError(_USE_ERROR.format("an op (its values were read)"))
 
-    def materialize(self, shape: tuple[int, ...]) -> None:
-        """Give this object an (uninitialised) array of ``shape`` and make it a plain Parameter/Tensor."""
-        self._array = np.empty(tuple(int(n) for n in shape), dtype=self._array.dtype)
+    def share_memory_(self) -> None:
+        """Raise torch's RuntimeError: there is no memory to share yet."""
+        raise RuntimeError("Can't share memory on an uninitialized parameter or buffer. Call `forward` to initialize "
+                           "the parameters before calling `module.share_memory()`.")
+
+    def materialize(self, shape: tuple[int, ...], device: Any = None, dtype: Any = None) -> None:
+        """Give this object an (uninitialised) array of ``shape``, in ``dtype`` (None: the one it
+        was made with), and make it a plain Parameter/Tensor; the device must be the CPU."""
+        device_arg(device, "materialize")
+        resolved = dtype_arg(dtype, "materialize")
+        self._array = np.empty(tuple(int(n) for n in shape), dtype=self._array.dtype if resolved is None else resolved)
         self.__class__ = self.cls_to_become
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__}>"
 
 
+def _empty(device: Any, dtype: Any, op: str, requires_grad: bool) -> np.ndarray:
+    """The empty array an uninitialized tensor starts from, in its checked factory dtype."""
+    return np.empty(0, dtype=factory_dtype(device, dtype, op, trainable=requires_grad) or np.float32)
+
+
 class UninitializedParameter(_Uninitialized, Parameter):
-    """A Parameter whose shape is not known yet (a lazy layer's weight); float32 once materialized."""
+    """A Parameter whose shape is not known yet (a lazy layer's weight), in ``dtype`` once
+    materialized (float32, or the default dtype, by default)."""
 
     cls_to_become = Parameter
 
-    def __init__(self, requires_grad: bool = True) -> None:
-        Parameter.__init__(self, np.empty(0, dtype=np.float32), requires_grad)
+    def __init__(self, requires_grad: bool = True, device: Any = None, dtype: Any = None) -> None:
+        # Tensor's own __init__: Parameter's would turn an integer dtype (requires_grad=False) into float32
+        Tensor.__init__(self, _empty(device, dtype, "UninitializedParameter", requires_grad), requires_grad)
 
 
 class UninitializedBuffer(_Uninitialized, Tensor):
-    """A buffer whose shape is not known yet (a lazy BatchNorm's running statistics)."""
+    """A buffer whose shape is not known yet (a lazy BatchNorm's running statistics), in
+    ``dtype`` once materialized; ``persistent`` is kept as the attribute of that name, as torch's."""
 
     cls_to_become = Tensor
 
-    def __init__(self) -> None:
-        Tensor.__init__(self, np.empty(0, dtype=np.float32))
+    def __init__(self, requires_grad: bool = False, device: Any = None, dtype: Any = None,
+                 persistent: bool = True) -> None:
+        Tensor.__init__(self, _empty(device, dtype, "UninitializedBuffer", requires_grad), requires_grad)
+        self.persistent = persistent
 
 
 class LazyModuleMixin:
@@ -114,12 +135,18 @@ class LazyLinear(LazyModuleMixin, Linear):
 
     cls_to_become = Linear
 
-    def __init__(self, out_features: int, bias: bool = True) -> None:
-        Linear.__init__(self, 1, out_features, bias)
+    def __init__(self, out_features: int, bias: bool = True, device: Any = None, dtype: Any = None) -> None:
+        dtype = factory_dtype(device, dtype, "LazyLinear")
+        Linear.__init__(self, 1, out_features, bias, dtype=dtype)
         self.in_features = 0
-        self.weight = UninitializedParameter()
+        self.weight = UninitializedParameter(dtype=dtype)
         if bias:
-            self.bias = UninitializedParameter()
+            self.bias = UninitializedParameter(dtype=dtype)
+
+    def reset_parameters(self) -> None:
+        """Linear's initialisation, once the parameters are materialized."""
+        if not self.has_uninitialized_params() and self.in_features != 0:
+            Linear.reset_parameters(self)
 
     def initialize_parameters(self, input: Tensor) -> None:
         if input.ndim < 1:
@@ -128,7 +155,7 @@ class LazyLinear(LazyModuleMixin, Linear):
         self.weight.materialize((self.out_features, self.in_features))
         if self.bias is not None:
             self.bias.materialize((self.out_features,))
-        reset_weight_and_bias(self)
+        self.reset_parameters()
 
     def _sizes_from_weights(self) -> None:
         self.in_features = self.weight.shape[1]
@@ -140,14 +167,22 @@ class LazyConv2d(LazyModuleMixin, Conv2d):
     cls_to_become = Conv2d
 
     def __init__(self, out_channels: int, kernel_size: IntPair, stride: IntPair = 1, padding: Padding = 0,
-                 dilation: IntPair = 1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros") -> None:
-        Conv2d.__init__(self, groups, out_channels, kernel_size, stride, padding, dilation, groups, bias, padding_mode)
+                 dilation: IntPair = 1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
+                 device: Any = None, dtype: Any = None) -> None:
+        dtype = factory_dtype(device, dtype, "LazyConv2d")
+        Conv2d.__init__(self, groups, out_channels, kernel_size, stride, padding, dilation, groups, bias, padding_mode,
+                        dtype=dtype)
         self.in_channels = 0
-        self.weight = UninitializedParameter()
+        self.weight = UninitializedParameter(dtype=dtype)
         if bias:
-            self.bias = UninitializedParameter()
+            self.bias = UninitializedParameter(dtype=dtype)
 
-    def initialize_parameters(self, input: Tensor) -> None:
+    def reset_parameters(self) -> None:
+        """Conv2d's initialisation, once the parameters are materialized."""
+        if not self.has_uninitialized_params() and self.in_channels != 0:
+            Conv2d.reset_parameters(self)
+
+    def initialize_parameters(self, input: Tensor, *args: Any, **kwargs: Any) -> None:
         if input.ndim != 4:
             raise ValueError(f"LazyConv2d: input must be 4-D (N, C, H, W), got shape {input.shape}")
         channels = input.shape[1]
@@ -158,7 +193,7 @@ class LazyConv2d(LazyModuleMixin, Conv2d):
         self.weight.materialize((self.out_channels, channels // self.groups) + self.kernel_size)
         if self.bias is not None:
             self.bias.materialize((self.out_channels,))
-        reset_weight_and_bias(self)
+        self.reset_parameters()
 
     def _sizes_from_weights(self) -> None:
         self.in_channels = self.weight.shape[1] * self.groups
@@ -166,14 +201,21 @@ class LazyConv2d(LazyModuleMixin, Conv2d):
 
 class _LazyBatchNorm(LazyModuleMixin):
     def __init__(self, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
-                 track_running_stats: bool = True, *, bias: bool = True) -> None:
-        self.cls_to_become.__init__(self, 0, eps, momentum, affine, track_running_stats, bias=bias)  # type: ignore
+                 track_running_stats: bool = True, device: Any = None, dtype: Any = None, *, bias: bool = True) -> None:
+        dtype = factory_dtype(device, dtype, type(self).__name__, trainable=affine)
+        self.cls_to_become.__init__(self, 0, eps, momentum, affine, track_running_stats, dtype=dtype,  # type: ignore
+                                    bias=bias)
         for name in ("weight", "bias"):
             if getattr(self, name) is not None:
-                setattr(self, name, UninitializedParameter())
+                setattr(self, name, UninitializedParameter(dtype=dtype))
         if track_running_stats:
-            self.running_mean = UninitializedBuffer()
-            self.running_var = UninitializedBuffer()
+            self.running_mean = UninitializedBuffer(dtype=dtype)
+            self.running_var = UninitializedBuffer(dtype=dtype)
+
+    def reset_parameters(self) -> None:
+        """BatchNorm's reset (statistics, weight = 1, bias = 0), once materialized."""
+        if not self.has_uninitialized_params() and self.num_features != 0:  # type: ignore[attr-defined]
+            self.cls_to_become.reset_parameters(self)  # type: ignore[attr-defined]
 
     def initialize_parameters(self, input: Tensor) -> None:
         self._check_rank(input)  # type: ignore[attr-defined]

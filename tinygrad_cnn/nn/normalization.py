@@ -8,12 +8,13 @@ state_dict keys); weights start at ones and biases at zeros, as torch's.
 from __future__ import annotations
 
 import warnings
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
 from tinygrad_cnn.argcheck import positive_int
 from tinygrad_cnn.nn import functional_norm as FN
+from tinygrad_cnn.nn.factory import cast_to, factory_dtype
 from tinygrad_cnn.nn.module import Module, Parameter
 from tinygrad_cnn.tensor import Tensor
 
@@ -30,6 +31,14 @@ def _ones_and_zeros(module: Module, shape: tuple[int, ...], affine: bool, bias: 
         module.register_parameter("bias", None)
 
 
+def _reset_ones_and_zeros(module: Module) -> None:
+    """``module.weight`` = 1 and ``module.bias`` = 0 (those that are not None), in place."""
+    for name, value in (("weight", 1), ("bias", 0)):
+        tensor = getattr(module, name, None)
+        if tensor is not None:
+            tensor.numpy()[...] = value
+
+
 def _checked_shape(normalized_shape: int | Sequence[int], layer: str) -> tuple[int, ...]:
     """A layer's ``normalized_shape`` (an int or a sequence) as a tuple of positive ints."""
     shape = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) else tuple(normalized_shape)
@@ -44,15 +53,17 @@ class _BatchNorm(Module):
     _added_in_version = {"num_batches_tracked": 2}
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
-                 track_running_stats: bool = True, *, bias: bool = True) -> None:
-        super().__init__()
+                 track_running_stats: bool = True, device: Any = None, dtype: Any = None, *, bias: bool = True) -> None:
         name = type(self).__name__
+        dtype = factory_dtype(device, dtype, name, trainable=affine)
+        super().__init__()
         self.num_features = num_features if num_features == 0 else positive_int(num_features, "num_features", name)
         self.eps = eps
         self.momentum = momentum
         self.affine = affine
         self.track_running_stats = track_running_stats
         self._make_state(bias)
+        cast_to(self, dtype)
 
     def _make_state(self, bias: bool) -> None:
         """Parameters and buffers for ``num_features`` channels (also run by the lazy variants)."""
@@ -75,10 +86,7 @@ class _BatchNorm(Module):
     def reset_parameters(self) -> None:
         """Running statistics reset; weight = 1, bias = 0."""
         self.reset_running_stats()
-        if self.weight is not None:
-            self.weight.numpy()[...] = 1
-        if self.bias is not None:
-            self.bias.numpy()[...] = 0
+        _reset_ones_and_zeros(self)
 
     def _check_rank(self, input: Tensor) -> None:
         """torch's _check_input_dim, naming the layer and the shape."""
@@ -134,8 +142,9 @@ class _InstanceNorm(_BatchNorm):
     spatial = 0
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = False,
-                 track_running_stats: bool = False, *, bias: bool = True) -> None:
-        super().__init__(num_features, eps, momentum, affine, track_running_stats, bias=bias)
+                 track_running_stats: bool = False, device: Any = None, dtype: Any = None, *,
+                 bias: bool = True) -> None:
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype, bias=bias)
 
     def forward(self, input: Tensor) -> Tensor:
         self._check_rank(input)
@@ -177,12 +186,18 @@ class LayerNorm(Module):
     input, with elementwise weight/bias of that shape; see F.layer_norm."""
 
     def __init__(self, normalized_shape: int | Sequence[int], eps: float = 1e-5, elementwise_affine: bool = True,
-                 bias: bool = True) -> None:
+                 bias: bool = True, device: Any = None, dtype: Any = None) -> None:
+        dtype = factory_dtype(device, dtype, "LayerNorm", trainable=elementwise_affine)
         super().__init__()
         self.normalized_shape = _checked_shape(normalized_shape, "LayerNorm")
         self.eps = eps
         self.elementwise_affine = elementwise_affine
         _ones_and_zeros(self, self.normalized_shape, elementwise_affine, bias)
+        cast_to(self, dtype)
+
+    def reset_parameters(self) -> None:
+        """weight = 1, bias = 0."""
+        _reset_ones_and_zeros(self)
 
     def forward(self, input: Tensor) -> Tensor:
         return FN.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
@@ -196,8 +211,9 @@ class GroupNorm(Module):
     """Group normalization of (N, C, *) input over ``num_groups`` groups of channels, with
     per-channel weight/bias (C,); see F.group_norm."""
 
-    def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5, affine: bool = True, *,
-                 bias: bool = True) -> None:
+    def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5, affine: bool = True,
+                 device: Any = None, dtype: Any = None, *, bias: bool = True) -> None:
+        dtype = factory_dtype(device, dtype, "GroupNorm", trainable=affine)
         super().__init__()
         self.num_groups = positive_int(num_groups, "num_groups", "GroupNorm")
         self.num_channels = positive_int(num_channels, "num_channels", "GroupNorm")
@@ -207,6 +223,11 @@ class GroupNorm(Module):
         self.eps = eps
         self.affine = affine
         _ones_and_zeros(self, (num_channels,), affine, bias)
+        cast_to(self, dtype)
+
+    def reset_parameters(self) -> None:
+        """weight = 1, bias = 0."""
+        _reset_ones_and_zeros(self)
 
     def forward(self, input: Tensor) -> Tensor:
         if input.ndim < 2 or input.shape[1] != self.num_channels:
@@ -223,7 +244,8 @@ class RMSNorm(Module):
     that shape (ones at first) with ``elementwise_affine``; see F.rms_norm."""
 
     def __init__(self, normalized_shape: int | Sequence[int], eps: float | None = None,
-                 elementwise_affine: bool = True) -> None:
+                 elementwise_affine: bool = True, device: Any = None, dtype: Any = None) -> None:
+        dtype = factory_dtype(device, dtype, "RMSNorm", trainable=elementwise_affine)
         super().__init__()
         self.normalized_shape = _checked_shape(normalized_shape, "RMSNorm")
         self.eps, self.elementwise_affine = eps, elementwise_affine
@@ -231,14 +253,14 @@ class RMSNorm(Module):
             self.weight = Parameter(np.ones(self.normalized_shape, dtype=np.float32))
         else:
             self.register_parameter("weight", None)
+        cast_to(self, dtype)
 
     def reset_parameters(self) -> None:
         """weight = 1."""
-        if self.weight is not None:
-            self.weight.numpy()[...] = 1
+        _reset_ones_and_zeros(self)
 
-    def forward(self, input: Tensor) -> Tensor:
-        return FN.rms_norm(input, self.normalized_shape, self.weight, self.eps)
+    def forward(self, x: Tensor) -> Tensor:
+        return FN.rms_norm(x, self.normalized_shape, self.weight, self.eps)
 
     def extra_repr(self) -> str:
         return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"

@@ -2,9 +2,8 @@
 bidirectional RNN, LSTM and GRU over whole sequences, padded or packed (a PackedSequence in
 gives a PackedSequence out, each sequence's final state taken at its own last step). Each
 step is built from differentiable ops (linear maps, sigmoid, tanh), so backward runs through
-time by itself. Parameters have
-torch's names, shapes, gate order (LSTM: input, forget, cell, output; GRU: reset, update, new)
-and initialisation U(-1/sqrt(hidden_size), 1/sqrt(hidden_size)); state_dicts load either way.
+time by itself. Parameters have torch's names, shapes, gate order (LSTM: input, forget, cell,
+output; GRU: reset, update, new) and initialisation U(-1/sqrt(hidden_size), 1/sqrt(hidden_size)).
 """
 
 from __future__ import annotations
@@ -14,10 +13,11 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_cnn.argcheck import positive_int
+from tinygrad_cnn.argcheck import is_int, positive_int
 from tinygrad_cnn.functions import cat, stack
 from tinygrad_cnn.nn import init
 from tinygrad_cnn.nn.functional_conv import linear
+from tinygrad_cnn.nn.factory import cast_to, factory_dtype
 from tinygrad_cnn.nn.functional_dropout import dropout
 from tinygrad_cnn.nn.module import Module
 from tinygrad_cnn.nn.parameter import Parameter
@@ -28,8 +28,9 @@ GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
 
 def _step(mode: str, x: Tensor, state: Any, weights: tuple) -> Any:
-    """One time step of ``mode`` for input x (N, I) and state h (N, H) (LSTM: (h, c)); returns the new state."""
-    w_ih, w_hh, b_ih, b_hh = weights
+    """One time step of ``mode`` for input x (N, I) and state h (N, H) (LSTM: (h, c), h projected
+    to (N, proj_size) by a weight_hr when there is one); returns the new state."""
+    w_ih, w_hh, b_ih, b_hh, w_hr = weights
     h = state[0] if mode == "LSTM" else state
     gates_x, gates_h = linear(x, w_ih, b_ih), linear(h, w_hh, b_hh)
     if mode == "RNN_TANH":
@@ -39,7 +40,8 @@ def _step(mode: str, x: Tensor, state: Any, weights: tuple) -> Any:
     if mode == "LSTM":
         i, f, g, o = (gates_x + gates_h).chunk(4, 1)
         c = f.sigmoid() * state[1] + i.sigmoid() * g.tanh()
-        return o.sigmoid() * c.tanh(), c
+        h = o.sigmoid() * c.tanh()
+        return (h if w_hr is None else linear(h, w_hr)), c
     xr, xz, xn = gates_x.chunk(3, 1)
     hr, hz, hn = gates_h.chunk(3, 1)
     r, z = (xr + hr).sigmoid(), (xz + hz).sigmoid()
@@ -57,15 +59,6 @@ def _join(first: Any, second: Any) -> Any:
     if isinstance(first, tuple):
         return tuple(cat([a, b]) for a, b in zip(first, second))
     return cat([first, second])
-
-
-def _permute(state: Any, indices: Tensor | None) -> Any:
-    """A (layers * directions, N, H) state (or LSTM's pair) with its batch reordered by ``indices``."""
-    if state is None or indices is None:
-        return state
-    if isinstance(state, tuple):
-        return tuple(s.index_select(1, indices) for s in state)
-    return state.index_select(1, indices)
 
 
 def _direction(mode: str, data: Tensor, batch_sizes: list[int], state: Any, weights: tuple,
@@ -97,6 +90,21 @@ def _direction(mode: str, data: Tensor, batch_sizes: list[int], state: Any, weig
     return cat(outputs), current
 
 
+def _add_parameters(module: Module, suffix: str, gates: int, width: int, hidden: int, bias: bool,
+                    proj_size: int = 0) -> None:
+    """Give ``module`` (uninitialised, float32) weight_ih{suffix} (gates, width), weight_hh{suffix}
+    (gates, proj_size or hidden), with ``bias`` bias_ih{suffix} and bias_hh{suffix} (gates,) (else,
+    for a cell's, with no suffix, None), with ``proj_size`` weight_hr{suffix} (proj_size, hidden):
+    torch's names and order."""
+    shapes = {"weight_ih": (gates, width), "weight_hh": (gates, proj_size or hidden), "bias_ih": (gates,),
+              "bias_hh": (gates,), "weight_hr": (proj_size, hidden)}
+    for kind, shape in shapes.items():
+        if (bias or not kind.startswith("bias")) and (proj_size or kind != "weight_hr"):
+            module.register_parameter(kind + suffix, Parameter(np.empty(shape, dtype=np.float32)))
+        elif not suffix and kind.startswith("bias"):
+            module.register_parameter(kind, None)
+
+
 def _uniform_parameters(module: Module, hidden_size: int) -> None:
     bound = 1 / math.sqrt(hidden_size)
     for p in module.parameters():
@@ -108,28 +116,23 @@ class _Cell(Module):
 
     mode = ""
 
-    def __init__(self, input_size: int, hidden_size: int, bias: bool = True) -> None:
-        super().__init__()
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device: Any = None,
+                 dtype: Any = None) -> None:
         name = type(self).__name__
+        dtype = factory_dtype(device, dtype, name)
+        super().__init__()
         self.input_size = positive_int(input_size, "input_size", name)
         self.hidden_size = positive_int(hidden_size, "hidden_size", name)
         self.bias = bias
-        gates = GATES[self.mode] * hidden_size
-        self.weight_ih = Parameter(np.empty((gates, input_size), dtype=np.float32))
-        self.weight_hh = Parameter(np.empty((gates, hidden_size), dtype=np.float32))
-        if bias:
-            self.bias_ih = Parameter(np.empty(gates, dtype=np.float32))
-            self.bias_hh = Parameter(np.empty(gates, dtype=np.float32))
-        else:
-            self.register_parameter("bias_ih", None)
-            self.register_parameter("bias_hh", None)
+        _add_parameters(self, "", GATES[self.mode] * hidden_size, input_size, hidden_size, bias)
         self.reset_parameters()
+        cast_to(self, dtype)
 
     def reset_parameters(self) -> None:
         """Every parameter ~ U(-1/sqrt(hidden_size), 1/sqrt(hidden_size)), as torch's."""
         _uniform_parameters(self, self.hidden_size)
 
-    def _run(self, input: Tensor, hx: Any) -> Any:
+    def forward(self, input: Tensor, hx: Any = None) -> Any:
         name = type(self).__name__
         if input.ndim not in (1, 2):
             raise ValueError(f"{name}: Expected input to be 1D or 2D, got {input.ndim}D instead")
@@ -140,32 +143,27 @@ class _Cell(Module):
             hx = (zeros, zeros) if self.mode == "LSTM" else zeros
         elif not batched:
             hx = tuple(h.unsqueeze(0) for h in hx) if self.mode == "LSTM" else hx.unsqueeze(0)
-        state = _step(self.mode, x, hx, (self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh))
+        state = _step(self.mode, x, hx, (self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh, None))
         if batched:
             return state
         return tuple(s.squeeze(0) for s in state) if self.mode == "LSTM" else state.squeeze(0)
 
     def extra_repr(self) -> str:
-        text = f"{self.input_size}, {self.hidden_size}"
-        if not self.bias:
-            text += ", bias=False"
-        if getattr(self, "nonlinearity", "tanh") != "tanh":
-            text += f", nonlinearity={self.nonlinearity}"
-        return text
+        text = f"{self.input_size}, {self.hidden_size}" + ("" if self.bias else ", bias=False")
+        nonlinearity = getattr(self, "nonlinearity", "tanh")
+        return text + ("" if nonlinearity == "tanh" else f", nonlinearity={nonlinearity}")
 
 
 class RNNCell(_Cell):
     """h' = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh) (or relu, with ``nonlinearity="relu"``)."""
 
-    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, nonlinearity: str = "tanh") -> None:
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, nonlinearity: str = "tanh",
+                 device: Any = None, dtype: Any = None) -> None:
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"RNNCell: Unknown nonlinearity: {nonlinearity}")
         self.mode = "RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU"
-        super().__init__(input_size, hidden_size, bias)
+        super().__init__(input_size, hidden_size, bias, device, dtype)
         self.nonlinearity = nonlinearity
-
-    def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
-        return self._run(input, hx)
 
 
 class LSTMCell(_Cell):
@@ -173,73 +171,110 @@ class LSTMCell(_Cell):
 
     mode = "LSTM"
 
-    def forward(self, input: Tensor, hx: tuple[Tensor, Tensor] | None = None) -> tuple[Tensor, Tensor]:
-        return self._run(input, hx)
-
 
 class GRUCell(_Cell):
     """h' = (1 - z) n + z h, with reset r, update z and new n = tanh(x W_in + r (h W_hn + b_hn))."""
 
     mode = "GRU"
 
-    def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
-        return self._run(input, hx)
-
 
 class _RNNBase(Module):
     """num_layers stacked recurrences over (L, N, input_size) (``batch_first``: (N, L, ...);
     unbatched (L, input_size); or a PackedSequence), each direction of each layer with its own
-    parameters."""
+    parameters (LSTM's with ``proj_size``: also weight_hr, projecting h to proj_size)."""
 
     mode = ""
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
-                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False) -> None:
-        super().__init__()
+                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False, proj_size: int = 0,
+                 device: Any = None, dtype: Any = None) -> None:
         name = type(self).__name__
+        dtype = factory_dtype(device, dtype, name)
+        super().__init__()
         self.input_size = positive_int(input_size, "input_size", name)
         self.hidden_size = positive_int(hidden_size, "hidden_size", name)
         self.num_layers = positive_int(num_layers, "num_layers", name)
         if not 0 <= dropout <= 1 or isinstance(dropout, bool):
             raise ValueError(f"{name}: dropout should be a number in range [0, 1] representing the probability of "
                              f"an element being zeroed, got {dropout}")
+        if not is_int(proj_size) or not 0 <= proj_size < hidden_size:  # torch's two messages in one
+            raise ValueError(f"{name}: proj_size should be a positive integer or zero to disable projections, and "
+                             f"proj_size has to be smaller than hidden_size (got {proj_size!r}, hidden_size "
+                             f"{hidden_size})")
         self.bias, self.batch_first, self.dropout, self.bidirectional = bias, batch_first, float(dropout), bidirectional
-        gates = GATES[self.mode] * hidden_size
-        directions = 2 if bidirectional else 1
+        self.proj_size, directions = int(proj_size), 2 if bidirectional else 1
         for layer in range(num_layers):
+            width = input_size if layer == 0 else (proj_size or hidden_size) * directions
             for suffix in ("", "_reverse")[:directions]:
-                width = input_size if layer == 0 else hidden_size * directions
-                setattr(self, f"weight_ih_l{layer}{suffix}", Parameter(np.empty((gates, width), dtype=np.float32)))
-                setattr(self, f"weight_hh_l{layer}{suffix}",
-                        Parameter(np.empty((gates, hidden_size), dtype=np.float32)))
-                if bias:
-                    setattr(self, f"bias_ih_l{layer}{suffix}", Parameter(np.empty(gates, dtype=np.float32)))
-                    setattr(self, f"bias_hh_l{layer}{suffix}", Parameter(np.empty(gates, dtype=np.float32)))
+                _add_parameters(self, f"_l{layer}{suffix}", GATES[self.mode] * hidden_size, width, hidden_size, bias,
+                                proj_size)
         self.reset_parameters()
+        cast_to(self, dtype)
 
     def reset_parameters(self) -> None:
         """Every parameter ~ U(-1/sqrt(hidden_size), 1/sqrt(hidden_size)), as torch's."""
         _uniform_parameters(self, self.hidden_size)
 
+    def flatten_parameters(self) -> None:
+        """Nothing to do, as torch's on the CPU (it packs cuDNN's weight buffer on a GPU)."""
+
+    @property
+    def all_weights(self) -> list[list[Parameter]]:
+        """Each layer and direction's parameters (weight_ih, weight_hh[, bias_ih, bias_hh][, weight_hr])."""
+        directions = ("", "_reverse") if self.bidirectional else ("",)
+        return [[w for w in self._weights(layer, suffix) if w is not None]
+                for layer in range(self.num_layers) for suffix in directions]
+
     def _weights(self, layer: int, suffix: str) -> tuple:
         return tuple(getattr(self, f"{kind}_l{layer}{suffix}", None)
-                     for kind in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"))
+                     for kind in ("weight_ih", "weight_hh", "bias_ih", "bias_hh", "weight_hr"))
 
-    def _initial(self, hx: Any, batch: int, dtype: np.dtype, batched: bool) -> list:
-        """The initial state per layer and direction (hx's (layers*directions, N, H) split, or zeros)."""
-        count = self.num_layers * (2 if self.bidirectional else 1)
-        if hx is None:
-            zeros = Tensor(np.zeros((count, batch, self.hidden_size), dtype=dtype))
-            hx = (zeros, zeros) if self.mode == "LSTM" else zeros
-        elif not batched:
-            hx = tuple(h.unsqueeze(1) for h in hx) if self.mode == "LSTM" else hx.unsqueeze(1)
-        expected = (count, batch, self.hidden_size)
-        for h in (hx if self.mode == "LSTM" else (hx,)):
-            if tuple(h.shape) != expected:
-                raise RuntimeError(f"{type(self).__name__}: Expected hidden size {expected}, got {tuple(h.shape)}")
-        if self.mode == "LSTM":
-            return [(hx[0][k], hx[1][k]) for k in range(count)]
-        return [hx[k] for k in range(count)]
+    def check_input(self, input: Tensor, batch_sizes: Tensor | None) -> None:
+        """torch's checks of a 3-D input (2-D packed data with ``batch_sizes``): dtype, rank, input_size."""
+        name, weight_dtype = type(self).__name__, self.weight_ih_l0.dtype
+        if input.dtype != weight_dtype:
+            raise ValueError(f"{name}: RNN input dtype ({input.dtype}) does not match weight dtype ({weight_dtype}). "
+                             f"Convert input: input.to({weight_dtype}), or convert model: model.to({input.dtype})")
+        expected = 2 if batch_sizes is not None else 3
+        if input.dim() != expected:
+            raise RuntimeError(f"{name}: input must have {expected} dimensions, got {input.dim()}")
+        if input.shape[-1] != self.input_size:
+            raise RuntimeError(f"{name}: input.size(-1) must be equal to input_size. Expected {self.input_size}, "
+                               f"got {input.shape[-1]}")
+
+    def get_expected_hidden_size(self, input: Tensor, batch_sizes: Tensor | None) -> tuple[int, int, int]:
+        """(num_layers * directions, N, proj_size or hidden_size): the shape h_0 must have."""
+        return self._state_shape(input, batch_sizes, self.proj_size or self.hidden_size)
+
+    def _state_shape(self, input: Tensor, batch_sizes: Tensor | None, width: int) -> tuple[int, int, int]:
+        batch = int(batch_sizes[0]) if batch_sizes is not None else input.shape[0 if self.batch_first else 1]
+        return self.num_layers * (2 if self.bidirectional else 1), batch, width
+
+    def check_hidden_size(self, hx: Tensor, expected_hidden_size: tuple[int, int, int],
+                          msg: str = "Expected hidden size {}, got {}") -> None:
+        """RuntimeError (``msg`` filled with both shapes) unless hx has ``expected_hidden_size``."""
+        if tuple(hx.shape) != tuple(expected_hidden_size):
+            raise RuntimeError(f"{type(self).__name__}: " + msg.format(tuple(expected_hidden_size), list(hx.shape)))
+
+    def check_forward_args(self, input: Tensor, hidden: Tensor, batch_sizes: Tensor | None) -> None:
+        """check_input, then the shape of the initial state ``hidden``."""
+        self.check_input(input, batch_sizes)
+        self.check_hidden_size(hidden, self.get_expected_hidden_size(input, batch_sizes))
+
+    def permute_hidden(self, hx: Any, permutation: Tensor | None) -> Any:
+        """A (layers * directions, N, H) state (or LSTM's pair) with its batch reordered by ``permutation``."""
+        if permutation is None:
+            return hx
+        if isinstance(hx, tuple):
+            return tuple(h.index_select(1, permutation) for h in hx)
+        return hx.index_select(1, permutation)
+
+    def _zeros(self, input: Tensor, batch_sizes: Tensor | None) -> Any:
+        """The default initial state: zeros of the expected shape (LSTM: and of the cell's)."""
+        h = Tensor(np.zeros(self.get_expected_hidden_size(input, batch_sizes), dtype=input.dtype))
+        if self.mode != "LSTM":
+            return h
+        return h, Tensor(np.zeros(self.get_expected_cell_size(input, batch_sizes), dtype=input.dtype))
 
     def _layers(self, data: Tensor, batch_sizes: list[int], states: list) -> tuple[Tensor, list]:
         """Every layer over packed ``data`` (see _direction): (the last layer's output data, final states)."""
@@ -259,52 +294,55 @@ class _RNNBase(Module):
 
     def forward(self, input: Tensor | PackedSequence, hx: Any = None) -> tuple[Tensor | PackedSequence, Any]:
         name = type(self).__name__
-        packed = isinstance(input, PackedSequence)
+        packed, lstm = isinstance(input, PackedSequence), self.mode == "LSTM"
+        sorted_indices = unsorted_indices = sizes = None
         if packed:
-            data, sizes, sorted_indices, unsorted_indices = input
-            if data.ndim != 2:
-                raise ValueError(f"{name}: Expected a PackedSequence of 2D data, got {data.ndim}D data")
-            batch_sizes, batched = [int(n) for n in sizes.tolist()], True
-            batch = batch_sizes[0]
-            hx = _permute(hx, sorted_indices)  # the caller's batch order -> the packed (sorted) order
+            x, sizes, sorted_indices, unsorted_indices = input
+            batched = True
         elif not isinstance(input, Tensor):
             raise TypeError(f"{name}: input must be a Tensor or a PackedSequence, got {type(input).__name__}")
         else:
             if input.ndim not in (2, 3):
                 raise ValueError(f"{name}: Expected input to be 2D or 3D, got {input.ndim}D instead")
             batched = input.ndim == 3
-            x = input if batched else input.unsqueeze(1)
-            if batched and self.batch_first:
+            x = input if batched else input.unsqueeze(0 if self.batch_first else 1)
+        if hx is None:
+            hx = self._zeros(x, sizes)
+        else:
+            ranks, want = [h.ndim for h in hx] if lstm else [hx.ndim], 3 if batched else 2
+            if any(r != want for r in ranks):
+                got = ", ".join(f"{r}-D" for r in ranks)
+                raise RuntimeError(f"{name}: For {'batched 3-D' if batched else 'unbatched 2-D'} input, "
+                                   f"{'hx and cx' if lstm else 'hx'} should also be {want}-D but got "
+                                   f"{f'({got}) tensors' if lstm else got + ' tensor'}")
+            if not batched:
+                hx = tuple(h.unsqueeze(1) for h in hx) if lstm else hx.unsqueeze(1)
+            hx = self.permute_hidden(hx, sorted_indices)  # the caller's batch order -> the packed (sorted) order
+        self.check_forward_args(x, hx, sizes)
+        if packed:
+            data, batch_sizes = x, [int(n) for n in sizes.tolist()]
+        else:
+            if self.batch_first:
                 x = x.transpose(0, 1)
             length, batch = x.shape[:2]
             data, batch_sizes = x.reshape(length * batch, x.shape[2]), [batch] * length
-        if data.shape[1] != self.input_size:
-            raise RuntimeError(f"{name}: input.size(-1) must be equal to input_size. Expected {self.input_size}, "
-                               f"got {data.shape[1]}")
-        data, finals = self._layers(data, batch_sizes, self._initial(hx, batch, data.dtype, batched))
-        if self.mode == "LSTM":
-            hidden = (stack([s[0] for s in finals]), stack([s[1] for s in finals]))
-        else:
-            hidden = stack(finals)
+        states = [(hx[0][k], hx[1][k]) for k in range(hx[0].shape[0])] if lstm else [hx[k] for k in range(hx.shape[0])]
+        data, finals = self._layers(data, batch_sizes, states)
+        hidden = (stack([s[0] for s in finals]), stack([s[1] for s in finals])) if lstm else stack(finals)
         if packed:
-            return PackedSequence(data, sizes, sorted_indices, unsorted_indices), _permute(hidden, unsorted_indices)
+            return PackedSequence(data, sizes, sorted_indices, unsorted_indices), self.permute_hidden(
+                hidden, unsorted_indices)
         out = data.reshape(length, batch, data.shape[1])
         if not batched:
-            return out.squeeze(1), (tuple(h.squeeze(1) for h in hidden) if self.mode == "LSTM" else hidden.squeeze(1))
+            return out.squeeze(1), (tuple(h.squeeze(1) for h in hidden) if lstm else hidden.squeeze(1))
         return (out.transpose(0, 1) if self.batch_first else out), hidden
 
     def extra_repr(self) -> str:
         text = f"{self.input_size}, {self.hidden_size}"
-        if self.num_layers != 1:
-            text += f", num_layers={self.num_layers}"
-        if not self.bias:
-            text += ", bias=False"
-        if self.batch_first:
-            text += ", batch_first=True"
-        if self.dropout:
-            text += f", dropout={self.dropout}"
-        if self.bidirectional:
-            text += ", bidirectional=True"
+        for name, default in (("proj_size", 0), ("num_layers", 1), ("bias", True), ("batch_first", False),
+                              ("dropout", 0), ("bidirectional", False)):
+            if getattr(self, name) != default:
+                text += f", {name}={getattr(self, name)}"
         return text
 
 
@@ -313,29 +351,49 @@ class RNN(_RNNBase):
     (output (L, N, D * H), h_n (D * num_layers, N, H))."""
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, nonlinearity: str = "tanh",
-                 bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
-                 bidirectional: bool = False) -> None:
+                 bias: bool = True, batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
+                 device: Any = None, dtype: Any = None) -> None:
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"RNN: Unknown nonlinearity '{nonlinearity}'. Select from 'tanh' or 'relu'.")
         self.mode = "RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU"
-        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional)
+        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
+                         device=device, dtype=dtype)
         self.nonlinearity = nonlinearity
 
 
 class LSTM(_RNNBase):
-    """Long short-term memory over sequences; returns (output, (h_n, c_n)). ``proj_size`` is not supported."""
+    """Long short-term memory over sequences; returns (output (L, N, D * H'), (h_n (D *
+    num_layers, N, H'), c_n (D * num_layers, N, H))), H' = proj_size when given, else H."""
 
     mode = "LSTM"
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
                  batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
-                 proj_size: int = 0) -> None:
-        if proj_size:
-            raise NotImplementedError("LSTM: proj_size > 0 is not supported")
-        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional)
+                 proj_size: int = 0, device: Any = None, dtype: Any = None) -> None:
+        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, proj_size,
+                         device, dtype)
+
+    def get_expected_cell_size(self, input: Tensor, batch_sizes: Tensor | None) -> tuple[int, int, int]:
+        """(num_layers * directions, N, hidden_size): the shape c_0 must have."""
+        return self._state_shape(input, batch_sizes, self.hidden_size)
+
+    def check_forward_args(self, input: Tensor, hidden: tuple[Tensor, Tensor],  # type: ignore[override]
+                           batch_sizes: Tensor | None) -> None:
+        """check_input, then the shapes of h_0 and c_0."""
+        self.check_input(input, batch_sizes)
+        self.check_hidden_size(hidden[0], self.get_expected_hidden_size(input, batch_sizes),
+                               "Expected hidden[0] size {}, got {}")
+        self.check_hidden_size(hidden[1], self.get_expected_cell_size(input, batch_sizes),
+                               "Expected hidden[1] size {}, got {}")
 
 
 class GRU(_RNNBase):
     """Gated recurrent unit over sequences; returns (output, h_n)."""
 
     mode = "GRU"
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
+                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False, device: Any = None,
+                 dtype: Any = None) -> None:
+        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
+                         device=device, dtype=dtype)

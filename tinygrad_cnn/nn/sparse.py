@@ -3,12 +3,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from tinygrad_cnn.argcheck import positive_int
 from tinygrad_cnn.autograd import no_grad
 from tinygrad_cnn.nn import functional_sparse as FS
 from tinygrad_cnn.nn import init
+from tinygrad_cnn.nn.factory import cast_to, factory_dtype
 from tinygrad_cnn.nn.module import Module
 from tinygrad_cnn.nn.parameter import Parameter
 from tinygrad_cnn.tensor import Tensor
@@ -28,11 +31,14 @@ def _padding_index(padding_idx: int | None, num_embeddings: int) -> int | None:
 class Embedding(Module):
     """Rows of ``weight`` (num_embeddings, embedding_dim), N(0, 1) at first, picked by an integer
     input: (*) -> (*, embedding_dim). The row ``padding_idx`` starts at zero and gets no gradient;
-    ``max_norm`` renormalises the rows looked up, in place, as torch's."""
+    ``max_norm`` renormalises the rows looked up, in place, as torch's. A given ``_weight`` is
+    the weight itself, in its own dtype (``dtype`` applies to a new one only, as torch's)."""
 
     def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None,
                  max_norm: float | None = None, norm_type: float = 2.0, scale_grad_by_freq: bool = False,
-                 sparse: bool = False, _weight: Tensor | None = None, _freeze: bool = False) -> None:
+                 sparse: bool = False, _weight: Tensor | None = None, _freeze: bool = False, device: Any = None,
+                 dtype: Any = None) -> None:
+        dtype = factory_dtype(device, dtype, "Embedding", trainable=_weight is None)
         super().__init__()
         self.num_embeddings = positive_int(num_embeddings, "num_embeddings", "Embedding")
         self.embedding_dim = positive_int(embedding_dim, "embedding_dim", "Embedding")
@@ -43,6 +49,7 @@ class Embedding(Module):
             self.weight = Parameter(np.empty((num_embeddings, embedding_dim), dtype=np.float32),
                                     requires_grad=not _freeze)
             self.reset_parameters()
+            cast_to(self, dtype)
         else:
             if tuple(_weight.shape) != (num_embeddings, embedding_dim):
                 raise ValueError(f"Embedding: _weight of shape {tuple(_weight.shape)} does not match "

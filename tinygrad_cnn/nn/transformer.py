@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import copy
 import math
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 
@@ -17,6 +17,7 @@ from tinygrad_cnn.functions import cat
 from tinygrad_cnn.nn import init
 from tinygrad_cnn.nn.container import ModuleList
 from tinygrad_cnn.nn.dropout import Dropout
+from tinygrad_cnn.nn.factory import cast_to, factory_dtype
 from tinygrad_cnn.nn.functional_activations import gelu, relu
 from tinygrad_cnn.nn.functional_conv import linear
 from tinygrad_cnn.nn.functional_dropout import dropout
@@ -66,7 +67,8 @@ class MultiheadAttention(Module):
 
     def __init__(self, embed_dim: int, num_heads: int, dropout: float = 0.0, bias: bool = True,
                  add_bias_kv: bool = False, add_zero_attn: bool = False, kdim: int | None = None,
-                 vdim: int | None = None, batch_first: bool = False) -> None:
+                 vdim: int | None = None, batch_first: bool = False, device: Any = None, dtype: Any = None) -> None:
+        dtype = factory_dtype(device, dtype, "MultiheadAttention")
         super().__init__()
         self.embed_dim = positive_int(embed_dim, "embed_dim", "MultiheadAttention")
         self.num_heads = positive_int(num_heads, "num_heads", "MultiheadAttention")
@@ -97,6 +99,7 @@ class MultiheadAttention(Module):
             self.bias_k = self.bias_v = None
         self.add_zero_attn = add_zero_attn
         self._reset_parameters()
+        cast_to(self, dtype)
 
     def _reset_parameters(self) -> None:
         for weight in (self.in_proj_weight, self.q_proj_weight, self.k_proj_weight, self.v_proj_weight):
@@ -108,6 +111,24 @@ class MultiheadAttention(Module):
         for extra in (self.bias_k, self.bias_v):
             if extra is not None:
                 init.xavier_normal_(extra)
+
+    def merge_masks(self, attn_mask: Tensor | None, key_padding_mask: Tensor | None,
+                    query: Tensor) -> tuple[Tensor | None, int | None]:
+        """torch's mask merge for a batch-first ``query`` (N, L, E): (key_padding_mask, 1) alone,
+        else (attn_mask (L, L) or (N * num_heads, L, L) as (N, num_heads, L, L), 2), plus the
+        padding mask (N, L) broadcast over heads and queries when both are given; (None, None)
+        without masks."""
+        merged, mask_type = (key_padding_mask, 1) if key_padding_mask is not None else (None, None)
+        if attn_mask is not None:
+            batch, length = query.shape[0], query.shape[1]
+            if attn_mask.dim() == 3:
+                merged = attn_mask.view(batch, -1, length, length)
+            else:
+                merged = attn_mask.view(1, 1, length, length).expand(batch, self.num_heads, -1, -1)
+            if key_padding_mask is not None:
+                merged = merged + key_padding_mask.view(batch, 1, 1, length).expand(-1, self.num_heads, -1, -1)
+            mask_type = 2
+        return merged, mask_type
 
     def forward(self, query: Tensor, key: Tensor, value: Tensor, key_padding_mask: Tensor | None = None,
                 need_weights: bool = True, attn_mask: Tensor | None = None, average_attn_weights: bool = True,
@@ -194,16 +215,18 @@ class TransformerEncoderLayer(Module):
 
     def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048, dropout: float = 0.1,
                  activation: str | Callable[[Tensor], Tensor] = relu, layer_norm_eps: float = 1e-5,
-                 batch_first: bool = False, norm_first: bool = False, bias: bool = True) -> None:
+                 batch_first: bool = False, norm_first: bool = False, bias: bool = True, device: Any = None,
+                 dtype: Any = None) -> None:
+        dtype = factory_dtype(device, dtype, "TransformerEncoderLayer")
         super().__init__()
         nonlinearity = activation_fn(activation, "TransformerEncoderLayer")
-        self.self_attn = MultiheadAttention(d_model, nhead, dropout, bias=bias, batch_first=batch_first)
-        self.linear1 = Linear(d_model, dim_feedforward, bias=bias)
+        self.self_attn = MultiheadAttention(d_model, nhead, dropout, bias=bias, batch_first=batch_first, dtype=dtype)
+        self.linear1 = Linear(d_model, dim_feedforward, bias=bias, dtype=dtype)
         self.dropout = Dropout(dropout)
-        self.linear2 = Linear(dim_feedforward, d_model, bias=bias)
+        self.linear2 = Linear(dim_feedforward, d_model, bias=bias, dtype=dtype)
         self.norm_first = norm_first
-        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias)
-        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias)
+        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
+        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
         self.dropout1, self.dropout2 = Dropout(dropout), Dropout(dropout)
         self.activation = nonlinearity
 

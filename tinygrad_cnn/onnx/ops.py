@@ -120,9 +120,16 @@ def _max_pool2d(b: GraphBuilder, ctx: Context, inputs: list, out: str | None, te
 def _avg_pool2d(b: GraphBuilder, ctx: Context, inputs: list, out: str | None, tensor: Tensor) -> str:
     """torch divides by the window clipped to the zero-padded input (count_include_pad) or to the
     input: the first is AveragePool(count_include_pad=0) after an explicit zero Pad, so a
-    ceil_mode window overhanging the padding is not counted in full."""
+    ceil_mode window overhanging the padding is not counted in full; or by ``divisor_override``."""
     geo = _geometry(ctx, "avg_pool2d")
     x = inputs[0]
+    divisor = ctx.params.get("divisor_override")
+    if divisor is not None:  # each window's sum (a depthwise Conv of ones over the zero-padded input) / divisor
+        channels = tensor.shape[1]
+        ones = b.constant(np.ones((channels, 1) + tuple(geo.kernel)), f"{b.prefix}.window", dtype=tensor.dtype)
+        sums = b.node("Conv", [x, ones], kernel_shape=list(geo.kernel), strides=list(geo.stride),
+                      pads=_window_pads(geo, geo.padding), group=channels)
+        return b.node("Div", [sums, b.constant(divisor, f"{b.prefix}.divisor", dtype=tensor.dtype)], out)
     before = geo.padding
     if ctx.params["count_include_pad"] and any(geo.padding):
         (ph, pw) = geo.padding

@@ -213,19 +213,22 @@ def _flat_indices(geo: _Geometry, arg: np.ndarray) -> np.ndarray:
 class AvgPool2d(Function):
     """Mean of each KHxKW window (zero padding). The divisor is KH*KW clipped to the padded
     input (``count_include_pad``) or the number of real input elements in the window, as
-    torch's; each window's gradient is spread evenly over the elements it averaged."""
+    torch's, or ``divisor_override`` for every window when given; each window's gradient is
+    spread evenly over the elements it summed, divided likewise."""
 
     op_name = "avg_pool2d"
     fresh_grads = True
 
     @staticmethod
     def forward(ctx: Context, x: np.ndarray, *, kernel_size: tuple[int, int], stride: tuple[int, int],
-                padding: tuple[int, int], ceil_mode: bool, count_include_pad: bool) -> np.ndarray:
+                padding: tuple[int, int], ceil_mode: bool, count_include_pad: bool,
+                divisor_override: int | None = None) -> np.ndarray:
         geo = geometry("avg_pool2d", x.shape, kernel_size, stride, padding, (1, 1), ceil_mode)
         v, nchw = _work_view(x)
         vp = geo.padded(v, 0.0)
         total = np.zeros((v.shape[0],) + geo.out + (v.shape[3],), dtype=x.dtype)
-        inverse = (1.0 / _divisor(geo, count_include_pad)).astype(x.dtype, copy=False)
+        divisor = _divisor(geo, count_include_pad) if divisor_override is None else np.float64(divisor_override)
+        inverse = (1.0 / divisor).astype(x.dtype, copy=False)
 
         def part(block: slice) -> None:
             for _, rows, cols in geo.offsets():

@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_cnn.function import variable_type
+
 IntPair = int | tuple[int, int]
 Padding = IntPair | str
 
@@ -83,3 +85,11 @@ def dim_arg(dim: Any, ndim: int, op: str) -> int:
     if not -n <= dim < n:
         raise IndexError(f"{op}: Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})")
     return int(dim) % n
+
+
+def tensor_arg(value: Any, name: str, op: str) -> Any:
+    """``value`` when it is a Tensor; TypeError in torch's words ("{op}(): argument '{name}' must be
+    Tensor, not int") otherwise."""
+    if not isinstance(value, variable_type()):
+        raise TypeError(f"{op}(): argument '{name}' must be Tensor, not {type(value).__name__}")
+    return value

@@ -4,13 +4,14 @@ fill_diagonal_, argwhere and the in-place forms (scatter_, scatter_add_, masked_
 tril_, triu_, ...): a mixin of Tensor.
 
 An in-place form computes its out-of-place result (on a snapshot of self when the write is
-recorded) and commits it through ``tensor_inplace``: the version counter, the leaf rules,
-views (CopySlices) and the graph behave as for every other in-place op."""
+recorded) and commits it through ``_inplace_`` (in tensor_special_math, on ``tensor_inplace``'s
+rules): the version counter, the leaf rules, views (CopySlices) and the graph behave as for
+every other in-place op."""
 
 from __future__ import annotations
 
 import warnings
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -47,13 +48,6 @@ class IndexingMixin:
     ndim: int
 
     # ---------------------------------------------------------------- helpers
-    def _write_(self, op: str, outplace: Callable[[Any], Any], *others: Any) -> "Tensor":
-        """self = outplace(self), written into self's memory (recorded when self or one of
-        ``others`` requires grad); returns self."""
-        record = self._records(*others)
-        self._check_inplace(op, record)
-        return self._commit(op, outplace(self._snapshot() if record else self))
-
     def _source(self, source: Any, name: str, op: str, message: str) -> "Tensor":
         """``source``, a tensor of self's dtype (TypeError / RuntimeError ``message`` otherwise)."""
         if not isinstance(source, IndexingMixin):
@@ -102,7 +96,7 @@ class IndexingMixin:
 
     def index_add_(self, dim: int, index: Any, source: "Tensor", *, alpha: float = 1) -> "Tensor":
         """``index_add`` written into self; returns self."""
-        return self._write_("index_add_", lambda s: s.index_add(dim, index, source, alpha=alpha), source)
+        return self._inplace_("index_add_", lambda s: s.index_add(dim, index, source, alpha=alpha), source)
 
     def index_copy(self, dim: int, index: Any, source: "Tensor") -> "Tensor":
         """A copy of self with ``out[..., index[i], ...] = source[..., i, ...]`` along ``dim``
@@ -123,7 +117,7 @@ class IndexingMixin:
 
     def index_copy_(self, dim: int, index: Any, source: "Tensor") -> "Tensor":
         """``index_copy`` written into self; returns self."""
-        return self._write_("index_copy_", lambda s: s.index_copy(dim, index, source), source)
+        return self._inplace_("index_copy_", lambda s: s.index_copy(dim, index, source), source)
 
     def index_fill(self, dim: int, index: Any, value: Any) -> "Tensor":
         """A copy of self with the entries ``index`` (1-D int64, negative from the end) of
@@ -144,7 +138,7 @@ class IndexingMixin:
 
     def index_fill_(self, dim: int, index: Any, value: Any) -> "Tensor":
         """``index_fill`` written into self; returns self."""
-        return self._write_("index_fill_", lambda s: s.index_fill(dim, index, value), value)
+        return self._inplace_("index_fill_", lambda s: s.index_fill(dim, index, value), value)
 
     # ---------------------------------------------------------------- index_put
     def _put_indices(self, indices: Any, op: str) -> tuple[tuple[np.ndarray, ...], tuple[int, ...]]:
@@ -194,7 +188,7 @@ class IndexingMixin:
 
     def index_put_(self, indices: Any, values: "Tensor", accumulate: bool = False) -> "Tensor":
         """``index_put`` written into self; returns self."""
-        return self._write_("index_put_", lambda s: s.index_put(indices, values, accumulate), values)
+        return self._inplace_("index_put_", lambda s: s.index_put(indices, values, accumulate), values)
 
     # ---------------------------------------------------------------- scatters in place, scatter_reduce
     def _scatter_src(self, src: "Tensor", index: Any, op: str) -> "Tensor":
@@ -226,13 +220,13 @@ class IndexingMixin:
         elif reduce == "multiply":
             source = self._lift(source)._cast(self.dtype).expand(index_array(index).shape)
         if reduce == "multiply":
-            return self._write_("scatter_", lambda s: s.scatter_reduce(d, index, source, "prod"), source)
-        return self._write_("scatter_", lambda s: s.scatter(d, index, source, reduce=reduce), source)
+            return self._inplace_("scatter_", lambda s: s.scatter_reduce(d, index, source, "prod"), source)
+        return self._inplace_("scatter_", lambda s: s.scatter(d, index, source, reduce=reduce), source)
 
     def scatter_add_(self, dim: int, index: Any, src: "Tensor") -> "Tensor":
         """``scatter_add`` written into self (``src`` of self's dtype); returns self."""
         source = self._scatter_src(src, index, "scatter_add_")
-        return self._write_("scatter_add_", lambda s: s.scatter_add(dim, index, source), source)
+        return self._inplace_("scatter_add_", lambda s: s.scatter_add(dim, index, source), source)
 
     def scatter_reduce(self, dim: int, index: Any, src: "Tensor", reduce: str, *, include_self: bool = True
                        ) -> "Tensor":
@@ -254,13 +248,13 @@ class IndexingMixin:
     def scatter_reduce_(self, dim: int, index: Any, src: "Tensor", reduce: str, *, include_self: bool = True
                         ) -> "Tensor":
         """``scatter_reduce`` written into self; returns self."""
-        return self._write_("scatter_reduce_", lambda s: s.scatter_reduce(dim, index, src, reduce,
-                                                                          include_self=include_self), src)
+        return self._inplace_("scatter_reduce_", lambda s: s.scatter_reduce(dim, index, src, reduce,
+                                                                            include_self=include_self), src)
 
     # ---------------------------------------------------------------- masks, triangles, diagonals in place
     def masked_fill_(self, mask: Any, value: Any) -> "Tensor":
         """``masked_fill`` written into self (``mask`` broadcast to self's shape); returns self."""
-        return self._write_("masked_fill_", lambda s: s.masked_fill(mask, value), value)
+        return self._inplace_("masked_fill_", lambda s: s.masked_fill(mask, value), value)
 
     def masked_scatter(self, mask: Any, source: "Tensor") -> "Tensor":
         """self (broadcast with the bool ``mask``) with the places where mask is True filled,
@@ -287,15 +281,15 @@ class IndexingMixin:
         if condition.dtype == np.bool_ and not _broadcasts(condition.shape, self.shape):
             raise RuntimeError(f"masked_scatter_: the mask of shape {list(condition.shape)} does not broadcast to "
                                f"self's shape {list(self.shape)}")
-        return self._write_("masked_scatter_", lambda s: s.masked_scatter(mask, source), source)
+        return self._inplace_("masked_scatter_", lambda s: s.masked_scatter(mask, source), source)
 
     def tril_(self, diagonal: int = 0) -> "Tensor":
         """``tril`` written into self; returns self."""
-        return self._write_("tril_", lambda s: s.tril(diagonal))
+        return self._inplace_("tril_", lambda s: s.tril(diagonal))
 
     def triu_(self, diagonal: int = 0) -> "Tensor":
         """``triu`` written into self; returns self."""
-        return self._write_("triu_", lambda s: s.triu(diagonal))
+        return self._inplace_("triu_", lambda s: s.triu(diagonal))
 
     def fill_diagonal_(self, fill_value: Any, wrap: bool = False) -> "Tensor":
         """The main diagonal (entries (i, i, ...)) set to ``fill_value``, in place; a matrix
@@ -308,7 +302,7 @@ class IndexingMixin:
                                f"{list(self.shape)}")
         on_diagonal = np.zeros(self.shape, dtype=bool)
         np.fill_diagonal(on_diagonal, True, wrap=bool(wrap))
-        return self._write_("fill_diagonal_", lambda s: s.masked_fill(on_diagonal, fill_value), fill_value)
+        return self._inplace_("fill_diagonal_", lambda s: s.masked_fill(on_diagonal, fill_value), fill_value)
 
     # ---------------------------------------------------------------- flat reads and writes
     def _flat_index(self, index: Any, op: str) -> np.ndarray:
@@ -341,7 +335,7 @@ class IndexingMixin:
 
     def put_(self, index: Any, source: "Tensor", accumulate: bool = False) -> "Tensor":
         """``put`` written into self; returns self."""
-        return self._write_("put_", lambda s: s.put(index, source, accumulate), source)
+        return self._inplace_("put_", lambda s: s.put(index, source, accumulate), source)
 
     def take_along_dim(self, indices: Any, dim: int | None = None) -> "Tensor":
         """Values picked along ``dim`` at ``indices`` (int64, self's ndim; the other dims of

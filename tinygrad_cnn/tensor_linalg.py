@@ -7,7 +7,7 @@ are ``tinygrad_cnn.linalg``'s (imported on first use: that package imports Tenso
 from __future__ import annotations
 
 import warnings
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -103,33 +103,27 @@ class LinalgMixin:
         self._batches("addbmm", batch1, batch2)
         return self._scaled_sum((batch1 @ batch2).sum(0), beta, alpha, "addbmm")
 
-    def _inplace_from(self, op: str, compute: Callable[[Any], "Tensor"], *others: Any) -> "Tensor":
-        """self = compute(self), written in place (recorded in the graph when needed)."""
-        record = self._records(*others)
-        self._check_inplace(op, record)
-        return self._commit(op, compute(self._snapshot() if record else self))
-
     def addmm_(self, mat1: "Tensor", mat2: "Tensor", *, beta: Number = 1, alpha: Number = 1) -> "Tensor":
         """``addmm`` written into self (which must have the product's shape)."""
-        return self._inplace_from("addmm_", lambda s: s.addmm(mat1, mat2, beta=beta, alpha=alpha), mat1, mat2)
+        return self._inplace_("addmm_", lambda s: s.addmm(mat1, mat2, beta=beta, alpha=alpha), mat1, mat2)
 
     def addmv_(self, mat: "Tensor", vec: "Tensor", *, beta: Number = 1, alpha: Number = 1) -> "Tensor":
         """``addmv`` written into self."""
-        return self._inplace_from("addmv_", lambda s: s.addmv(mat, vec, beta=beta, alpha=alpha), mat, vec)
+        return self._inplace_("addmv_", lambda s: s.addmv(mat, vec, beta=beta, alpha=alpha), mat, vec)
 
     def addr_(self, vec1: "Tensor", vec2: "Tensor", *, beta: Number = 1, alpha: Number = 1) -> "Tensor":
         """``addr`` written into self."""
-        return self._inplace_from("addr_", lambda s: s.addr(vec1, vec2, beta=beta, alpha=alpha), vec1, vec2)
+        return self._inplace_("addr_", lambda s: s.addr(vec1, vec2, beta=beta, alpha=alpha), vec1, vec2)
 
     def baddbmm_(self, batch1: "Tensor", batch2: "Tensor", *, beta: Number = 1, alpha: Number = 1) -> "Tensor":
         """``baddbmm`` written into self."""
-        return self._inplace_from("baddbmm_", lambda s: s.baddbmm(batch1, batch2, beta=beta, alpha=alpha),
-                                  batch1, batch2)
+        return self._inplace_("baddbmm_", lambda s: s.baddbmm(batch1, batch2, beta=beta, alpha=alpha),
+                              batch1, batch2)
 
     def addbmm_(self, batch1: "Tensor", batch2: "Tensor", *, beta: Number = 1, alpha: Number = 1) -> "Tensor":
         """``addbmm`` written into self."""
-        return self._inplace_from("addbmm_", lambda s: s.addbmm(batch1, batch2, beta=beta, alpha=alpha),
-                                  batch1, batch2)
+        return self._inplace_("addbmm_", lambda s: s.addbmm(batch1, batch2, beta=beta, alpha=alpha),
+                              batch1, batch2)
 
     # ---------------------------------------------------------------- products
     def mv(self, vec: "Tensor") -> "Tensor":

@@ -176,7 +176,8 @@ class SpecialMathMixin:
     # ---------------------------------------------------------------- in place
     def _inplace_(self, op: str, outplace: Callable[["Tensor"], "Tensor"], *others: Any) -> "Tensor":
         """self = outplace(self), written into self's memory under torch's rules (refused on a leaf
-        that requires grad, recorded when self or ``others`` require grad, the version bumped).
+        that requires grad, recorded when self or ``others`` require grad, the version bumped);
+        the one path of the mixins' in-place forms (here, tensor_linalg, tensor_indexing).
         An op whose derivative reads only its result (exp, sqrt, tanh, ...) saved this tensor's new
         memory, as torch's: a later write makes its backward fail."""
         record = self._records(*others)

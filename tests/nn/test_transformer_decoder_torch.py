@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 import tinygrad_cnn as tg
+from tinygrad_cnn.testing.oracle import module_twins
 
 torch = pytest.importorskip("torch", reason="the oracle tests compare with PyTorch (pip install .[oracle])")
 
@@ -22,16 +23,6 @@ pytestmark = pytest.mark.oracle
 
 RNG = np.random.default_rng(0)
 TOL = dict(rtol=1e-10, atol=1e-12)
-
-
-def _twins(make):
-    """Our module and torch's from ``make(library)``, ours loaded with torch's float64 state_dict."""
-    ours, theirs = make(tg), make(torch)
-    assert repr(ours) == repr(theirs) and list(ours.state_dict()) == list(theirs.state_dict())
-    theirs.double().eval()
-    ours.double().eval()
-    ours.load_state_dict({k: tg.tensor(v.detach().numpy()) for k, v in theirs.state_dict().items()})
-    return ours, theirs
 
 
 def _compare(ours, theirs, inputs: list[np.ndarray], masks: dict, call=lambda m, *xs, **kw: m(*xs, **kw)) -> None:
@@ -63,8 +54,8 @@ def _padding(batch: int, length: int, cut: int) -> np.ndarray:
 @pytest.mark.parametrize("batch_first", [False, True])
 @pytest.mark.parametrize("norm_first", [False, True])
 def test_transformer_matches_torch(batch_first, norm_first):
-    ours, theirs = _twins(lambda lib: lib.nn.Transformer(8, 2, 2, 2, 16, batch_first=batch_first,
-                                                         norm_first=norm_first))
+    ours, theirs = module_twins(lambda lib: lib.nn.Transformer(8, 2, 2, 2, 16, batch_first=batch_first,
+                                                               norm_first=norm_first))
     src, tgt = RNG.normal(size=(6, 3, 8)), RNG.normal(size=(5, 3, 8))
     if batch_first:
         src, tgt = src.transpose(1, 0, 2).copy(), tgt.transpose(1, 0, 2).copy()
@@ -80,7 +71,7 @@ def test_decoder_matches_torch_with_memory_mask_and_unbatched(options):
         layer = lib.nn.TransformerDecoderLayer(8, 4, 12, **options)
         return lib.nn.TransformerDecoder(layer, 2, norm=lib.nn.LayerNorm(8))
 
-    ours, theirs = _twins(make)
+    ours, theirs = module_twins(make)
     causal = np.triu(np.ones((4, 4), dtype=bool), 1)
     batched = dict(tgt_mask=causal, memory_mask=RNG.normal(size=(4, 6)), memory_key_padding_mask=_padding(2, 6, 3))
     _compare(ours, theirs, [RNG.normal(size=(4, 2, 8)), RNG.normal(size=(6, 2, 8))], batched)
@@ -89,7 +80,7 @@ def test_decoder_matches_torch_with_memory_mask_and_unbatched(options):
 
 
 def test_decoder_layer_takes_a_callable_activation_and_custom_stacks():
-    ours, theirs = _twins(lambda lib: lib.nn.TransformerDecoderLayer(8, 2, 16, activation=lib.nn.GELU()))
+    ours, theirs = module_twins(lambda lib: lib.nn.TransformerDecoderLayer(8, 2, 16, activation=lib.nn.GELU()))
     assert "(activation): GELU(approximate='none')" in repr(ours)
     _compare(ours, theirs, [RNG.normal(size=(3, 2, 8)), RNG.normal(size=(5, 2, 8))], {})
 
@@ -99,7 +90,7 @@ def test_decoder_layer_takes_a_callable_activation_and_custom_stacks():
                                             3)
         return lib.nn.Transformer(8, 2, custom_encoder=encoder, custom_decoder=decoder)
 
-    ours, theirs = _twins(make)  # no final norms: the custom stacks are used as given
+    ours, theirs = module_twins(make)  # no final norms: the custom stacks are used as given
     assert "encoder.norm.weight" not in ours.state_dict() and len(ours.decoder.layers) == 3
     _compare(ours, theirs, [RNG.normal(size=(4, 2, 8)), RNG.normal(size=(3, 2, 8))], {})
 
@@ -126,7 +117,7 @@ def test_generate_square_subsequent_mask_matches_torch():
 @pytest.mark.parametrize("options", [dict(kdim=3, vdim=5), dict(add_bias_kv=True), dict(add_zero_attn=True),
                                      dict(kdim=6, vdim=6, add_bias_kv=True, add_zero_attn=True, bias=False)])
 def test_multihead_attention_extras_match_torch(options):
-    ours, theirs = _twins(lambda lib: lib.nn.MultiheadAttention(8, 2, **options))
+    ours, theirs = module_twins(lambda lib: lib.nn.MultiheadAttention(8, 2, **options))
     query = RNG.normal(size=(4, 3, 8))
     key, value = RNG.normal(size=(6, 3, options.get("kdim", 8))), RNG.normal(size=(6, 3, options.get("vdim", 8)))
     masks = dict(attn_mask=RNG.random((4, 6)) > 0.8, key_padding_mask=_padding(3, 6, 2))

@@ -9,22 +9,13 @@ import numpy as np
 import pytest
 
 import tinygrad_cnn as tg
-import tinygrad_cnn.nn as nn
+from tinygrad_cnn.testing.oracle import module_twins
 
 torch = pytest.importorskip("torch", reason="the oracle tests compare with PyTorch (pip install .[oracle])")
 
 pytestmark = pytest.mark.oracle
 
 RNG = np.random.default_rng(0)
-
-
-def _twins(make):
-    ours, theirs = make(tg), make(torch)
-    assert repr(ours) == repr(theirs) and list(ours.state_dict()) == list(theirs.state_dict())
-    theirs.double().eval()
-    ours.double().eval()
-    ours.load_state_dict({k: tg.tensor(v.detach().numpy()) for k, v in theirs.state_dict().items()})
-    return ours, theirs
 
 
 def _check_grads(ours, theirs, a, b) -> None:
@@ -40,7 +31,7 @@ MASKS = [dict(), dict(need_weights=False), dict(average_attn_weights=False),
 
 @pytest.mark.parametrize("options", MASKS)
 def test_multihead_attention_matches_torch(options):
-    ours, theirs = _twins(lambda lib: lib.nn.MultiheadAttention(8, 2))
+    ours, theirs = module_twins(lambda lib: lib.nn.MultiheadAttention(8, 2))
     query, memory = RNG.normal(size=(5, 3, 8)), RNG.normal(size=(6, 3, 8))
     convert = lambda lib: {k: lib.tensor(v) if isinstance(v, np.ndarray) else v for k, v in options.items()}  # noqa
     a, b = tg.tensor(query, requires_grad=True), torch.tensor(query, requires_grad=True)
@@ -58,7 +49,7 @@ def test_multihead_attention_matches_torch(options):
 def test_multihead_attention_batch_first_and_unbatched_match_torch():
     for make, shape in ((lambda lib: lib.nn.MultiheadAttention(8, 4, batch_first=True), (3, 5, 8)),
                         (lambda lib: lib.nn.MultiheadAttention(8, 2, bias=False), (5, 8))):
-        ours, theirs = _twins(make)
+        ours, theirs = module_twins(make)
         x = RNG.normal(size=shape)
         out, ref = ours(*(tg.tensor(x),) * 3), theirs(*(torch.tensor(x),) * 3)
         np.testing.assert_allclose(out[0].numpy(), ref[0].detach().numpy(), rtol=1e-9, atol=1e-12)
@@ -71,7 +62,7 @@ def test_transformer_encoder_matches_torch(options):
         layer = lib.nn.TransformerEncoderLayer(8, 2, 16, **options)
         return lib.nn.TransformerEncoder(layer, 2, norm=lib.nn.LayerNorm(8), enable_nested_tensor=False)
 
-    ours, theirs = _twins(make)
+    ours, theirs = module_twins(make)
     x = RNG.normal(size=(3, 5, 8) if options.get("batch_first") else (5, 3, 8))
     causal = np.triu(np.ones((5, 5), dtype=bool), 1)
     for mask in (None, causal):

@@ -6,12 +6,11 @@ non-leaves and through views, version counters, the leaf rule and torch's except
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pytest
 
 import tinygrad_cnn as tg
+from tinygrad_cnn.testing.oracle import check_case_against_torch, raises_like_torch
 
 torch = pytest.importorskip("torch", reason="the oracle tests compare with PyTorch (pip install .[oracle])")
 
@@ -28,48 +27,9 @@ def ints(*values):
     return np.array(values, dtype=np.int64)
 
 
-def _outputs(out):
-    return list(out) if isinstance(out, (tuple, list)) else [out]
-
-
 def check(case, *inputs, grad=True, seed=1):
-    """``case(lib, *tensors)`` run on tinygrad and on torch tensors of ``inputs`` (the float
-    ones requiring grad when ``grad``): every output equal in values, shape and dtype, and
-    every input's gradient of sum(output * a random weight) equal."""
-    sides = []
-    for lib in (tg, torch):
-        tensors = [lib.tensor(a, requires_grad=grad and a.dtype.kind == "f") for a in inputs]
-        sides.append((tensors, _outputs(case(lib, *tensors))))
-    (mine, outs), (real, refs) = sides
-    assert len(outs) == len(refs)
-    rng = np.random.default_rng(seed)
-    loss_m = loss_r = 0
-    for m, r in zip(outs, refs):
-        expected = r.detach().numpy()
-        assert tuple(m.shape) == expected.shape and m.dtype == expected.dtype, (m.shape, m.dtype, expected.dtype)
-        np.testing.assert_allclose(m.numpy(), expected, rtol=1e-10, atol=1e-12)
-        assert m.requires_grad == r.requires_grad
-        if r.requires_grad:
-            weight = rng.standard_normal(expected.shape)
-            loss_m, loss_r = loss_m + (m * tg.tensor(weight)).sum(), loss_r + (r * torch.tensor(weight)).sum()
-    if not isinstance(loss_r, int):
-        loss_m.backward()
-        loss_r.backward()
-        for i, (a, b) in enumerate(zip(mine, real)):
-            if b.requires_grad:
-                want = np.zeros(b.shape) if b.grad is None else b.grad.numpy()
-                got = np.zeros(a.shape) if a.grad is None else a.grad.numpy()
-                np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12, err_msg=f"gradient of input {i}")
-
-
-def raises_like(case):
-    """``case(lib)`` raises on torch and raises an exception of the same type on tinygrad."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        with pytest.raises(Exception) as theirs:
-            case(torch)
-    with pytest.raises(type(theirs.value)):
-        case(tg)
+    """``case(lib, *tensors)`` on tinygrad and on torch: outputs and input gradients equal."""
+    check_case_against_torch(case, *inputs, grad=grad, seed=seed, rtol=1e-10, atol=1e-12)
 
 
 def nonleaf(method, args, **kwargs):
@@ -370,7 +330,7 @@ def test_errors_are_torchs():
         lambda lib: lib.zeros(3).fill_diagonal_(1.0),
     ]
     for case in cases:
-        raises_like(case)
+        raises_like_torch(case)
 
 
 def test_functions_and_out():

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import tinygrad_cnn as tg
+from tinygrad_cnn.testing.oracle import check_case_against_torch, raises_like_torch
 
 torch = pytest.importorskip("torch", reason="the oracle tests compare with PyTorch (pip install .[oracle])")
 
@@ -22,40 +23,8 @@ def randn(*shape):
 
 
 def check(case, *inputs, grad=True, seed=1):
-    """``case(lib, *tensors)`` on tinygrad and on torch: outputs equal (values, shape, dtype),
-    and every input's gradient of sum(output * a random weight)."""
-    sides = []
-    for lib in (tg, torch):
-        tensors = [lib.tensor(a, requires_grad=grad and a.dtype.kind == "f") for a in inputs]
-        out = case(lib, *tensors)
-        sides.append((tensors, list(out) if isinstance(out, (tuple, list)) else [out]))
-    (mine, outs), (real, refs) = sides
-    assert len(outs) == len(refs)
-    rng = np.random.default_rng(seed)
-    loss_m = loss_r = 0
-    for m, r in zip(outs, refs):
-        expected = r.detach().numpy()
-        assert tuple(m.shape) == expected.shape and m.dtype == expected.dtype, (m.shape, expected.shape, m.dtype)
-        np.testing.assert_allclose(m.numpy(), expected, rtol=1e-12)
-        assert m.requires_grad == r.requires_grad
-        if r.requires_grad:
-            weight = rng.standard_normal(expected.shape)
-            loss_m, loss_r = loss_m + (m * tg.tensor(weight)).sum(), loss_r + (r * torch.tensor(weight)).sum()
-    if not isinstance(loss_r, int):
-        loss_m.backward()
-        loss_r.backward()
-        for i, (a, b) in enumerate(zip(mine, real)):
-            if b.requires_grad:
-                want = np.zeros(b.shape) if b.grad is None else b.grad.numpy()
-                got = np.zeros(a.shape) if a.grad is None else a.grad.numpy()
-                np.testing.assert_allclose(got, want, rtol=1e-12, err_msg=f"gradient of input {i}")
-
-
-def raises_like(case):
-    with pytest.raises(Exception) as theirs:
-        case(torch)
-    with pytest.raises(type(theirs.value)):
-        case(tg)
+    """``case(lib, *tensors)`` on tinygrad and on torch: outputs and input gradients equal."""
+    check_case_against_torch(case, *inputs, grad=grad, seed=seed, rtol=1e-12, atol=0)
 
 
 @pytest.mark.parametrize("k", [-3, -1, 0, 1, 2, 5])
@@ -214,7 +183,7 @@ def test_errors_are_torchs():
         lambda lib: lib.ones(2, 3, 4).t_(),
     ]
     for case in cases:
-        raises_like(case)
+        raises_like_torch(case)
 
 
 def test_a_shape_change_after_use_raises_where_the_gradient_no_longer_fits():

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from tinygrad_cnn.function import variable_type
+from tinygrad_cnn.argcheck import tensor_arg
 from tinygrad_cnn.ops import decompositions as D
 from tinygrad_cnn.ops.linalg import check_matrix
 from tinygrad_cnn.dtypes import same_dtype
@@ -28,9 +28,7 @@ _LSTSQ_DRIVERS = ("gels", "gelsy", "gelsd", "gelss")
 
 
 def _checked(A: Any, op: str, square: bool = False) -> Tensor:
-    if not isinstance(A, variable_type()):
-        raise TypeError(f"{op}(): argument 'A' must be Tensor, not {type(A).__name__}")
-    check_matrix(op, A.numpy(), square=square)
+    check_matrix(op, tensor_arg(A, "A", op).numpy(), square=square)
     return A
 
 
@@ -130,8 +128,7 @@ def lstsq(A: Tensor, B: Tensor, rcond: float | None = None, *, driver: str | Non
     if driver not in _LSTSQ_DRIVERS:
         raise RuntimeError(f"torch.linalg.lstsq: parameter `driver` should be one of ({', '.join(_LSTSQ_DRIVERS)})")
     A = _checked(A, "torch.linalg.lstsq")
-    if not isinstance(B, variable_type()):
-        raise TypeError(f"lstsq(): argument 'B' must be Tensor, not {type(B).__name__}")
+    tensor_arg(B, "B", "lstsq")
     same_dtype("torch.linalg.lstsq", A, B)
     vector = B.ndim == 1
     rhs = B.unsqueeze(-1) if vector else B

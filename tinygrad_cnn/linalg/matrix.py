@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
-from tinygrad_cnn.function import variable_type
+from tinygrad_cnn.argcheck import tensor_arg
 from tinygrad_cnn.ops import linalg as L
 from tinygrad_cnn.dtypes import same_dtype
 
@@ -21,34 +21,28 @@ linalg_slogdet = namedtuple("linalg_slogdet", ["sign", "logabsdet"])
 linalg_inv_ex = namedtuple("linalg_inv_ex", ["inverse", "info"])
 
 
-def _tensor(value: Any, op: str, name: str = "A") -> Tensor:
-    if not isinstance(value, variable_type()):
-        raise TypeError(f"{op}(): argument '{name}' must be Tensor, not {type(value).__name__}")
-    return value
-
-
 def det(A: Tensor) -> Tensor:
     """det(A) for A (*, n, n), shape (*); differentiable, singular A included."""
-    return L.Det.apply(_tensor(A, "linalg.det"))
+    return L.Det.apply(tensor_arg(A, "A", "linalg.det"))
 
 
 def slogdet(A: Tensor, *, _name: str = "linalg_slogdet") -> Any:
     """(sign, logabsdet) of det(A) for A (*, n, n), each of shape (*): sign in {-1, 0, 1} and
     log|det A| (-inf when singular); only logabsdet has a gradient."""
-    packed = L.SlogDet.apply(_tensor(A, "linalg.slogdet"))
+    packed = L.SlogDet.apply(tensor_arg(A, "A", "linalg.slogdet"))
     result = slogdet_result if _name == "slogdet" else linalg_slogdet
     return result(packed[..., 0].detach(), packed[..., 1])
 
 
 def inv(A: Tensor) -> Tensor:
     """A^{-1} for A (*, n, n); a singular matrix raises LinAlgError (a RuntimeError)."""
-    return L.Inverse.apply(_tensor(A, "linalg.inv"))
+    return L.Inverse.apply(tensor_arg(A, "A", "linalg.inv"))
 
 
 def inv_ex(A: Tensor, *, check_errors: bool = False) -> Any:
     """(inverse, info) as torch.linalg.inv_ex: ``info`` (int32, shape (*)) is 0 where the matrix
     was inverted and positive where it is singular (its inverse then nan), unless ``check_errors``."""
-    A = _tensor(A, "linalg.inv_ex")
+    A = tensor_arg(A, "A", "linalg.inv_ex")
     L.check_matrix("linalg.inv_ex", A.numpy())
     flat = A.numpy().reshape(-1, *A.shape[-2:])
     info = np.array([int(L.is_singular(m)) for m in flat], dtype=np.int32).reshape(A.shape[:-2])
@@ -63,7 +57,7 @@ def inv_ex(A: Tensor, *, check_errors: bool = False) -> Any:
 def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
     """X with A X = B (``left``) or X A = B, for A (*, n, n) and B (*, n, k), or B a vector
     (n,) or (*, n); batch dims broadcast. Differentiable in A and B."""
-    A, B = _tensor(A, "linalg.solve"), _tensor(B, "linalg.solve", "B")
+    A, B = tensor_arg(A, "A", "linalg.solve"), tensor_arg(B, "B", "linalg.solve")
     L.check_matrix("linalg.solve", A.numpy())
     same_dtype("linalg.solve", A, B)
     if not left:
@@ -86,14 +80,14 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
 def cholesky(A: Tensor, *, upper: bool = False) -> Tensor:
     """The Cholesky factor of symmetric positive-definite A (*, n, n): lower L with A = L L^T,
     or ``upper`` U = L^T; otherwise LinAlgError naming the failing leading minor."""
-    low = L.Cholesky.apply(_tensor(A, "linalg.cholesky"))
+    low = L.Cholesky.apply(tensor_arg(A, "A", "linalg.cholesky"))
     return low.mT if upper else low
 
 
 def matrix_power(A: Tensor, n: int) -> Tensor:
     """A^n for A (*, m, m) by repeated squaring: the identity for n = 0, powers of A^{-1} for
     n < 0 (floating A only), differentiable."""
-    A = _tensor(A, "linalg.matrix_power")
+    A = tensor_arg(A, "A", "linalg.matrix_power")
     if A.ndim < 2:
         raise RuntimeError("linalg.matrix_power: The input tensor A must have at least 2 dimensions.")
     if A.shape[-1] != A.shape[-2]:
@@ -122,7 +116,7 @@ def multi_dot(tensors: Sequence[Tensor]) -> Tensor:
     for i, t in enumerate(items):
         where = "the first tensor" if i == 0 else "the last tensor" if i == len(items) - 1 else f"tensor {i}"
         allowed = (1, 2) if i in (0, len(items) - 1) else (2,)
-        if _tensor(t, "multi_dot", "tensors").ndim not in allowed:
+        if tensor_arg(t, "tensors", "multi_dot").ndim not in allowed:
             raise RuntimeError(f"multi_dot(): {where} must be {' or '.join(f'{d}D' for d in allowed)} but got "
                                f"{t.ndim}D")
     same_dtype("multi_dot", *items)
@@ -136,7 +130,7 @@ def multi_dot(tensors: Sequence[Tensor]) -> Tensor:
 
 def cross(input: Tensor, other: Tensor, *, dim: int = -1) -> Tensor:
     """The cross product of 3-vectors along ``dim`` (inputs broadcast), differentiable."""
-    input, other = _tensor(input, "linalg.cross", "input"), _tensor(other, "linalg.cross", "other")
+    input, other = tensor_arg(input, "input", "linalg.cross"), tensor_arg(other, "other", "linalg.cross")
     if input.ndim != other.ndim:
         raise RuntimeError(f"linalg.cross: inputs must have the same number of dimensions, got {input.ndim} and "
                            f"{other.ndim}")
@@ -151,9 +145,9 @@ def cross(input: Tensor, other: Tensor, *, dim: int = -1) -> Tensor:
 
 def vecdot(x: Tensor, y: Tensor, *, dim: int = -1) -> Tensor:
     """The dot product of vectors along ``dim`` (inputs broadcast): sum(x * y, dim)."""
-    return (_tensor(x, "linalg.vecdot", "x") * y).sum(dim)
+    return (tensor_arg(x, "x", "linalg.vecdot") * y).sum(dim)
 
 
 def diagonal(A: Tensor, *, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
     """torch.diagonal with the last two dims as default: the diagonals of a batch of matrices."""
-    return _tensor(A, "linalg.diagonal").diagonal(offset, dim1, dim2)
+    return tensor_arg(A, "A", "linalg.diagonal").diagonal(offset, dim1, dim2)

@@ -8,8 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from tinygrad_cnn.function import variable_type
-from tinygrad_cnn.argcheck import dim_arg
+from tinygrad_cnn.argcheck import dim_arg, tensor_arg
 from tinygrad_cnn.dtypes import dtype_arg, scalar_type_name
 from tinygrad_cnn.linalg.decompositions import svdvals
 
@@ -21,8 +20,7 @@ _MATRIX_ORDERS = ("fro", "nuc", np.inf, -np.inf, 1, -1, 2, -2)
 
 def _floating(x: Any, op: str, dtype: Any) -> Any:
     """The checked dtype argument; RuntimeError unless ``x`` (and ``dtype``) are floating, as torch."""
-    if not isinstance(x, variable_type()):
-        raise TypeError(f"{op}(): argument 'input' must be Tensor, not {type(x).__name__}")
+    tensor_arg(x, "input", op)
     if x.dtype.kind != "f":
         raise RuntimeError(f"{op}: Expected a floating point or complex tensor as input. Got "
                            f"{scalar_type_name(x.dtype)}")
@@ -76,8 +74,7 @@ def norm(A: Tensor, ord: Any = None, dim: Any = None, keepdim: bool = False, *, 
     """torch.linalg.norm: a vector norm when ``dim`` is an int (or 1-tuple), a matrix norm when
     it is a 2-tuple; with ``dim`` None, the 2-norm of all elements when ``ord`` is None, else
     A must be 1-D (vector norm) or 2-D (matrix norm)."""
-    if not isinstance(A, variable_type()):
-        raise TypeError(f"linalg.norm(): argument 'input' must be Tensor, not {type(A).__name__}")
+    tensor_arg(A, "input", "linalg.norm")
     if dim is not None:
         dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
         if len(dims) == 1:

@@ -203,6 +203,20 @@ def attention_block(attention: MultiheadAttention, after: Dropout, x: Tensor, me
     return after(attention(x, memory, memory, padding, need_weights=False, attn_mask=mask, is_causal=is_causal)[0])
 
 
+def add_feed_forward_and_norms(layer: Module, d_model: int, dim_feedforward: int, dropout: float,
+                               layer_norm_eps: float, bias: bool, dtype: Any, blocks: int) -> None:
+    """Give a transformer layer torch's feed-forward parts (linear1, dropout, linear2) and, for each
+    of its ``blocks`` residual blocks, a LayerNorm ``norm<k>`` and a Dropout ``dropout<k>``, in
+    torch's registration order."""
+    layer.linear1 = Linear(d_model, dim_feedforward, bias=bias, dtype=dtype)
+    layer.dropout = Dropout(dropout)
+    layer.linear2 = Linear(dim_feedforward, d_model, bias=bias, dtype=dtype)
+    for k in range(1, blocks + 1):
+        setattr(layer, f"norm{k}", LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype))
+    for k in range(1, blocks + 1):
+        setattr(layer, f"dropout{k}", Dropout(dropout))
+
+
 def feed_forward(layer: Module, x: Tensor, last_dropout: Dropout) -> Tensor:
     """A transformer layer's feed-forward block: linear1, activation, dropout, linear2, then ``last_dropout``."""
     return last_dropout(layer.linear2(layer.dropout(layer.activation(layer.linear1(x)))))
@@ -221,13 +235,8 @@ class TransformerEncoderLayer(Module):
         super().__init__()
         nonlinearity = activation_fn(activation, "TransformerEncoderLayer")
         self.self_attn = MultiheadAttention(d_model, nhead, dropout, bias=bias, batch_first=batch_first, dtype=dtype)
-        self.linear1 = Linear(d_model, dim_feedforward, bias=bias, dtype=dtype)
-        self.dropout = Dropout(dropout)
-        self.linear2 = Linear(dim_feedforward, d_model, bias=bias, dtype=dtype)
+        add_feed_forward_and_norms(self, d_model, dim_feedforward, dropout, layer_norm_eps, bias, dtype, blocks=2)
         self.norm_first = norm_first
-        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
-        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
-        self.dropout1, self.dropout2 = Dropout(dropout), Dropout(dropout)
         self.activation = nonlinearity
 
     def forward(self, src: Tensor, src_mask: Tensor | None = None, src_key_padding_mask: Tensor | None = None,

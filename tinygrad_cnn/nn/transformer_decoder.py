@@ -12,14 +12,13 @@ from typing import Any, Callable
 from tinygrad_cnn.creation import full
 from tinygrad_cnn.nn import init
 from tinygrad_cnn.nn.container import ModuleList
-from tinygrad_cnn.nn.dropout import Dropout
 from tinygrad_cnn.nn.factory import factory_dtype
 from tinygrad_cnn.nn.functional_activations import relu
-from tinygrad_cnn.nn.layers import Linear
 from tinygrad_cnn.nn.module import Module
 from tinygrad_cnn.nn.normalization import LayerNorm
 from tinygrad_cnn.nn.transformer import (
-    MultiheadAttention, TransformerEncoder, TransformerEncoderLayer, activation_fn, attention_block, feed_forward,
+    MultiheadAttention, TransformerEncoder, TransformerEncoderLayer, activation_fn, add_feed_forward_and_norms,
+    attention_block, feed_forward,
 )
 from tinygrad_cnn.tensor import Tensor
 
@@ -41,14 +40,8 @@ class TransformerDecoderLayer(Module):
         self.self_attn = MultiheadAttention(d_model, nhead, dropout, bias=bias, batch_first=batch_first, dtype=dtype)
         self.multihead_attn = MultiheadAttention(d_model, nhead, dropout, bias=bias, batch_first=batch_first,
                                                  dtype=dtype)
-        self.linear1 = Linear(d_model, dim_feedforward, bias=bias, dtype=dtype)
-        self.dropout = Dropout(dropout)
-        self.linear2 = Linear(dim_feedforward, d_model, bias=bias, dtype=dtype)
+        add_feed_forward_and_norms(self, d_model, dim_feedforward, dropout, layer_norm_eps, bias, dtype, blocks=3)
         self.norm_first = norm_first
-        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
-        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
-        self.norm3 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
-        self.dropout1, self.dropout2, self.dropout3 = Dropout(dropout), Dropout(dropout), Dropout(dropout)
         self.activation = nonlinearity
 
     def forward(self, tgt: Tensor, memory: Tensor, tgt_mask: Tensor | None = None, memory_mask: Tensor | None = None,

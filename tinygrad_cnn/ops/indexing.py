@@ -69,17 +69,12 @@ class IndexCopy(Function):
         return grad_a, grad_src
 
 
-class IndexFill(Function):
+class IndexFill(IndexCopy):
     """``a`` (at least 1-D) with the entries ``index`` (non-negative) of ``dim`` set to the
-    0-D ``value``. The filled entries of a get no gradient; value's is their gradients' sum."""
+    0-D ``value`` (IndexCopy's forward, the value broadcast). The filled entries of a get no
+    gradient; value's is their gradients' sum."""
 
     op_name = "index_fill"
-
-    @staticmethod
-    def forward(ctx: Context, a: np.ndarray, value: np.ndarray, index: np.ndarray, dim: int) -> np.ndarray:
-        out = a.copy()
-        out[on_axis(index, dim)] = value
-        return out
 
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray):

@@ -4,7 +4,7 @@ gradient torch's derivatives.yaml gives it; and the checks torch makes of a matr
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 
@@ -44,13 +44,18 @@ def first_failure(a: np.ndarray, fails: Callable[[np.ndarray], bool]) -> tuple[s
     return f"(Batch element {k}): ", flat[k]
 
 
-def is_singular(matrix: np.ndarray) -> bool:
-    """True when np.linalg.inv refuses ``matrix`` (an exactly singular LU factor)."""
+def refuses(routine: Callable[[np.ndarray], Any], matrix: np.ndarray) -> bool:
+    """True when the np.linalg ``routine`` raises LinAlgError for ``matrix``."""
     try:
-        np.linalg.inv(matrix)
+        routine(matrix)
     except np.linalg.LinAlgError:
         return True
     return False
+
+
+def is_singular(matrix: np.ndarray) -> bool:
+    """True when np.linalg.inv refuses ``matrix`` (an exactly singular LU factor)."""
+    return refuses(np.linalg.inv, matrix)
 
 
 def inverse(a: np.ndarray, op: str) -> np.ndarray:
@@ -206,11 +211,7 @@ class Solve(Function):
 
 
 def _not_positive_definite(matrix: np.ndarray) -> bool:
-    try:
-        np.linalg.cholesky(matrix)
-    except np.linalg.LinAlgError:
-        return True
-    return False
+    return refuses(np.linalg.cholesky, matrix)
 
 
 def cholesky_error(a: np.ndarray, op: str) -> LinAlgError:

@@ -244,6 +244,12 @@ class Prod(Function):
         return g * _exclusive_products(a, dim)
 
 
+def reverse_accumulate(ufunc: np.ufunc, x: np.ndarray, dim: int) -> np.ndarray:
+    """``ufunc.accumulate`` (np.add, np.logaddexp, ...) along ``dim`` from its end backwards:
+    out_i = x_i (op) x_{i+1} (op) ... (op) x_last."""
+    return np.flip(ufunc.accumulate(np.flip(x, dim), axis=dim), dim)
+
+
 class Cumsum(Function):
     """Running sum along ``dim``; the gradient is the reversed running sum of the upstream."""
 
@@ -254,7 +260,7 @@ class Cumsum(Function):
     @staticmethod
     def backward(ctx: Context, grad: np.ndarray):
         dim = ctx.params["dim"]
-        return np.flip(np.cumsum(np.flip(grad, dim), axis=dim), dim)
+        return reverse_accumulate(np.add, grad, dim)
 
 
 class Cumprod(Function):
@@ -271,7 +277,7 @@ class Cumprod(Function):
         a, out = ctx.saved_tensors
         dim = ctx.params["dim"]
         if np.all(a != 0):
-            return np.flip(np.cumsum(np.flip(grad * out, dim), axis=dim), dim) / a
+            return reverse_accumulate(np.add, grad * out, dim) / a
         a_last, g_last = np.moveaxis(a, dim, -1), np.moveaxis(grad, dim, -1)
         result = np.empty_like(a_last)
         for i in range(a_last.shape[-1]):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from tinygrad_cnn.autograd import Context, Function
-from tinygrad_cnn.ops.reduce import MaxAlong, expand_reduced
+from tinygrad_cnn.ops.reduce import MaxAlong, expand_reduced, reverse_accumulate
 from tinygrad_cnn.ops.shape import Gather
 
 
@@ -150,10 +150,6 @@ class NanMean(Function):
             return g / ctx.count * ctx.valid
 
 
-def _reverse_logcumsumexp(x: np.ndarray, dim: int) -> np.ndarray:
-    return np.flip(np.logaddexp.accumulate(np.flip(x, dim), axis=dim), dim)
-
-
 class LogCumSumExp(Function):
     """log(cumsum(exp(a))) along ``dim``, computed stably (np.logaddexp.accumulate).
 
@@ -179,5 +175,5 @@ class LogCumSumExp(Function):
             log_abs = np.log(np.abs(grad))
             positive = np.where(grad > 0, log_abs, lowest)
             negative = np.where(grad < 0, log_abs, lowest)
-            return (np.exp(_reverse_logcumsumexp(positive - out, dim) + a)
-                    - np.exp(_reverse_logcumsumexp(negative - out, dim) + a))
+            return (np.exp(reverse_accumulate(np.logaddexp, positive - out, dim) + a)
+                    - np.exp(reverse_accumulate(np.logaddexp, negative - out, dim) + a))

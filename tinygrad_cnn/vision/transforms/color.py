@@ -9,7 +9,7 @@ floating images keep their dtype and are clamped to [0, 1].
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -105,69 +105,69 @@ def rgb_to_grayscale(img: Any, num_output_channels: int = 1) -> Any:
 
 
 # ---------------------------------------------------------------------------- blends
-def adjust_brightness(img: Any, brightness_factor: float) -> Any:
-    """``img * brightness_factor`` clamped to the dtype's range (0 gives black, 1 the original)."""
+def _enhance(img: Any, factor: float, name: str, enhancer: str, degenerate: Callable[[np.ndarray], Any]) -> Any:
+    """torchvision's ``adjust_<name>``: a PIL image through ImageEnhance.<enhancer>; an array
+    (``factor`` >= 0) blended by ``factor`` with ``degenerate(array)``, or returned unchanged
+    when that is None."""
     if is_pil(img):
         from PIL import ImageEnhance
 
-        return ImageEnhance.Brightness(img).enhance(brightness_factor)
-    if brightness_factor < 0:
-        raise ValueError(f"brightness_factor ({brightness_factor}) is not non-negative.")
-    array = image_array(img, "adjust_brightness")
+        return getattr(ImageEnhance, enhancer)(img).enhance(factor)
+    if factor < 0:
+        raise ValueError(f"{name}_factor ({factor}) is not non-negative.")
+    array = image_array(img, f"adjust_{name}")
+    other = degenerate(array)
+    return img if other is None else like(_blend(array, other, factor), img)
+
+
+def _black(array: np.ndarray) -> np.ndarray:
     _channels(array)
-    return like(_blend(array, np.zeros_like(array), brightness_factor), img)
+    return np.zeros_like(array)
 
 
-def adjust_contrast(img: Any, contrast_factor: float) -> Any:
-    """``img`` blended with its mean gray level (per image): 0 gives solid gray, 1 the original."""
-    if is_pil(img):
-        from PIL import ImageEnhance
-
-        return ImageEnhance.Contrast(img).enhance(contrast_factor)
-    if contrast_factor < 0:
-        raise ValueError(f"contrast_factor ({contrast_factor}) is not non-negative.")
-    array = image_array(img, "adjust_contrast")
-    c = _channels(array)
-    dtype = work_dtype(array.dtype)
-    gray = _gray(array) if c == 3 else array
+def _mean_gray(array: np.ndarray) -> np.ndarray:
+    """The mean gray level of each image, (..., 1, 1, 1), in the working dtype."""
+    gray = _gray(array) if _channels(array) == 3 else array
     axes = tuple(range(-min(3, array.ndim), 0))
-    mean = np.mean(gray, axis=axes, keepdims=True, dtype=np.float64).astype(dtype)
-    return like(_blend(array, mean, contrast_factor), img)
+    return np.mean(gray, axis=axes, keepdims=True, dtype=np.float64).astype(work_dtype(array.dtype))
 
 
-def adjust_saturation(img: Any, saturation_factor: float) -> Any:
-    """``img`` blended with its grayscale: 0 gives black and white, 1 the original; 1-channel images unchanged."""
-    if is_pil(img):
-        from PIL import ImageEnhance
-
-        return ImageEnhance.Color(img).enhance(saturation_factor)
-    if saturation_factor < 0:
-        raise ValueError(f"saturation_factor ({saturation_factor}) is not non-negative.")
-    array = image_array(img, "adjust_saturation")
-    if _channels(array) == 1:
-        return img
-    return like(_blend(array, _gray(array), saturation_factor), img)
+def _gray_of_color(array: np.ndarray) -> np.ndarray | None:
+    return None if _channels(array) == 1 else _gray(array)
 
 
-def adjust_sharpness(img: Any, sharpness_factor: float) -> Any:
-    """``img`` blended with its 3x3 smoothed version (borders kept): 0 blurs, 1 is the original, 2 sharpens."""
-    if is_pil(img):
-        from PIL import ImageEnhance
-
-        return ImageEnhance.Sharpness(img).enhance(sharpness_factor)
-    if sharpness_factor < 0:
-        raise ValueError(f"sharpness_factor ({sharpness_factor}) is not non-negative.")
-    array = image_array(img, "adjust_sharpness")
+def _smoothed(array: np.ndarray) -> np.ndarray | None:
+    """The image smoothed by torchvision's 3x3 kernel (borders kept); None for images too small."""
     _channels(array)
     if array.shape[-1] <= 2 or array.shape[-2] <= 2:
-        return img
+        return None
     dtype = work_dtype(array.dtype)
     kernel = np.ones((3, 3), dtype=dtype)
     kernel[1, 1] = 5.0
     kernel /= kernel.sum()
     degenerate = array.copy()
     degenerate[..., 1:-1, 1:-1] = cast_back(correlate2d(array.astype(dtype, copy=False), kernel), array.dtype)
-    return like(_blend(array, degenerate, sharpness_factor), img)
+    return degenerate
+
+
+def adjust_brightness(img: Any, brightness_factor: float) -> Any:
+    """``img * brightness_factor`` clamped to the dtype's range (0 gives black, 1 the original)."""
+    return _enhance(img, brightness_factor, "brightness", "Brightness", _black)
+
+
+def adjust_contrast(img: Any, contrast_factor: float) -> Any:
+    """``img`` blended with its mean gray level (per image): 0 gives solid gray, 1 the original."""
+    return _enhance(img, contrast_factor, "contrast", "Contrast", _mean_gray)
+
+
+def adjust_saturation(img: Any, saturation_factor: float) -> Any:
+    """``img`` blended with its grayscale: 0 gives black and white, 1 the original; 1-channel images unchanged."""
+    return _enhance(img, saturation_factor, "saturation", "Color", _gray_of_color)
+
+
+def adjust_sharpness(img: Any, sharpness_factor: float) -> Any:
+    """``img`` blended with its 3x3 smoothed version (borders kept): 0 blurs, 1 is the original, 2 sharpens."""
+    return _enhance(img, sharpness_factor, "sharpness", "Sharpness", _smoothed)
 
 
 # ---------------------------------------------------------------------------- hue and gamma

@@ -14,7 +14,7 @@ from typing import Any, Sequence
 from tinygrad_cnn.random import generator
 from tinygrad_cnn.tensor import Tensor
 from tinygrad_cnn.vision.transforms import functional as F
-from tinygrad_cnn.vision.transforms.transforms import _uniform
+from tinygrad_cnn.vision.transforms.transforms import _uniform, _WithProbability
 
 
 class Grayscale:
@@ -106,44 +106,28 @@ class ColorJitter:
                 f"saturation={self.saturation}, hue={self.hue})")
 
 
-class _RandomPoint:
-    """Apply ``self._apply(img)`` with probability ``p``."""
-
-    def __init__(self, p: float = 0.5) -> None:
-        self.p = p
-
-    def _apply(self, img: Any) -> Any:
-        raise NotImplementedError
-
-    def __call__(self, img: Any) -> Any:
-        return self._apply(img) if generator().random() < self.p else img
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(p={self.p})"
-
-
-class RandomInvert(_RandomPoint):
+class RandomInvert(_WithProbability):
     """Invert the colours (``max - img``) with probability ``p``."""
 
     def _apply(self, img: Any) -> Any:
         return F.invert(img)
 
 
-class RandomAutocontrast(_RandomPoint):
+class RandomAutocontrast(_WithProbability):
     """Stretch each channel to the full range with probability ``p``."""
 
     def _apply(self, img: Any) -> Any:
         return F.autocontrast(img)
 
 
-class RandomEqualize(_RandomPoint):
+class RandomEqualize(_WithProbability):
     """Equalize the histogram of each channel with probability ``p``."""
 
     def _apply(self, img: Any) -> Any:
         return F.equalize(img)
 
 
-class RandomPosterize(_RandomPoint):
+class RandomPosterize(_WithProbability):
     """Keep only the top ``bits`` bits of each value, with probability ``p``."""
 
     def __init__(self, bits: int, p: float = 0.5) -> None:
@@ -157,7 +141,7 @@ class RandomPosterize(_RandomPoint):
         return f"{type(self).__name__}(bits={self.bits},p={self.p})"
 
 
-class RandomSolarize(_RandomPoint):
+class RandomSolarize(_WithProbability):
     """Invert every value at or above ``threshold``, with probability ``p``."""
 
     def __init__(self, threshold: float, p: float = 0.5) -> None:
@@ -171,7 +155,7 @@ class RandomSolarize(_RandomPoint):
         return f"{type(self).__name__}(threshold={self.threshold},p={self.p})"
 
 
-class RandomAdjustSharpness(_RandomPoint):
+class RandomAdjustSharpness(_WithProbability):
     """Adjust the sharpness by ``sharpness_factor`` (0 blurs, 1 keeps, 2 sharpens), with probability ``p``."""
 
     def __init__(self, sharpness_factor: float, p: float = 0.5) -> None:

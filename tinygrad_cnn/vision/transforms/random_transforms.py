@@ -22,7 +22,7 @@ from tinygrad_cnn.random import generator
 from tinygrad_cnn.tensor import Tensor
 from tinygrad_cnn.vision.transforms import functional as F
 from tinygrad_cnn.vision.transforms.image import InterpolationMode, interpolation_mode, is_pil
-from tinygrad_cnn.vision.transforms.transforms import _setup_size, _uniform
+from tinygrad_cnn.vision.transforms.transforms import _setup_size, _uniform, _WithProbability
 
 _SIZE_ERROR = "Please provide only two dimensions (h, w) for size."
 
@@ -80,17 +80,11 @@ class RandomResizedCrop:
                 f"antialias={self.antialias})")
 
 
-class RandomVerticalFlip:
+class RandomVerticalFlip(_WithProbability):
     """Mirror top to bottom with probability ``p``."""
 
-    def __init__(self, p: float = 0.5) -> None:
-        self.p = p
-
-    def __call__(self, img: Any) -> Any:
-        return F.vflip(img) if generator().random() < self.p else img
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(p={self.p})"
+    def _apply(self, img: Any) -> Any:
+        return F.vflip(img)
 
 
 class FiveCrop:

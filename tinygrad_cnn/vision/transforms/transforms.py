@@ -214,17 +214,24 @@ class RandomCrop:
         return f"{type(self).__name__}(size={self.size}, padding={self.padding})"
 
 
-class RandomHorizontalFlip:
-    """Mirror left to right with probability ``p``."""
+class _WithProbability:
+    """Apply ``self._apply(img)`` (a subclass's) with probability ``p``."""
 
     def __init__(self, p: float = 0.5) -> None:
         self.p = p
 
     def __call__(self, img: Any) -> Any:
-        return F.hflip(img) if generator().random() < self.p else img
+        return self._apply(img) if generator().random() < self.p else img
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(p={self.p})"
+
+
+class RandomHorizontalFlip(_WithProbability):
+    """Mirror left to right with probability ``p``."""
+
+    def _apply(self, img: Any) -> Any:
+        return F.hflip(img)
 
 
 class RandomRotation:

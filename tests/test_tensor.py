@@ -177,3 +177,19 @@ def test_split_and_casts():
     assert d.dtype == np.float64 and d.requires_grad
     (d * 2.0).sum().backward()
     assert x.grad.numpy().dtype == np.float32 and x.long().dtype == np.int64
+
+
+@pytest.mark.parametrize("args", [(2, 3), (1, 4, 2), (0, 3)])
+def test_the_legacy_sizes_constructor_makes_torchs_shape(args):
+    torch = pytest.importorskip("torch")
+    ours, theirs = tg.Tensor(*args), torch.Tensor(*args)
+    assert ours.shape == tuple(theirs.shape) and ours.dtype == np.float32 and not ours.requires_grad
+    assert tg.Tensor(tg.Size(args)).shape == tuple(torch.Tensor(torch.Size(args)).shape)
+    np.testing.assert_array_equal(tg.Tensor(*args).fill_(-1).numpy(), theirs.fill_(-1).numpy())
+
+
+def test_the_legacy_constructor_without_data_and_with_bad_sizes():
+    assert tg.Tensor().shape == (0,) and tg.Tensor().dtype == np.float32
+    assert tg.Tensor([2, 3]).tolist() == [2.0, 3.0]  # one list is data, as torch's
+    with pytest.raises(TypeError, match="sizes must be non-negative ints"):
+        tg.Tensor(2, 3.0)

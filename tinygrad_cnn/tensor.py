@@ -71,6 +71,14 @@ def as_array(data: ArrayLike, dtype: Any = None) -> np.ndarray:
     return np.asarray(array, dtype=dtype)
 
 
+def _legacy_zeros(sizes: tuple, dtype: Any) -> np.ndarray:
+    """torch.Tensor(*sizes)'s tensor (torch leaves it uninitialised: zeros here), float32 unless ``dtype``."""
+    shape = tuple(sizes[0]) if len(sizes) == 1 else sizes
+    if not all(isinstance(n, (int, np.integer)) and not isinstance(n, (bool, np.bool_)) and n >= 0 for n in shape):
+        raise TypeError(f"Tensor(): sizes must be non-negative ints, got {sizes!r} (data goes in one list or array)")
+    return np.zeros(shape, dtype=DEFAULT_DTYPE if dtype is None else dtype)
+
+
 class Size(tuple):
     """A tensor's shape as ``Tensor.size()`` returns it: a tuple of ints, as torch.Size."""
 
@@ -87,12 +95,16 @@ class Tensor(InplaceMixin, MathMixin, ReduceMixin, ShapeMixin, ConvertMixin, Sta
     """An n-dimensional array with an optional gradient, as torch.Tensor.
 
     Construction: from a NumPy array (its dtype kept), a list or a Python number (float32
-    unless ``dtype`` says otherwise), or another Tensor (copied). Only floating tensors can
-    require grad; integer tensors hold labels and indices. ``.numpy()`` is the array
+    unless ``dtype`` says otherwise), or another Tensor (copied); as torch's legacy
+    constructor, ``Tensor(2, 3)`` (two or more sizes) or ``Tensor(torch.Size([2, 3]))`` is a
+    zero-filled float tensor of that shape and ``Tensor()`` an empty one. Only floating tensors
+    can require grad; integer tensors hold labels and indices. ``.numpy()`` is the array
     (shared), ``.data`` a detached Tensor sharing it, ``.grad`` a Tensor or None.
     """
 
-    def __init__(self, data: ArrayLike, requires_grad: bool = False, dtype: Any = None) -> None:
+    def __init__(self, data: ArrayLike = (), *sizes: int, requires_grad: bool = False, dtype: Any = None) -> None:
+        if sizes or type(data) is Size:
+            data = _legacy_zeros((data, *sizes), dtype)
         array = as_array(data, dtype)
         if isinstance(data, Tensor) and array is data._array:
             array = array.copy()

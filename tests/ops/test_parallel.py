@@ -4,6 +4,9 @@ pass, odd batch sizes work, and the no_grad paths give the same values."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 
 import numpy as np
@@ -300,3 +303,18 @@ def test_relu_passes_in_halves_equal_one_pass_in_any_layout(grad_layout, input_l
         out = relu_into(a, np.empty_like(a))
         np.testing.assert_array_equal(out, np.maximum(a, 0))
         np.testing.assert_array_equal(relu_backward(grad, out), grad * (out > 0))
+
+
+@pytest.mark.parametrize("first_op", ["x @ x", "torch.nn.functional.linear(x, x)", "torch.einsum('ij,jk->ik', x, x)"])
+def test_the_first_matrix_product_limits_blas_to_one_thread(first_op):
+    """A program of matrix products alone (an MLP, no conv) never calls ``run``: its first
+    product limits BLAS, whose idle threads would otherwise spin against busy processes."""
+    pytest.importorskip("threadpoolctl")
+    probe = ("import threadpoolctl, tinygrad_cnn as torch; x = torch.ones(4, 4); "
+             f"before = max(p['num_threads'] for p in threadpoolctl.threadpool_info()); {first_op}; "
+             "print(before, max(p['num_threads'] for p in threadpoolctl.threadpool_info()))")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120,
+                         env={k: v for k, v in os.environ.items() if not k.endswith("_NUM_THREADS")})
+    assert out.returncode == 0, out.stderr
+    before, after = map(int, out.stdout.split())
+    assert after == 1 and (before > 1 or (os.cpu_count() or 1) == 1)  # it was the product that limited it

@@ -39,7 +39,7 @@ from tinygrad_cnn.nn.padding import (
     ReflectionPad2d, ReflectionPad3d, ReplicationPad1d, ReplicationPad2d, ReplicationPad3d, ZeroPad1d, ZeroPad2d,
     ZeroPad3d,
 )
-from tinygrad_cnn.nn.parameter import Parameter
+from tinygrad_cnn.nn.parameter import Buffer, Parameter
 from tinygrad_cnn.nn.rnn import GRU, GRUCell, LSTM, LSTMCell, RNN, RNNCell
 from tinygrad_cnn.nn.sparse import Embedding
 from tinygrad_cnn.nn.parallel import DataParallel
@@ -59,7 +59,7 @@ SoftmaxCrossEntropyLoss = CrossEntropyLoss
 __all__ = [
     "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "AlphaDropout",
     "AveragePool2D", "AvgPool1d", "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "BCELoss", "BCEWithLogitsLoss",
-    "Bilinear", "CELU", "ChannelShuffle", "CircularPad1d", "CircularPad2d", "CircularPad3d", "ConstantPad1d",
+    "Bilinear", "Buffer", "CELU", "ChannelShuffle", "CircularPad1d", "CircularPad2d", "CircularPad3d", "ConstantPad1d",
     "ConstantPad2d", "ConstantPad3d", "Conv1d", "Conv2d", "ConvTranspose2d", "CosineEmbeddingLoss",
     "CosineSimilarity", "CrossEntropyLoss", "DataParallel", "Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "ELU", "Embedding",
     "FeatureAlphaDropout", "Flatten", "FullyConnected", "functional", "GaussianNLLLoss", "GELU", "GLU", "GroupNorm",

@@ -77,7 +77,7 @@ class UninitializedParameter(_Uninitialized, Parameter):
 
     def __init__(self, requires_grad: bool = True, device: Any = None, dtype: Any = None) -> None:
         # Tensor's own __init__: Parameter's would turn an integer dtype (requires_grad=False) into float32
-        Tensor.__init__(self, _empty(device, dtype, "UninitializedParameter", requires_grad), requires_grad)
+        Tensor.__init__(self, _empty(device, dtype, "UninitializedParameter", requires_grad), requires_grad=requires_grad)
 
 
 class UninitializedBuffer(_Uninitialized, Tensor):
@@ -88,7 +88,7 @@ class UninitializedBuffer(_Uninitialized, Tensor):
 
     def __init__(self, requires_grad: bool = False, device: Any = None, dtype: Any = None,
                  persistent: bool = True) -> None:
-        Tensor.__init__(self, _empty(device, dtype, "UninitializedBuffer", requires_grad), requires_grad)
+        Tensor.__init__(self, _empty(device, dtype, "UninitializedBuffer", requires_grad), requires_grad=requires_grad)
         self.persistent = persistent
 
 

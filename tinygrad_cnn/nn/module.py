@@ -25,7 +25,7 @@ from tinygrad_cnn.autograd import scope
 from tinygrad_cnn.nn import module_pickle
 from tinygrad_cnn.nn.hooks import RemovableHandle, add_hook
 from tinygrad_cnn.nn.module_state import IncompatibleKeys, StateMixin
-from tinygrad_cnn.nn.parameter import Parameter
+from tinygrad_cnn.nn.parameter import Buffer, Parameter
 from tinygrad_cnn.nn.summary import summary as _summary
 from tinygrad_cnn.tensor import Tensor
 
@@ -99,6 +99,12 @@ class Module(StateMixin):
             self._unregister(name, keep="_parameters")
             self.__dict__.pop(name, None)
             self.register_parameter(name, value)
+            return
+        if isinstance(value, Buffer):
+            self._unregister(name, keep="_buffers")
+            if name not in self.__dict__["_buffers"]:
+                self.__dict__.pop(name, None)
+            self.register_buffer(name, value, persistent=value.persistent)
             return
         if isinstance(value, Module):
             self._unregister(name, keep="_modules")

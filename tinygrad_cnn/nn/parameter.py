@@ -1,4 +1,5 @@
-"""Parameter, as torch.nn.Parameter: a Tensor that a Module registers as a learnable weight."""
+"""Parameter, as torch.nn.Parameter: a Tensor that a Module registers as a learnable weight; and
+Buffer, as torch.nn.Buffer: a Tensor marked to be registered as a buffer when assigned."""
 
 from __future__ import annotations
 
@@ -28,3 +29,25 @@ class Parameter(Tensor):
 
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()
+
+
+class _BufferMeta(type):
+    def __instancecheck__(cls, instance: Any) -> bool:
+        return isinstance(instance, Tensor) and getattr(instance, "_is_buffer", False)
+
+
+class Buffer(metaclass=_BufferMeta):
+    """``Buffer(data, persistent=True)``: ``data`` detached (its requires_grad kept) and marked, so
+    that assigning it to a Module attribute registers it as a buffer (in ``state_dict`` when
+    ``persistent``), as torch.nn.Buffer; None gives an empty float32 tensor. Like torch's, the
+    result is a plain Tensor, and ``isinstance(t, Buffer)`` tests the mark."""
+
+    def __new__(cls, data: Tensor | None = None, *, persistent: bool = True) -> Tensor:  # type: ignore[misc]
+        if data is None:
+            data = Tensor(np.empty(0, dtype=np.float32))
+        if not isinstance(data, Tensor):
+            raise TypeError(f"Buffer: data must be a Tensor, got {type(data).__name__}")
+        marked = data.detach().requires_grad_(data.requires_grad)
+        marked.persistent = persistent
+        marked._is_buffer = True
+        return marked

@@ -11,6 +11,7 @@ from typing import Sequence
 import numpy as np
 
 from tinygrad_cnn.autograd import Context, Function
+from tinygrad_cnn.ops import parallel
 
 LETTERS = string.ascii_uppercase + string.ascii_lowercase  # torch's order: A-Z are labels 0-25, a-z 26-51
 
@@ -168,6 +169,7 @@ class Einsum(Function):
     @staticmethod
     def forward(ctx: Context, *arrays: np.ndarray, subscripts: tuple[str, ...], output: str,
                 sizes: dict[str, int]) -> np.ndarray:
+        parallel.prepare_process()  # BLAS on one thread per calling thread, as the matmul ops
         full = [_full(a, s, sizes) for a, s in zip(arrays, subscripts)]
         ctx.save_for_backward(*arrays)
         return _contract(list(subscripts), output, full, sizes)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from tinygrad_cnn.autograd import Context, Function
+from tinygrad_cnn.ops import parallel
 
 
 def check_matmul_shapes(op: str, a_shape: tuple[int, ...], b_shape: tuple[int, ...]) -> None:
@@ -29,6 +30,7 @@ class MatMul(Function):
     @staticmethod
     def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         check_matmul_shapes("matmul", a.shape, b.shape)
+        parallel.prepare_process()  # BLAS on one thread: its idle threads spin on a busy machine
         # each operand is needed only for the other's gradient (as torch saves them)
         ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b if ctx.needs_input_grad[0] else None)
         ctx.shapes = (a.shape, b.shape)
@@ -65,6 +67,7 @@ class Linear(Function):
     @staticmethod
     def forward(ctx: Context, x: np.ndarray, weight: np.ndarray, *optional_bias: np.ndarray) -> np.ndarray:
         bias = optional_bias[0] if optional_bias else None
+        parallel.prepare_process()
         if weight.ndim != 2:
             raise ValueError(f"linear: weight must be 2-D (out_features, in_features), got shape {weight.shape}")
         if x.ndim == 0 or x.shape[-1] != weight.shape[1]:

@@ -1,14 +1,11 @@
 """Whole models through torch.save / torch.load: this package's modules round trip; weights-only
 loading refuses their classes until they are marked safe (torch.serialization's
-add_safe_globals / safe_globals); whole models pickled by real torch load into this package's
-classes and compute what torch's computed."""
+add_safe_globals / safe_globals); whole models pickled by real torch (committed fixtures) load
+into this package's classes and compute what torch's computed."""
 
 from __future__ import annotations
 
 import pickle
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -97,41 +94,11 @@ def test_bad_safe_global_entries_are_refused_as_torch(entry, error):
 
 
 # ------------------------------------------------------------------ files pickled by real torch
-TORCH_SIDE = textwrap.dedent("""
-    import sys
-    import numpy as np
-    import torch
-    import torch.nn as nn
-    torch.manual_seed(0)
-    models = {
-        "cnn": nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(), nn.MaxPool2d(2),
-                             nn.Dropout(0.2), nn.Flatten(), nn.Linear(64, 3)),
-        "lstm": nn.Sequential(nn.Embedding(10, 6), nn.LSTM(6, 5, num_layers=2, batch_first=True)),
-        "mlp": nn.Sequential(nn.Linear(6, 6, bias=False), nn.LayerNorm(6), nn.GELU(), nn.Linear(6, 2)),
-        "encoder": nn.TransformerEncoder(nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, batch_first=True), 2,
-                                         enable_nested_tensor=False),
-    }
-    inputs = {"cnn": torch.randn(2, 1, 8, 8), "lstm": torch.randint(0, 10, (2, 4)), "mlp": torch.randn(3, 6),
-              "encoder": torch.randn(2, 3, 8)}
-    models["cnn"](torch.randn(5, 1, 8, 8))  # running statistics that are not the initial ones
-    arrays = {}
-    for key, model in models.items():
-        model.eval()
-        torch.save(model, f"{sys.argv[1]}/{key}.pt")
-        with torch.no_grad():
-            out = model(inputs[key])
-        arrays[key] = (out[0] if isinstance(out, tuple) else out).numpy()
-        arrays[key + "_input"] = inputs[key].numpy()
-    np.savez(f"{sys.argv[1]}/outputs.npz", **arrays)
-""")
-
-
 @pytest.fixture(scope="module")
-def torch_files(tmp_path_factory) -> Path:
-    pytest.importorskip("torch")
-    folder = tmp_path_factory.mktemp("torch_models")
-    subprocess.run([sys.executable, "-c", TORCH_SIDE, str(folder)], check=True, timeout=120)
-    return folder
+def torch_files() -> Path:
+    """Whole models real torch pickled (tests/fixtures/make_torch_models.py made them), with
+    each one's input and torch's output: loaded here without torch."""
+    return Path(__file__).parent / "fixtures" / "torch_models"
 
 
 @pytest.mark.parametrize("key, classes", [

@@ -162,3 +162,19 @@ def test_scatter_with_a_value_and_an_elementwise_max():
     assert torch.max(torch.tensor([1.0, 5.0]), torch.tensor([3.0, 2.0])).tolist() == [3.0, 5.0]
     assert torch.tensor([4.0, 1.0]).min(torch.tensor(2.0)).tolist() == [2.0, 1.0]
     assert torch.ones(3, 3).triu(1).sum().item() == 3 and torch.tril(torch.ones(2, 3, dtype=torch.bool)).sum().item() == 3
+
+
+@pytest.mark.parametrize("call", [
+    lambda lib, x: x.sum(2), lambda lib, x: x.mean(-3), lambda lib, x: x.softmax(2), lambda lib, x: x.cumsum(5),
+    lambda lib, x: x.mode(2), lambda lib, x: x.kthvalue(1, 3), lambda lib, x: x.argmax(2), lambda lib, x: x.max(4),
+    lambda lib, x: lib.cat([x, x], 2), lambda lib, x: lib.stack([x, x], 4), lambda lib, x: x.diagonal(0, 0, 2),
+    lambda lib, x: x.unfold(3, 1, 1), lambda lib, x: x.logcumsumexp(2), lambda lib, x: x.prod(2),
+])
+def test_a_dim_out_of_range_is_torchs_index_error(call):
+    """(DimensionError is also a ValueError, what the reductions here raised before.)"""
+    real = real_torch()
+    with pytest.raises(IndexError, match="Dimension out of range"):
+        call(real, real.ones(2, 3))
+    with pytest.raises(IndexError, match="Dimension out of range") as caught:
+        call(torch, torch.ones(2, 3))
+    assert isinstance(caught.value, ValueError)

@@ -76,14 +76,25 @@ def padding_arg(padding: Any, stride: tuple[int, int], op: str) -> Padding:
     return padding
 
 
+class DimensionError(IndexError, ValueError):
+    """A dim out of range: torch's IndexError, and the ValueError the reductions here raised first."""
+
+
+def out_of_range(dim: int, ndim: int, op: str) -> DimensionError:
+    """The error for ``dim`` outside the ``ndim`` dims of a tensor (a 0-D tensor has one), in torch's words."""
+    n = max(ndim, 1)
+    return DimensionError(f"{op}: dim {dim} is out of range for a tensor of {ndim} dimension(s): Dimension out of "
+                          f"range (expected to be in range of [{-n}, {n - 1}], but got {dim})")
+
+
 def dim_arg(dim: Any, ndim: int, op: str) -> int:
     """``dim`` as a non-negative axis of a tensor of ``ndim`` dims (a 0-D tensor has the axis
-    0, also called -1); IndexError, as torch's, when it is out of range."""
+    0, also called -1); DimensionError (an IndexError, as torch's) when it is out of range."""
     n = max(ndim, 1)
     if not is_int(dim):
         raise TypeError(f"{op}: dim must be an integer, got {dim!r}")
     if not -n <= dim < n:
-        raise IndexError(f"{op}: Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})")
+        raise out_of_range(dim, ndim, op)
     return int(dim) % n
 
 

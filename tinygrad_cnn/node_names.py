@@ -48,7 +48,8 @@ _TORCH_NAMES: dict[str, str | Callable[["Context"], str]] = {
     "AvgPool2d": "AvgPool2DBackward0", "CrossEntropy": "NllLossBackward0", "NLLLoss": "NllLossBackward0",
     "MSELoss": "MseLossBackward0", "Dropout": "NativeDropoutBackward0", "LogSumExp": "LogsumexpBackward0",
     "CopySlices": "CopySlices", "Copy": "CopyBackwards", "Fill": "FillBackward0", "Zero": "ZeroBackward0",
-    "Uniform": "UniformBackward0", "Normal": "NormalBackward0",
+    "Uniform": "UniformBackward0", "Normal": "NormalBackward0", "Deg2Rad": "Deg2RadBackward0",
+    "Rad2Deg": "Rad2DegBackward0", "Xlog1py": "SpecialXlog1PyBackward0",
     "LeakyReLU": lambda ctx: "LeakyReluBackward1" if ctx.params.get("inplace") else "LeakyReluBackward0",
     "ELU": lambda ctx: "EluBackward1" if ctx.params.get("inplace") else "EluBackward0",
 }

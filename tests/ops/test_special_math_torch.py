@@ -352,3 +352,20 @@ def test_gelu_matches_torch_in_float64_and_float32():
                     rtol=1e-12, atol=1e-15)
     _same(lambda lib: (F if lib is tg else torch.nn.functional).gelu(lib.tensor(values, dtype=lib.float32)), rtol=2e-6,
           atol=1e-6)
+
+
+UNARY_NODE_NAMES = "asinh acosh atanh exp2 deg2rad rad2deg sgn erf erfc erfinv lgamma digamma logit sinc i0".split()
+BINARY_NODE_NAMES = "atan2 hypot xlogy logaddexp logaddexp2 fmax fmin copysign".split()
+
+
+@pytest.mark.parametrize("name", UNARY_NODE_NAMES + BINARY_NODE_NAMES + ["special.xlog1py"])
+def test_grad_fn_names_are_torchs(name):
+    names = []
+    for lib in (tg, torch):
+        fn = lib
+        for part in name.split("."):
+            fn = getattr(fn, part)
+        x = lib.ones(2, requires_grad=True) * (1.5 if name == "acosh" else 0.5)
+        out = fn(x) if name in UNARY_NODE_NAMES else fn(x, x * 2)
+        names.append(out.grad_fn.name())
+    assert names[0] == names[1]

@@ -5,20 +5,22 @@ from __future__ import annotations
 
 import numpy as np
 
+from tinygrad_cnn.argcheck import out_of_range
 from tinygrad_cnn.autograd import Context, Function
 
 Axis = int | tuple[int, ...] | None
 
 
 def normalize_axis(axis: Axis, ndim: int, op: str) -> tuple[int, ...]:
-    """``axis`` as a sorted tuple of non-negative axes (all axes for None); bad axes raise."""
+    """``axis`` as a sorted tuple of non-negative axes (all axes for None); an axis out of range
+    raises DimensionError (torch's IndexError, also a ValueError), a repeated one ValueError."""
     if axis is None:
         return tuple(range(ndim))
     axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
     out = []
     for a in axes:
         if not -max(ndim, 1) <= a < max(ndim, 1):
-            raise ValueError(f"{op}: dim {a} is out of range for a tensor of {ndim} dimension(s)")
+            raise out_of_range(a, ndim, op)
         out.append(int(a) % max(ndim, 1))
     if len(set(out)) != len(out):
         raise ValueError(f"{op}: dim {axis} repeats an axis")

@@ -178,3 +178,14 @@ def test_a_dim_out_of_range_is_torchs_index_error(call):
     with pytest.raises(IndexError, match="Dimension out of range") as caught:
         call(torch, torch.ones(2, 3))
     assert isinstance(caught.value, ValueError)
+
+
+@pytest.mark.parametrize("first, second", [("int64", "float32"), ("int32", "float16"), ("uint8", "int8"),
+                                           ("bool", "int16"), ("float16", "float64"), ("bool", "bool")])
+def test_promote_types_cat_and_stack_follow_torchs_promotion(first, second):
+    real = real_torch()
+    expected = real.promote_types(getattr(real, first), getattr(real, second))
+    ours = torch.promote_types(getattr(torch, first), getattr(torch, second))
+    assert str(ours) == str(expected).removeprefix("torch.")
+    a, b = torch.zeros(2, dtype=getattr(torch, first)), torch.ones(2, dtype=getattr(torch, second))
+    assert torch.cat([a, b]).dtype == ours and torch.stack([a, b]).dtype == ours

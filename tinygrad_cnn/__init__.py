@@ -23,7 +23,7 @@ from tinygrad_cnn.creation import (
 from tinygrad_cnn.devices import device, get_default_device, set_default_device
 from tinygrad_cnn.dtypes import (
     bool, cdouble, cfloat, complex64, complex128, double, float, float16, float32, float64, get_default_dtype, half,
-    int, int8, int16, int32, int64, long, set_default_dtype, short, uint8,
+    int, int8, int16, int32, int64, long, promote_types, set_default_dtype, short, uint8,
 )
 from tinygrad_cnn.functions import *  # noqa: F403 (the torch.* functions; their names are in functions.__all__)
 from tinygrad_cnn.inference import inference_mode, is_inference_mode_enabled
@@ -52,7 +52,7 @@ __all__ = sorted(_functions.__all__ + _DTYPES + [
     "vander",
     "BoolTensor", "ByteTensor", "compile", "DoubleTensor", "FloatTensor", "Generator", "HalfTensor", "IntTensor", "LongTensor",
     "Size", "Tensor", "arange", "as_tensor", "device", "dtype", "empty", "empty_like", "enable_grad", "eye", "finfo",
-    "from_numpy", "full", "full_like", "get_default_device", "get_default_dtype", "get_num_threads", "iinfo",
+    "from_numpy", "full", "full_like", "get_default_device", "get_default_dtype", "get_num_threads", "iinfo", "promote_types",
     "inference_mode", "initial_seed", "is_grad_enabled", "is_inference_mode_enabled", "linspace", "load",
     "logspace", "manual_seed", "meshgrid", "no_grad", "normal", "ones", "ones_like", "rand", "rand_like", "randint",
     "randint_like", "randn", "randn_like", "randperm", "save", "seed", "set_default_device", "set_default_dtype",

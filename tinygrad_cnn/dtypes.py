@@ -27,8 +27,8 @@ TYPE_NAMES = {
     uint8: "torch.ByteTensor", bool: "torch.BoolTensor",
 }
 
-__all__ = ["TYPE_NAMES", "dtype_arg", "get_default_dtype", "is_floating", "same_dtype", "scalar_type_name",
-           "set_default_dtype"]
+__all__ = ["TYPE_NAMES", "dtype_arg", "get_default_dtype", "is_floating", "promote_types", "same_dtype",
+           "scalar_type_name", "set_default_dtype"]
 
 
 def scalar_type_name(dtype: Any) -> str:
@@ -55,6 +55,18 @@ def dtype_arg(dtype: Any, op: str) -> np.dtype | None:
     if resolved.kind not in "biufc":
         raise TypeError(f"{op}: dtype {resolved} is not supported (numbers and bool only)")
     return resolved
+
+
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+
+
+def promote_types(*dtypes: Any) -> np.dtype:
+    """The dtype torch gives an op of tensors of ``dtypes`` (torch.promote_types): the highest
+    category among them (bool < integer < floating < complex) wins, and within it NumPy's rule
+    (int64 with float32 is float32, where NumPy says float64)."""
+    resolved = [np.dtype(d) for d in dtypes]
+    top = max(_CATEGORY[d.kind] for d in resolved)
+    return np.result_type(*(d for d in resolved if _CATEGORY[d.kind] == top))
 
 
 def same_dtype(op: str, *tensors: Any) -> None:

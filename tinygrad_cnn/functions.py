@@ -15,6 +15,7 @@ from typing import Any, Callable, Iterable, Sequence
 import numpy as np
 
 from tinygrad_cnn.autograd import is_grad_enabled
+from tinygrad_cnn.dtypes import promote_types
 from tinygrad_cnn import padding_modes
 from tinygrad_cnn.ops import reduce as R
 from tinygrad_cnn.ops import shape as S
@@ -140,7 +141,7 @@ concat = concatenate = cat
 
 def _common_dtype(items: list[Tensor]) -> list[Tensor]:
     """The tensors converted to their common dtype (torch's promotion for cat/stack)."""
-    common = np.result_type(*(t.dtype for t in items))
+    common = promote_types(*(t.dtype for t in items))
     return [t if t.dtype == common else t.to(common) for t in items]
 
 

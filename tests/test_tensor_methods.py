@@ -189,3 +189,13 @@ def test_promote_types_cat_and_stack_follow_torchs_promotion(first, second):
     assert str(ours) == str(expected).removeprefix("torch.")
     a, b = torch.zeros(2, dtype=getattr(torch, first)), torch.ones(2, dtype=getattr(torch, second))
     assert torch.cat([a, b]).dtype == ours and torch.stack([a, b]).dtype == ours
+
+
+def test_sign_of_nan_and_frac_of_integers_are_torchs():
+    real = real_torch()
+    values = [float("nan"), -2.5, 0.0, 3.0]
+    assert torch.sign(torch.tensor(values)).tolist() == real.sign(real.tensor(values)).tolist() == [0.0, -1.0, 0.0, 1.0]
+    for lib in (real, torch):
+        with pytest.raises(NotImplementedError, match="\"frac_cpu\" not implemented for 'Long'"):
+            lib.frac(lib.tensor([1, 2]))
+    np.testing.assert_array_equal(torch.tensor([1.5, -2.25]).frac().numpy(), [0.5, -0.25])

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_cnn.dtypes import get_default_dtype
+from tinygrad_cnn.dtypes import get_default_dtype, scalar_type_name
 from tinygrad_cnn.dtypes import is_floating as is_float
 from tinygrad_cnn.ops import elementwise as E
 from tinygrad_cnn.ops import matmul as M
@@ -356,8 +356,10 @@ MathMixin.__rand__, MathMixin.__ror__, MathMixin.__rxor__ = (  # type: ignore[at
     MathMixin.__and__, MathMixin.__or__, MathMixin.__xor__)  # type: ignore[attr-defined]
 
 
-def _unary_method(name: str, op: type, floating: bool) -> Any:
+def _unary_method(name: str, op: type, floating: bool | None) -> Any:
     def method(self: MathMixin) -> "Tensor":
+        if floating is None and self.dtype.kind != "f":
+            raise NotImplementedError(f'{name}: "{name}_cpu" not implemented for \'{scalar_type_name(self.dtype)}\'')
         return op.apply(self._as_float() if floating else self)
 
     method.__name__ = method.__qualname__ = name
@@ -365,14 +367,14 @@ def _unary_method(name: str, op: type, floating: bool) -> Any:
     return method
 
 
-# (method name, op, computes in floating point even for an integer tensor)
+# (method name, op, computes in floating point even for an integer tensor: None for floating tensors only)
 UNARY_METHODS = [
     ("sin", U.Sin, True), ("cos", U.Cos, True), ("tan", U.Tan, True), ("asin", U.Asin, True),
     ("acos", U.Acos, True), ("atan", U.Atan, True), ("sinh", U.Sinh, True), ("cosh", U.Cosh, True),
     ("log2", U.Log2, True), ("log10", U.Log10, True), ("log1p", U.Log1p, True), ("expm1", U.Expm1, True),
     ("rsqrt", U.Rsqrt, True), ("reciprocal", U.Reciprocal, True), ("square", U.Square, False),
     ("sign", U.Sign, False), ("floor", U.Floor, False), ("ceil", U.Ceil, False), ("trunc", U.Trunc, False),
-    ("frac", U.Frac, False),
+    ("frac", U.Frac, None),
 ]
 for _name, _op, _floating in UNARY_METHODS:
     setattr(MathMixin, _name, _unary_method(_name, _op, _floating))

@@ -78,7 +78,14 @@ Rsqrt = unary("Rsqrt", lambda a: 1 / np.sqrt(a), lambda a, out: -0.5 * out * out
               "1 / sqrt(a); d/da = -0.5 a**-1.5.")
 Reciprocal = unary("Reciprocal", lambda a: 1 / a, lambda a, out: -out * out, "1 / a; d/da = -1 / a**2.")
 Square = unary("Square", np.square, lambda a, out: 2 * a, "a**2; d/da = 2a.")
-Sign = unary("Sign", np.sign, _zero, "The sign of a (-1, 0 or 1); derivative 0.")
+def _sign(a: np.ndarray) -> np.ndarray:
+    out = np.sign(a)
+    if out.dtype.kind == "f":
+        out[np.isnan(a)] = 0  # torch's sign(nan) is 0
+    return out
+
+
+Sign = unary("Sign", _sign, _zero, "The sign of a (-1, 0 or 1; 0 for NaN, as torch's); derivative 0.")
 Floor = unary("Floor", np.floor, _zero, "a rounded down; derivative 0.")
 Ceil = unary("Ceil", np.ceil, _zero, "a rounded up; derivative 0.")
 Trunc = unary("Trunc", np.trunc, _zero, "a rounded towards 0; derivative 0.")

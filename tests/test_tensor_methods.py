@@ -199,3 +199,24 @@ def test_sign_of_nan_and_frac_of_integers_are_torchs():
         with pytest.raises(NotImplementedError, match="\"frac_cpu\" not implemented for 'Long'"):
             lib.frac(lib.tensor([1, 2]))
     np.testing.assert_array_equal(torch.tensor([1.5, -2.25]).frac().numpy(), [0.5, -0.25])
+
+
+@pytest.mark.parametrize("p, dim", [("nuc", None), ("nuc", (0, 2)), ("fro", (1, 2)), (2, (0, 2))])
+def test_norm_takes_torchs_matrix_norms(p, dim):
+    real = real_torch()
+    data = np.random.default_rng(3).normal(size=(3, 2, 4)) if dim is not None else np.arange(6.0).reshape(2, 3) + 1
+    results = []
+    for lib in (torch, real):
+        x = lib.tensor(data, requires_grad=True)
+        out = lib.norm(x, p, dim)
+        out.sum().backward()
+        results.append((out.detach().numpy(), x.grad.numpy()))
+    np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-10)
+    np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-8, atol=1e-12)
+
+
+def test_a_matrix_norm_over_three_dims_is_refused_as_torchs():
+    real = real_torch()
+    for lib in (torch, real):
+        with pytest.raises(RuntimeError, match="dim must be a 2-tuple"):
+            lib.norm(lib.ones(2, 3, 4), "fro", (0, 1, 2))

@@ -68,11 +68,17 @@ class ReduceMixin:
 
     def norm(self, p: float | str = "fro", dim: Dim = None, keepdim: bool = False, dtype: Any = None) -> "Tensor":
         """The vector p-norm over ``dim`` (all elements when None): p a number, inf, -inf or
-        "fro" (= 2), as torch.norm; the gradient is 0 where the norm is 0."""
-        if p == "fro":
+        "fro" (= 2), as torch.norm; the gradient is 0 where the norm is 0. Another string ("nuc",
+        or "fro" over more than two dims) is torch.linalg.matrix_norm's over ``dim`` (all dims when None)."""
+        if p == "fro" and (dim is None or isinstance(dim, (int, np.integer)) or len(dim) <= 2):
             p = 2
-        if isinstance(p, str) or not isinstance(p, (int, float, np.number)):
-            raise ValueError(f"norm: p must be a number, inf, -inf or 'fro', got {p!r} (matrix norms are not supported)")
+        if isinstance(p, str):
+            from tinygrad_cnn import linalg
+
+            dims = tuple(range(self.ndim)) if dim is None else dim
+            return linalg.matrix_norm(self._with_dtype(dtype, "norm"), p, dims, keepdim)
+        if not isinstance(p, (int, float, np.number)):
+            raise ValueError(f"norm: p must be a number, inf, -inf, 'fro' or 'nuc', got {p!r}")
         source = self._with_dtype(dtype, "norm")._as_float()
         return source._reduce(R.Norm, "norm", dim, keepdim, p=float(p))
 

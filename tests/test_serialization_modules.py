@@ -136,3 +136,12 @@ def test_the_loaded_model_trains(torch_files):
     optimizer.step()
     assert not np.array_equal(model[0].weight.numpy(), before)
     assert model[1].num_batches_tracked.item() == 2  # one batch in torch, one here
+
+
+def test_loading_a_torch_pickled_model_leaves_the_random_generator_alone(torch_files):
+    """Our classes are built by their __init__, which draws initial weights the file replaces."""
+    tg.manual_seed(0)
+    expected = tg.rand(4).numpy()
+    tg.manual_seed(0)
+    tg.load(torch_files / "cnn.pt", weights_only=False)
+    np.testing.assert_array_equal(tg.rand(4).numpy(), expected)

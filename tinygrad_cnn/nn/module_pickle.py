@@ -10,6 +10,8 @@ import inspect
 import pickle
 from typing import Any, Callable
 
+from tinygrad_cnn.random import fork_rng
+
 # the hook dictionaries of torch's Module.__dict__ that this package's Module does not have
 TORCH_HOOK_KEYS = ("_backward_pre_hooks", "_backward_hooks", "_forward_hooks", "_forward_hooks_with_kwargs",
                    "_forward_hooks_always_called", "_forward_pre_hooks", "_forward_pre_hooks_with_kwargs",
@@ -49,7 +51,8 @@ def _adopt_torch_state(module: Any, state: dict[str, Any], base_init: Callable[[
             if key not in TORCH_HOOK_KEYS and key not in REGISTRIES and key != "_non_persistent_buffers_set":
                 object.__setattr__(module, key, value)
     else:
-        cls.__init__(module, **arguments)
+        with fork_rng():  # the initial weights it draws are replaced: loading leaves the generator as it was
+            cls.__init__(module, **arguments)
     for name, param in registries["_parameters"].items():
         module.register_parameter(name, param)
     for name, buffer in registries["_buffers"].items():

@@ -5,6 +5,7 @@ dtype conversion with value scaling (convert_array_dtype)."""
 from __future__ import annotations
 
 import sys
+import warnings
 from enum import Enum
 from typing import Any, Callable, Sequence
 
@@ -140,3 +141,14 @@ def convert_array_dtype(array: np.ndarray, dtype: Any) -> np.ndarray:
     if in_max > out_max:
         return (array // ((in_max + 1) // (out_max + 1))).astype(dtype)
     return (array.astype(dtype) * ((out_max + 1) // (in_max + 1)))
+
+
+def check_scale_ratio(scale: Any, ratio: Any) -> None:
+    """torchvision's checks of a random crop's or erasure's (min, max) area ``scale`` and aspect
+    ``ratio`` ranges: TypeError for a non-sequence, a warning for a (max, min) pair."""
+    if not isinstance(scale, Sequence):
+        raise TypeError("Scale should be a sequence")
+    if not isinstance(ratio, Sequence):
+        raise TypeError("Ratio should be a sequence")
+    if scale[0] > scale[1] or ratio[0] > ratio[1]:
+        warnings.warn("Scale and ratio should be of kind (min, max)")

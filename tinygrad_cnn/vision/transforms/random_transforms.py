@@ -13,7 +13,6 @@ import bisect
 import itertools
 import math
 import numbers
-import warnings
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -21,7 +20,7 @@ import numpy as np
 from tinygrad_cnn.random import generator
 from tinygrad_cnn.tensor import Tensor
 from tinygrad_cnn.vision.transforms import functional as F
-from tinygrad_cnn.vision.transforms.image import InterpolationMode, interpolation_mode, is_pil
+from tinygrad_cnn.vision.transforms.image import InterpolationMode, check_scale_ratio, interpolation_mode, is_pil
 from tinygrad_cnn.vision.transforms.transforms import _setup_size, _uniform, _WithProbability
 
 _SIZE_ERROR = "Please provide only two dimensions (h, w) for size."
@@ -36,12 +35,7 @@ class RandomResizedCrop:
                  interpolation: InterpolationMode | int = InterpolationMode.BILINEAR,
                  antialias: bool | None = True) -> None:
         self.size = _setup_size(size, error_msg=_SIZE_ERROR)
-        if not isinstance(scale, Sequence):
-            raise TypeError("Scale should be a sequence")
-        if not isinstance(ratio, Sequence):
-            raise TypeError("Ratio should be a sequence")
-        if scale[0] > scale[1] or ratio[0] > ratio[1]:
-            warnings.warn("Scale and ratio should be of kind (min, max)")
+        check_scale_ratio(scale, ratio)
         self.interpolation = interpolation_mode(interpolation)
         self.antialias, self.scale, self.ratio = antialias, scale, ratio
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 import numbers
-import warnings
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -17,7 +16,7 @@ import numpy as np
 from tinygrad_cnn.random import generator
 from tinygrad_cnn.tensor import Tensor
 from tinygrad_cnn.vision.transforms import functional as F
-from tinygrad_cnn.vision.transforms.image import InterpolationMode, interpolation_mode
+from tinygrad_cnn.vision.transforms.image import InterpolationMode, check_scale_ratio, interpolation_mode
 
 
 def _setup_size(size: Any, error_msg: str) -> tuple[int, int]:
@@ -340,12 +339,7 @@ class RandomErasing:
             raise TypeError("Argument value should be either a number or str or a sequence")
         if isinstance(value, str) and value != "random":
             raise ValueError("If value is str, it should be 'random'")
-        if not isinstance(scale, Sequence):
-            raise TypeError("Scale should be a sequence")
-        if not isinstance(ratio, Sequence):
-            raise TypeError("Ratio should be a sequence")
-        if scale[0] > scale[1] or ratio[0] > ratio[1]:
-            warnings.warn("Scale and ratio should be of kind (min, max)")
+        check_scale_ratio(scale, ratio)
         if scale[0] < 0 or scale[1] > 1:
             raise ValueError("Scale should be between 0 and 1")
         if p < 0 or p > 1:

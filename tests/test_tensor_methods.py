@@ -195,6 +195,8 @@ def test_sign_of_nan_and_frac_of_integers_are_torchs():
     real = real_torch()
     values = [float("nan"), -2.5, 0.0, 3.0]
     assert torch.sign(torch.tensor(values)).tolist() == real.sign(real.tensor(values)).tolist() == [0.0, -1.0, 0.0, 1.0]
+    for value in values:  # 0-d tensors too (np.sign returns a scalar for a 0-d array)
+        assert torch.tensor(value).sign().item() == real.tensor(value).sign().item()
     for lib in (real, torch):
         with pytest.raises(NotImplementedError, match="\"frac_cpu\" not implemented for 'Long'"):
             lib.frac(lib.tensor([1, 2]))

@@ -78,8 +78,10 @@ Rsqrt = unary("Rsqrt", lambda a: 1 / np.sqrt(a), lambda a, out: -0.5 * out * out
               "1 / sqrt(a); d/da = -0.5 a**-1.5.")
 Reciprocal = unary("Reciprocal", lambda a: 1 / a, lambda a, out: -out * out, "1 / a; d/da = -1 / a**2.")
 Square = unary("Square", np.square, lambda a, out: 2 * a, "a**2; d/da = 2a.")
+
+
 def _sign(a: np.ndarray) -> np.ndarray:
-    out = np.sign(a)
+    out = np.asarray(np.sign(a))  # of a 0-d array, np.sign returns a scalar
     if out.dtype.kind == "f":
         out[np.isnan(a)] = 0  # torch's sign(nan) is 0
     return out

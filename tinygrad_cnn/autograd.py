@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import re
 from heapq import heappop, heappush
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
 from tinygrad_cnn.function import (ALL_WRITES, AccumulateGrad, Context, Function, VersionCounter, is_variable,
-                                   post_order, register_variable_type, saved_index, unbroadcast, variable_type)
+                                   register_variable_type, saved_index, unbroadcast, variable_type)
 from tinygrad_cnn.function import Variable as VariableLike
 from tinygrad_cnn.tensor_function import TensorFunction
 from tinygrad_cnn.grad_mode import (current_scope, enable_grad, is_grad_enabled, no_grad, scope,
@@ -80,8 +80,8 @@ def _check_runnable(node: Context) -> None:
         if counter.value != version:
             raise _modified_error(node, counter, version, i, j)
     if node.output_counter is not None and node.output_counter[0].value != node.output_counter[1]:
-        counter, version = node.output_counter
-        raise _modified_error(node, counter, version, -1, node.saved_output)
+        counter, version, j = node.output_counter
+        raise _modified_error(node, counter, version, -1, j)
     if node.writes != ALL_WRITES.value:  # saved inputs that had no version counter were at version 0
         recorded = {i for _, _, i, _ in node.saved_versions}
         for i, t in enumerate(node.inputs):
@@ -89,6 +89,30 @@ def _check_runnable(node: Context) -> None:
                 j = saved_index(node, i, sharing=True)
                 if j is not None:
                     raise _modified_error(node, t._vc, 0, i, j)
+
+
+def post_order(roots: Sequence[Any], children: Callable[[Any], Iterable[Any]]) -> list[Any]:
+    """Every vertex reachable from ``roots`` through ``children(vertex)`` (None entries skipped),
+    each listed after all of its children (iterative depth-first post-order, so a deep graph meets no recursion
+    limit). The last root, and of a vertex's children the last, is explored first; a vertex
+    is marked when it is expanded, not when it is first pushed. The ONNX export orders its
+    graph with it, and ``autograd.grad`` finds the nodes on the way to its inputs."""
+    order: list[Any] = []
+    expanded: set[int] = set()
+    stack: list[tuple[Any, bool]] = [(v, False) for v in roots]
+    while stack:
+        vertex, children_done = stack.pop()
+        if children_done:
+            order.append(vertex)
+            continue
+        if id(vertex) in expanded:
+            continue
+        expanded.add(id(vertex))
+        stack.append((vertex, True))
+        for child in children(vertex):
+            if child is not None and id(child) not in expanded:
+                stack.append((child, False))
+    return order
 
 
 def _edges(vertex: Any) -> tuple:
@@ -203,15 +227,23 @@ def _walk(heap: list, leaves: dict, capture: dict | None, runs: set | None, capt
             for edge, parent, pg in zip(node.edges, node.inputs, input_grads):
                 if edge is None or pg is None:
                     continue
-                if pg.__class__ is not np.ndarray:
-                    pg = np.asarray(pg)
                 array = parent._array
-                if pg.shape != array.shape:
-                    pg = unbroadcast(pg, array.shape)
-                if pg.dtype is not array.dtype and pg.dtype != array.dtype:
-                    pg = pg.astype(array.dtype)
-                _deliver(edge, pg, heap, leaves, fresh)
+                if pg.__class__ is not np.ndarray or pg.shape != array.shape or pg.dtype is not array.dtype:
+                    pg = _fitted(pg, array)
+                if edge.__class__ is Context and edge.pending is None:  # _deliver's first case, inlined
+                    edge.pending, edge.grad_writable = pg, fresh
+                    heappush(heap, (-edge.sequence_nr, edge))
+                else:
+                    _deliver(edge, pg, heap, leaves, fresh)
             ran.append(node)
+
+
+def _fitted(grad: Any, array: np.ndarray) -> np.ndarray:
+    """``grad`` as an ndarray of ``array``'s shape (broadcast axes summed away) and dtype."""
+    grad = np.asarray(grad)
+    if grad.shape != array.shape:
+        grad = unbroadcast(grad, array.shape)
+    return grad if grad.dtype == array.dtype else grad.astype(array.dtype)
 
 
 def _deliver(vertex: Any, g: np.ndarray, heap: list, leaves: dict, fresh: bool) -> None:

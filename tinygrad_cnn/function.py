@@ -17,7 +17,7 @@ from __future__ import annotations
 import functools
 import inspect
 import itertools
-from typing import Any, Callable, Iterable, Protocol, Sequence
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -105,30 +105,6 @@ def variable_type() -> Any:
     return _variable_type
 
 
-def post_order(roots: Sequence[Any], children: Callable[[Any], Iterable[Any]]) -> list[Any]:
-    """Every vertex reachable from ``roots`` through ``children(vertex)`` (None entries skipped),
-    each listed after all of its children (iterative depth-first post-order, so a deep graph meets no recursion
-    limit). The last root, and of a vertex's children the last, is explored first; a vertex
-    is marked when it is expanded, not when it is first pushed. The ONNX export orders its
-    graph with it, and ``autograd.grad`` finds the nodes on the way to its inputs."""
-    order: list[Any] = []
-    expanded: set[int] = set()
-    stack: list[tuple[Any, bool]] = [(v, False) for v in roots]
-    while stack:
-        vertex, children_done = stack.pop()
-        if children_done:
-            order.append(vertex)
-            continue
-        if id(vertex) in expanded:
-            continue
-        expanded.add(id(vertex))
-        stack.append((vertex, True))
-        for child in children(vertex):
-            if child is not None and id(child) not in expanded:
-                stack.append((child, False))
-    return order
-
-
 def _sized(shape: tuple[int, ...]) -> list[int]:
     """The sizes of ``shape`` other than 1."""
     return [n for n in shape if n != 1]
@@ -201,9 +177,9 @@ class Context:
     grad_fn at forward time, the leaf tensor itself, or None), ``saved_versions`` the
     (counter, version, input index, saved index) of each saved input whose tensor had a
     version counter, and ``writes`` the in-place writes made to any tensor before the node
-    (``ALL_WRITES.value``). A saved output is at ``saved_tensors[saved_output]`` (-1: none);
-    its tensor, new then, gets a counter only when first written, viewed or detached, and
-    then hands the node ``output_counter``, (its counter, the version the node saw). ``sequence_nr``
+    (``ALL_WRITES.value``). An output that forward saved (``saved_output_index``) gets its
+    tensor's counter only when first written, viewed or detached, and then hands the node
+    ``output_counter``, (its counter, the version the node saw, its index in ``saved_tensors``). ``sequence_nr``
     numbers the nodes in creation order (as torch's ``_sequence_nr()``); ``pending`` holds
     the gradient summed for the node while a backward walk is under way, and ``grad_writable``
     says whether nothing else holds that array (no other node, hook, retained or captured
@@ -212,7 +188,7 @@ class Context:
 
     # the node's own fields are slots: the instance dict holds only what forward stored
     __slots__ = ("function", "params", "scope", "inputs", "needs_input_grad", "saved_tensors", "freed", "edges",
-                 "saved_versions", "writes", "saved_output", "output_counter", "tensor_hooks", "retained",
+                 "saved_versions", "writes", "output_counter", "tensor_hooks", "retained",
                  "sequence_nr", "pending", "grad_writable", "__dict__", "__weakref__")
 
     def __init__(self, function: type["Function"], params: dict[str, Any], inputs: tuple["Variable", ...],
@@ -227,8 +203,7 @@ class Context:
         self.edges: tuple = ()
         self.saved_versions: tuple = ()
         self.writes = ALL_WRITES.value
-        self.saved_output = -1
-        self.output_counter: tuple[VersionCounter, int] | None = None
+        self.output_counter: tuple[VersionCounter, int, int] | None = None
         self.tensor_hooks: dict | None = None
         self.retained: Any = None
         self.sequence_nr = next(_sequence)
@@ -246,6 +221,13 @@ class Context:
         graph is freed. Saving an input's own array makes backward check that no in-place op
         changed that input since."""
         self.saved_tensors = arrays
+
+    def saved_output_index(self, output: np.ndarray) -> int:
+        """The index in ``saved_tensors`` of the op's ``output`` array (-1: forward did not save it)."""
+        for j, s in enumerate(self.saved_tensors):
+            if s is output:
+                return j
+        return -1
 
     def saved_attributes(self) -> dict[str, Any]:
         """What forward stored as plain attributes on ctx (beyond the node's own fields)."""
@@ -330,22 +312,22 @@ class Function:
         ctx = Context(cls, params, inputs, needs)
         out = cls.forward(ctx, *arrays, **params)
         if True in needs and _state.grad_enabled:
-            edges = []
+            versioned = False  # some input has a version counter (every view has its base's)
             for t in inputs:
-                if t._base is not None:  # a view whose base an in-place op re-recorded
-                    t.refresh_view()
-                edges.append(t.grad_fn or (t if t._requires_grad else None))
-            ctx.edges = tuple(edges)
+                if t._vc is not None:
+                    versioned = True
+                    if t._base is not None:  # a view whose base an in-place op re-recorded
+                        t.refresh_view()
+            if len(inputs) == 2:
+                ctx.edges = (a.grad_fn or (a if a._requires_grad else None),
+                             b.grad_fn or (b if b._requires_grad else None))
+            elif len(inputs) == 1:
+                ctx.edges = (a.grad_fn or a,)  # it requires grad, or there would be no node
+            else:
+                ctx.edges = tuple([t.grad_fn or (t if t._requires_grad else None) for t in inputs])
             result = _variable_type.from_op(out, ctx)
-            saved = ctx.saved_tensors
-            if saved or cls.saves_inputs:
-                for j, s in enumerate(saved):
-                    if s is out:
-                        ctx.saved_output = j
-                for t in inputs:
-                    if t._vc is not None:
-                        ctx.saved_versions = _saved_versions(ctx)
-                        break
+            if versioned and (ctx.saved_tensors or cls.saves_inputs):
+                ctx.saved_versions = _saved_versions(ctx)
         else:
             result = _variable_type.from_op(out, None)
         if cls.is_view and out.base is not None and np.may_share_memory(out, arrays[0]):

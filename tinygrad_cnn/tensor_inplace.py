@@ -63,8 +63,8 @@ class InplaceMixin:
         if counter is None:
             counter = self._vc = VersionCounter()
             node = self.grad_fn
-            if node is not None and node.saved_output >= 0 and node.output_counter is None:
-                node.output_counter = (counter, 0)
+            if node is not None and node.output_counter is None and (j := node.saved_output_index(self._array)) >= 0:
+                node.output_counter = (counter, 0, j)
         return counter
 
     @property
@@ -293,8 +293,9 @@ class InplaceMixin:
         result = function.apply(self.from_op(self._array, self.grad_fn), **params)
         self._bump()
         node, counter = result.grad_fn, self.version_counter()
-        if node.saved_output >= 0:  # the result saved is this tensor's memory, at its version now
-            node.output_counter = (counter, counter.value)
+        j = node.saved_output_index(result._array)
+        if j >= 0:  # the result saved is this tensor's memory, at its version now
+            node.output_counter = (counter, counter.value, j)
         self._rebase(node)
         return self
 

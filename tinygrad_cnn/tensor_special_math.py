@@ -185,9 +185,10 @@ class SpecialMathMixin:
         result = outplace(self._snapshot() if record else self)
         self._commit(op, result)
         node = result.grad_fn
-        if node is not None and node.saved_output >= 0 and getattr(node.function, "saves", ("a",)) == ("out",):
+        j = -1 if node is None else node.saved_output_index(result._array)
+        if j >= 0 and getattr(node.function, "saves", ("a",)) == ("out",):
             counter = self.version_counter()
-            node.output_counter = (counter, counter.value)
+            node.output_counter = (counter, counter.value, j)
         return self
 
     def float_power_(self, exponent: ArrayLike) -> "Tensor":

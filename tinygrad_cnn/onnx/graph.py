@@ -16,8 +16,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
 import numpy as np
 
-from tinygrad_cnn.autograd import Context, enable_grad
-from tinygrad_cnn.function import post_order
+from tinygrad_cnn.autograd import Context, enable_grad, post_order
 from tinygrad_cnn.tensor import Tensor
 
 if TYPE_CHECKING:

@@ -43,7 +43,7 @@ from tinygrad_cnn.nn.functional_sparse import embedding, one_hot
 from tinygrad_cnn.nn.functional_vision import (
     affine_grid, channel_shuffle, grid_sample, interpolate, pixel_shuffle, pixel_unshuffle,
 )
-from tinygrad_cnn.ops.conv import calculate_output_size, count_parameters
+from tinygrad_cnn.ops.conv_geometry import calculate_output_size, count_parameters
 from tinygrad_cnn.tensor import Tensor
 
 __all__ = [

@@ -18,7 +18,7 @@ from tinygrad_cnn.nn.factory import cast_to, factory_dtype
 from tinygrad_cnn.nn.module import Module
 from tinygrad_cnn.nn.parameter import Parameter
 from tinygrad_cnn.argcheck import IntPair, Padding, padding_arg, positive_int, positive_pair
-from tinygrad_cnn.ops.conv import side_padding
+from tinygrad_cnn.ops.conv_geometry import side_padding
 from tinygrad_cnn.tensor import Tensor
 
 

@@ -13,7 +13,7 @@ from tinygrad_cnn.nn.dropout import Dropout
 from tinygrad_cnn.nn.factory import factory_dtype
 from tinygrad_cnn.nn.layers import PADDING_MODES, _add_weight_and_bias, conv_extra_repr, reset_weight_and_bias
 from tinygrad_cnn.nn.module import Module
-from tinygrad_cnn.ops.conv import side_padding
+from tinygrad_cnn.ops.conv_geometry import side_padding
 from tinygrad_cnn.tensor import Tensor
 
 

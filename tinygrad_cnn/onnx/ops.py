@@ -15,7 +15,7 @@ import numpy as np
 
 from tinygrad_cnn.autograd import Context
 from tinygrad_cnn.onnx.graph import ExportError, GraphBuilder
-from tinygrad_cnn.ops.conv import side_padding
+from tinygrad_cnn.ops.conv_geometry import side_padding
 from tinygrad_cnn.ops.pool import _Geometry
 from tinygrad_cnn.tensor import Tensor
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 import numpy as np
 
 from tinygrad_cnn.autograd import Context, Function
-from tinygrad_cnn.ops.conv import chwn_padded, window
+from tinygrad_cnn.ops.conv import chwn_padded
+from tinygrad_cnn.ops.conv_geometry import window
 
 
 def transposed_output_size(size: tuple[int, int], kernel: tuple[int, int], stride: tuple[int, int],

@@ -16,7 +16,7 @@ import numpy as np
 from tinygrad_cnn.argcheck import IntPair, nonnegative_pair, positive_pair
 from tinygrad_cnn.autograd import Context, Function, is_grad_enabled
 from tinygrad_cnn.ops import parallel
-from tinygrad_cnn.ops.conv import window
+from tinygrad_cnn.ops.conv_geometry import window
 
 
 def _work_view(x: np.ndarray) -> tuple[np.ndarray, bool]:

@@ -85,6 +85,10 @@ def test_set_num_threads_sets_the_count_and_limits_blas(threads):
     threads(3)
     assert parallel.get_num_threads() == 3
     assert all(pool["num_threads"] == 1 for pool in threadpoolctl.threadpool_info())
+    # a pool that another thread count reached since (a BLAS loaded after the first op: torch's)
+    threadpoolctl.threadpool_limits(limits=2)
+    threads(2)
+    assert all(pool["num_threads"] == 1 for pool in threadpoolctl.threadpool_info())
 
 
 def test_split_covers_the_range_in_order():

@@ -63,9 +63,15 @@ def limit_blas() -> None:
     if _blas_limited:
         return
     _blas_limited = True
+    _limit_pools()
+
+
+def _limit_pools() -> None:
+    """Every BLAS/OpenMP pool loaded by now to one thread (threadpoolctl; without it, BLAS keeps
+    its own default and the ops still split their work)."""
     try:
         from threadpoolctl import threadpool_limits
-    except ImportError:  # then BLAS keeps its own default; ops still split their work
+    except ImportError:
         return
     threadpool_limits(limits=1)
 
@@ -83,12 +89,14 @@ def prepare_process() -> None:
 
 def set_num_threads(n: int) -> None:
     """Use ``n`` threads (>= 1) for the ops' work, each calling BLAS single-threaded, as
-    torch.set_num_threads. Applies to the whole process (BLAS's thread count is global)."""
-    global _num_threads
+    torch.set_num_threads. Applies to the whole process (BLAS's thread count is global), and
+    to the BLAS libraries loaded since the first op ran (torch's, imported later) as well."""
+    global _num_threads, _blas_limited
     if not isinstance(n, int) or isinstance(n, bool) or n < 1:
         raise ValueError(f"set_num_threads: n must be an int >= 1, got {n!r}")
     with _lock:
-        limit_blas()
+        _blas_limited = True
+        _limit_pools()
         _num_threads = n
         _resize(n - 1)
 

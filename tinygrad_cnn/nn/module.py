@@ -334,6 +334,8 @@ class Module(StateMixin):
         module shared by two parents is named after the parent that called it), else the name of
         its first registration; None for a root."""
         if caller is not None:
+            if caller._modules.get(self._name) is self:  # the usual case, without the search
+                return self._name
             for name, module in caller._modules.items():
                 if module is self:
                     return name

@@ -128,7 +128,7 @@ def _run_hooks(hooks: dict, grad: np.ndarray, dtype: np.dtype) -> np.ndarray:
         if result is not None:
             new = np.asarray(result.numpy() if hasattr(result, "numpy") else result, dtype=dtype)
             if new.shape != grad.shape:
-                raise RuntimeError(f"hook {hook!r}: returned a gradient of shape {new.shape}, expected {grad.shape}")
+                raise RuntimeError(f"hook {hook!r}: returned a gradient of shape {tuple(new.shape)}, expected {tuple(grad.shape)}")
             grad = new
     return grad
 
@@ -290,7 +290,7 @@ def _root_grads(outputs: tuple, grad_outputs: tuple, caller: str) -> list[np.nda
             continue
         g = np.asarray(g.numpy() if isinstance(g, kind) else g, dtype=t.dtype)
         if g.shape != tuple(t.shape):
-            raise RuntimeError(f"{caller}: Mismatch in shape: grad shape {g.shape} for output {i} "
+            raise RuntimeError(f"{caller}: Mismatch in shape: grad shape {tuple(g.shape)} for output {i} "
                                f"of shape {tuple(t.shape)}")
         grads.append(g)
     return grads

@@ -210,7 +210,7 @@ def _misfits(saved: Any, own: Any, where: str = "") -> list[str]:
     if isinstance(own, np.ndarray):
         if not isinstance(saved, np.ndarray) or saved.shape != own.shape:
             shape = saved.shape if isinstance(saved, np.ndarray) else f"a {_kind(saved)}"
-            return [f"{at}shape {shape} in the file, {own.shape} here"]
+            return [f"{at}shape {shape} in the file, {tuple(own.shape)} here"]
         return []
     if _kind(saved) != _kind(own):
         return [f"{at}a {_kind(saved)} in the file, a {_kind(own)} here"]
@@ -287,9 +287,9 @@ def load(path: str | os.PathLike, model: Any, optimizer: Any = None, *, schedule
     path = Path(path)
     meta, weights, parts = _read(path)
     own = dict(model.state_dict())
-    problems = [f"missing from the file: {k} {own[k].shape}" for k in own if k not in weights]
-    problems += [f"not in the model: {k} {weights[k].shape}" for k in weights if k not in own]
-    problems += [f"shape of {k}: file {weights[k].shape}, model {own[k].shape}"
+    problems = [f"missing from the file: {k} {tuple(own[k].shape)}" for k in own if k not in weights]
+    problems += [f"not in the model: {k} {tuple(weights[k].shape)}" for k in weights if k not in own]
+    problems += [f"shape of {k}: file {tuple(weights[k].shape)}, model {tuple(own[k].shape)}"
                  for k in own if k in weights and weights[k].shape != own[k].shape]
     problems += [f"dtype of {k}: file {weights[k].dtype} is not an integer or floating type"
                  for k in own if k in weights and not (np.issubdtype(weights[k].dtype, np.integer)

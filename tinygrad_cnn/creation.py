@@ -254,7 +254,7 @@ def meshgrid(*tensors: Tensor | Sequence[Tensor], indexing: str | None = None) -
     if indexing not in ("ij", "xy"):
         raise ValueError(f"meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}")
     if any(t.ndim > 1 for t in items):
-        raise RuntimeError(f"meshgrid: expects 0-D or 1-D tensors, got shapes {[t.shape for t in items]}")
+        raise RuntimeError(f"meshgrid: expects 0-D or 1-D tensors, got shapes {[tuple(t.shape) for t in items]}")
     positions = list(range(len(items)))
     if indexing == "xy" and len(items) >= 2:
         positions[0], positions[1] = 1, 0

@@ -127,11 +127,11 @@ def cat(tensors: Iterable[Tensor], dim: int = 0, *, out: Tensor | None = None) -
     for i, t in enumerate(items):
         if t.ndim == 0:
             raise RuntimeError(f"cat: zero-dimensional tensor (at position {i}) cannot be concatenated "
-                               f"(shapes {[x.shape for x in items]}); use stack")
+                               f"(shapes {[tuple(x.shape) for x in items]}); use stack")
     d = R.normalize_axis(dim, items[0].ndim, "cat")[0]
     for t in items[1:]:
         if t.ndim != items[0].ndim or t.shape[:d] + t.shape[d + 1:] != items[0].shape[:d] + items[0].shape[d + 1:]:
-            raise ValueError(f"cat: shapes {[x.shape for x in items]} differ outside dim {dim}")
+            raise ValueError(f"cat: shapes {[tuple(x.shape) for x in items]} differ outside dim {dim}")
     result = S.Cat.apply(*_common_dtype(items), dim=d)
     return result if out is None else _write_into(out, result, "cat")
 
@@ -149,7 +149,7 @@ def stack(tensors: Iterable[Tensor], dim: int = 0, *, out: Tensor | None = None)
     """Tensors of one shape joined along a new dim ``dim``."""
     items = _tensor_list(tensors, "stack")
     if builtins.any(t.shape != items[0].shape for t in items):
-        raise ValueError(f"stack: all tensors must have one shape, got {[t.shape for t in items]}")
+        raise ValueError(f"stack: all tensors must have one shape, got {[tuple(t.shape) for t in items]}")
     d = R.normalize_axis(dim, items[0].ndim + 1, "stack")[0]
     result = S.Stack.apply(*_common_dtype(items), dim=d)
     return result if out is None else _write_into(out, result, "stack")

@@ -172,9 +172,9 @@ def to_mnist(image: np.ndarray) -> np.ndarray:
 
     image = np.asarray(image)
     if image.ndim != 2 or image.size == 0:
-        raise ValueError(f"to_mnist: expected a non-empty 2-D grey image (H, W), got shape {image.shape}")
+        raise ValueError(f"to_mnist: expected a non-empty 2-D grey image (H, W), got shape {tuple(image.shape)}")
     if not np.isfinite(image).all():
-        raise ValueError(f"to_mnist: the image (shape {image.shape}) holds NaN or inf values")
+        raise ValueError(f"to_mnist: the image (shape {tuple(image.shape)}) holds NaN or inf values")
     border = np.concatenate([image[0], image[-1], image[:, 0], image[:, -1]])
     if border.mean() > 0.5:
         image = 1.0 - image
@@ -204,7 +204,7 @@ def to_png(image: np.ndarray) -> bytes:
     taken as [0, 1] (clipped, then rounded to 0..255). Raises ValueError for another shape."""
     array = np.asarray(image)
     if array.ndim != 2 or 0 in array.shape:
-        raise ValueError(f"to_png: expected a non-empty grey (H, W) image, got shape {array.shape}")
+        raise ValueError(f"to_png: expected a non-empty grey (H, W) image, got shape {tuple(array.shape)}")
     if array.dtype != np.uint8:
         array = np.round(np.clip(array.astype(np.float64), 0.0, 1.0) * 255).astype(np.uint8)
     height, width = array.shape

@@ -80,11 +80,31 @@ def _legacy_zeros(sizes: tuple, dtype: Any) -> np.ndarray:
 
 
 class Size(tuple):
-    """A tensor's shape as ``Tensor.size()`` returns it: a tuple of ints, as torch.Size."""
+    """A tensor's shape as ``Tensor.shape`` and ``Tensor.size()`` give it: a tuple of ints, as
+    torch.Size (its slices, sums with tuples and repeats are Sizes too)."""
 
     def numel(self) -> int:
         """The number of elements a tensor of this shape holds."""
         return int(np.prod(self, dtype=np.int64))
+
+    def __getitem__(self, index: Any) -> Any:
+        item = tuple.__getitem__(self, index)
+        return Size(item) if isinstance(index, slice) else item
+
+    def __add__(self, other: tuple) -> "Size":
+        if not isinstance(other, tuple):
+            raise TypeError(f"can only concatenate tuple (not {type(other).__name__}) to torch.Size")
+        return Size(tuple.__add__(self, other))
+
+    def __radd__(self, other: tuple) -> "Size":
+        if not isinstance(other, tuple):
+            raise TypeError(f"can only concatenate tuple (not {type(other).__name__}) to torch.Size")
+        return Size(tuple.__add__(other, self))
+
+    def __mul__(self, count: int) -> "Size":
+        return Size(tuple.__mul__(self, count))
+
+    __rmul__ = __mul__
 
     def __repr__(self) -> str:
         return f"torch.Size({list(self)})"
@@ -151,9 +171,9 @@ class Tensor(InplaceMixin, MathMixin, ReduceMixin, ShapeMixin, ConvertMixin, Sta
         return self.grad_fn is None
 
     @property
-    def shape(self) -> tuple[int, ...]:
-        """The dimensions, a tuple of ints."""
-        return self._array.shape
+    def shape(self) -> Size:
+        """The dimensions, a ``Size`` (a tuple of ints), as torch's."""
+        return Size(self._array.shape)
 
     @property
     def dtype(self) -> np.dtype:
@@ -232,7 +252,7 @@ class Tensor(InplaceMixin, MathMixin, ReduceMixin, ShapeMixin, ConvertMixin, Sta
             if not isinstance(value, Tensor):
                 raise TypeError(f"grad: assigned grad expected to be a Tensor or None but got {type(value).__name__}")
             if value.shape != self.shape:
-                raise RuntimeError(f"grad: assigned grad has shape {value.shape}, the tensor has shape {self.shape}")
+                raise RuntimeError(f"grad: assigned grad has shape {tuple(value.shape)}, the tensor has shape {tuple(self.shape)}")
             if value.dtype != self.dtype:
                 raise RuntimeError(f"grad: assigned grad has dtype {value.dtype}, the tensor has dtype {self.dtype}")
         self._grad = value
@@ -256,8 +276,8 @@ class Tensor(InplaceMixin, MathMixin, ReduceMixin, ShapeMixin, ConvertMixin, Sta
         would broadcast into it or fail halfway; backward checks every leaf before accumulating."""
         grad = self._grad
         if grad is not None and (grad.shape != self.shape or grad.dtype != self.dtype):
-            raise RuntimeError(f"backward: the existing .grad of tensor {self!r} has shape {grad.shape}, dtype "
-                               f"{grad.dtype}; the tensor has shape {self.shape}, dtype {self.dtype} "
+            raise RuntimeError(f"backward: the existing .grad of tensor {self!r} has shape {tuple(grad.shape)}, dtype "
+                               f"{grad.dtype}; the tensor has shape {tuple(self.shape)}, dtype {self.dtype} "
                                "(set .grad = None first)")
 
     def accumulate_grad(self, grad: np.ndarray) -> None:
@@ -280,7 +300,7 @@ class Tensor(InplaceMixin, MathMixin, ReduceMixin, ShapeMixin, ConvertMixin, Sta
     def item(self) -> float | int | bool:
         """The single value of a one-element tensor as a Python number."""
         if self._array.size != 1:
-            raise ValueError(f"item: only one-element tensors can be converted, got shape {self.shape}")
+            raise ValueError(f"item: only one-element tensors can be converted, got shape {tuple(self.shape)}")
         return self._array.item()
 
     def tolist(self) -> Any:
@@ -295,7 +315,7 @@ class Tensor(InplaceMixin, MathMixin, ReduceMixin, ShapeMixin, ConvertMixin, Sta
 
     def __repr__(self) -> str:
         body = printing.format_values(self._array, prefix="tensor(")
-        extra = [f"shape={self.shape}"]
+        extra = [f"shape={tuple(self.shape)}"]
         if self.dtype != DEFAULT_DTYPE:
             extra.append(f"dtype={self.dtype}")
         if self.grad_fn is not None:

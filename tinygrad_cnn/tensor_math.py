@@ -147,26 +147,26 @@ class MathMixin:
     def mm(self, mat2: "Tensor") -> "Tensor":
         """The product of two 2-D matrices (n, m) @ (m, p) -> (n, p), as torch.mm."""
         if self.ndim != 2 or np.ndim(mat2) != 2:
-            raise RuntimeError(f"mm: both arguments must be 2-D matrices, got shapes {self.shape} and {np.shape(mat2)}")
+            raise RuntimeError(f"mm: both arguments must be 2-D matrices, got shapes {tuple(self.shape)} and {np.shape(mat2)}")
         return self @ mat2
 
     def bmm(self, mat2: "Tensor") -> "Tensor":
         """Batched matrix product (b, n, m) @ (b, m, p) -> (b, n, p), as torch.bmm (no broadcasting)."""
         other = np.shape(mat2)
         if self.ndim != 3 or len(other) != 3 or self.shape[0] != other[0]:
-            raise RuntimeError(f"bmm: expected two 3-D tensors with one batch size, got shapes {self.shape} and {other}")
+            raise RuntimeError(f"bmm: expected two 3-D tensors with one batch size, got shapes {tuple(self.shape)} and {other}")
         return self @ mat2
 
     def dot(self, other: "Tensor") -> "Tensor":
         """The inner product of two 1-D tensors of one length, as torch.dot."""
         if self.ndim != 1 or np.ndim(other) != 1 or self.shape != np.shape(other):
-            raise RuntimeError(f"dot: expected two 1-D tensors of one length, got shapes {self.shape} and {np.shape(other)}")
+            raise RuntimeError(f"dot: expected two 1-D tensors of one length, got shapes {tuple(self.shape)} and {np.shape(other)}")
         return self @ other
 
     def outer(self, vec2: "Tensor") -> "Tensor":
         """The outer product (n,) x (m,) -> (n, m) of two 1-D tensors, as torch.outer."""
         if self.ndim != 1 or np.ndim(vec2) != 1:
-            raise RuntimeError(f"outer: expected two 1-D tensors, got shapes {self.shape} and {np.shape(vec2)}")
+            raise RuntimeError(f"outer: expected two 1-D tensors, got shapes {tuple(self.shape)} and {np.shape(vec2)}")
         return self.reshape(-1, 1) * self._lift(vec2).reshape(1, -1)
 
     def pow(self, exponent: ArrayLike) -> "Tensor":
@@ -262,7 +262,7 @@ class MathMixin:
 
     def __bool__(self) -> bool:
         if self._array.size != 1:
-            raise RuntimeError(f"bool: the truth value of a tensor of shape {self.shape} is ambiguous")
+            raise RuntimeError(f"bool: the truth value of a tensor of shape {tuple(self.shape)} is ambiguous")
         return bool(self._array)
 
     # ---------------------------------------------------------------- unary

@@ -48,7 +48,7 @@ class ShapeMixin:
         unknown = target.count(-1)
         fits = (unknown == 0 and known == self._array.size) or (unknown == 1 and known > 0 and self._array.size % known == 0)
         if not fits or any(n < -1 for n in target):
-            raise ValueError(f"reshape: cannot reshape a tensor of shape {self.shape} into {target}")
+            raise ValueError(f"reshape: cannot reshape a tensor of shape {tuple(self.shape)} into {target}")
         if unknown:
             target = tuple(self._array.size // known if n == -1 else n for n in target)
         return S.Reshape.apply(self, shape=target)
@@ -60,7 +60,7 @@ class ShapeMixin:
         order = shape_arg(dims)
         if len(order) != self.ndim or any(not -self.ndim <= d < self.ndim for d in order) \
                 or sorted(d % self.ndim for d in order) != list(range(self.ndim)):
-            raise ValueError(f"permute: dims {order} are not a permutation of the {self.ndim} axes of {self.shape}")
+            raise ValueError(f"permute: dims {order} are not a permutation of the {self.ndim} axes of {tuple(self.shape)}")
         return S.Permute.apply(self, dims=tuple(d % self.ndim for d in order))
 
     def transpose(self, dim0: int = 0, dim1: int = 1) -> "Tensor":
@@ -84,7 +84,7 @@ class ShapeMixin:
             start = R.normalize_axis(start_dim, self.ndim, "flatten")[0]
             end = R.normalize_axis(end_dim, self.ndim, "flatten")[0]
             if start > end:
-                raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for shape {self.shape}")
+                raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for shape {tuple(self.shape)}")
             shape = self.shape[:start] + (int(np.prod(self.shape[start:end + 1])),) + self.shape[end + 1:]
         return S.Flatten.apply(self, shape=shape, start_dim=start, end_dim=end)
 
@@ -104,10 +104,10 @@ class ShapeMixin:
         target = shape_arg(sizes)
         lead = len(target) - self.ndim
         if lead < 0:
-            raise ValueError(f"expand: cannot expand shape {self.shape} to fewer dims {target}")
+            raise ValueError(f"expand: cannot expand shape {tuple(self.shape)} to fewer dims {target}")
         resolved = tuple(self.shape[i - lead] if n == -1 and i >= lead else n for i, n in enumerate(target))
         if any(n != m and n != 1 for n, m in zip(self.shape, resolved[lead:])):
-            raise ValueError(f"expand: shape {self.shape} cannot be expanded to {target}")
+            raise ValueError(f"expand: shape {tuple(self.shape)} cannot be expanded to {target}")
         return S.Expand.apply(self, shape=resolved)
 
     def __getitem__(self, index: Any) -> "Tensor":
@@ -129,7 +129,7 @@ class ShapeMixin:
         else:
             sizes = [int(k) for k in split_size_or_sections]
             if sum(sizes) != n or min(sizes, default=0) < 0:
-                raise RuntimeError(f"split: sizes {sizes} must be non-negative and add up to {n} (dim {dim} of {self.shape})")
+                raise RuntimeError(f"split: sizes {sizes} must be non-negative and add up to {n} (dim {dim} of {tuple(self.shape)})")
         starts = np.cumsum([0] + sizes[:-1])
         return tuple(self[(slice(None),) * d + (slice(int(a), int(a) + k),)] for a, k in zip(starts, sizes))
 
@@ -179,7 +179,7 @@ class ShapeMixin:
     def t(self) -> "Tensor":
         """The transpose of a matrix (a 0-D or 1-D tensor is returned as it is), as torch.t."""
         if self.ndim > 2:
-            raise RuntimeError(f"t: expects a tensor with <= 2 dimensions, got {self.ndim} (shape {self.shape})")
+            raise RuntimeError(f"t: expects a tensor with <= 2 dimensions, got {self.ndim} (shape {tuple(self.shape)})")
         return self.transpose(0, 1) if self.ndim == 2 else S.Reshape.apply(self, shape=self.shape)
 
     def swapaxes(self, axis0: int, axis1: int) -> "Tensor":
@@ -223,7 +223,7 @@ class ShapeMixin:
         """Copies of this tensor, ``sizes[i]`` along dim i (more sizes than dims add leading dims)."""
         reps = shape_arg(sizes)
         if len(reps) < self.ndim or min(reps, default=0) < 0:
-            raise RuntimeError(f"repeat: need at least {self.ndim} non-negative repeats for shape {self.shape}, got {reps}")
+            raise RuntimeError(f"repeat: need at least {self.ndim} non-negative repeats for shape {tuple(self.shape)}, got {reps}")
         return S.Tile.apply(self, reps=reps)
 
     def tile(self, *dims: int | Sequence[int]) -> "Tensor":
@@ -278,7 +278,7 @@ class ShapeMixin:
 
     def _triangle(self, keep: np.ndarray | None, op: str) -> "Tensor":
         if keep is None:
-            raise RuntimeError(f"{op}: input tensor must have at least 2 dimensions, got shape {self.shape}")
+            raise RuntimeError(f"{op}: input tensor must have at least 2 dimensions, got shape {tuple(self.shape)}")
         return self.masked_fill(~keep, 0)
 
     # ---------------------------------------------------------------- gathers and scatters
@@ -289,9 +289,9 @@ class ShapeMixin:
         if array.dtype.kind not in "iu":
             raise RuntimeError(f"{op}: index must be an integer tensor, got dtype {array.dtype}")
         if array.ndim != self.ndim:
-            raise RuntimeError(f"{op}: index has {array.ndim} dims but the tensor has {self.ndim} (shape {self.shape})")
+            raise RuntimeError(f"{op}: index has {array.ndim} dims but the tensor has {self.ndim} (shape {tuple(self.shape)})")
         if any(m > n for i, (m, n) in enumerate(zip(array.shape, self.shape)) if i != d):
-            raise RuntimeError(f"{op}: index shape {array.shape} exceeds the tensor's {self.shape} outside dim {dim}")
+            raise RuntimeError(f"{op}: index shape {tuple(array.shape)} exceeds the tensor's {tuple(self.shape)} outside dim {dim}")
         if array.size and (array.min() < -self.shape[d] or array.max() >= self.shape[d]):
             raise RuntimeError(f"{op}: index {int(array.max()) if array.max() >= self.shape[d] else int(array.min())} "
                                f"is out of bounds for dimension {dim} with size {self.shape[d]}")
@@ -316,7 +316,7 @@ class ShapeMixin:
             raise TypeError("scatter: give src (a tensor) or value (a number)")
         source = self._lift(source)
         if source.ndim and (source.ndim != self.ndim or any(m > n for m, n in zip(array.shape, source.shape))):
-            raise RuntimeError(f"scatter: src shape {source.shape} must cover index shape {array.shape}")
+            raise RuntimeError(f"scatter: src shape {tuple(source.shape)} must cover index shape {tuple(array.shape)}")
         return S.Scatter.apply(self, source._cast(self.dtype), index=array, dim=d, add=reduce == "add")
 
     def scatter_add(self, dim: int, index: Any, src: "Tensor") -> "Tensor":
@@ -328,7 +328,7 @@ class ShapeMixin:
         d = self._dim(dim, "index_select") if self.ndim else 0
         array = np.asarray(index._array if isinstance(index, ShapeMixin) else index)
         if array.ndim > 1 or array.dtype.kind not in "iu":
-            raise RuntimeError(f"index_select: index must be a 0-D or 1-D integer tensor, got {array.dtype} {array.shape}")
+            raise RuntimeError(f"index_select: index must be a 0-D or 1-D integer tensor, got {array.dtype} {tuple(array.shape)}")
         return self[(slice(None),) * d + (array.reshape(-1),)]
 
     def masked_fill(self, mask: Any, value: Any) -> "Tensor":
@@ -338,10 +338,10 @@ class ShapeMixin:
         if condition.dtype != np.bool_:
             raise RuntimeError(f"masked_fill: mask must be a bool tensor, got dtype {condition.dtype}")
         if np.broadcast_shapes(condition.shape, self.shape) != self.shape:
-            raise RuntimeError(f"masked_fill: mask of shape {condition.shape} does not broadcast to {self.shape}")
+            raise RuntimeError(f"masked_fill: mask of shape {tuple(condition.shape)} does not broadcast to {tuple(self.shape)}")
         fill = self._lift(value)
         if fill.ndim:
-            raise RuntimeError(f"masked_fill: value must be a number or a 0-D tensor, got shape {fill.shape}")
+            raise RuntimeError(f"masked_fill: value must be a number or a 0-D tensor, got shape {tuple(fill.shape)}")
         return E.Where.apply(fill._cast(self.dtype), self, condition=condition)
 
     def masked_select(self, mask: Any) -> "Tensor":

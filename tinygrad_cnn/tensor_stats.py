@@ -53,9 +53,9 @@ class StatsMixin:
         if dim is None:
             if self._array.size == 0:
                 raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as the operation has "
-                                   f"no identity (input shape {self.shape}).")
+                                   f"no identity (input shape {tuple(self.shape)}).")
         elif self.ndim:
-            _check_reduced("aminmax", self.shape, _one_dim(dim, self.ndim, "aminmax"))
+            _check_reduced("aminmax", self._array.shape, _one_dim(dim, self.ndim, "aminmax"))
         else:
             _one_dim(dim, 0, "aminmax")
         return AminmaxResult(self.amin(dim, keepdim), self.amax(dim, keepdim))
@@ -69,7 +69,7 @@ class StatsMixin:
             values, indices = self.reshape(1)._along(op, 0, False, pick, along)
             return MaxResult(values, indices)
         d = _one_dim(dim, self.ndim, op)
-        _check_reduced(op, self.shape, d)
+        _check_reduced(op, self._array.shape, d)
         index = pick(self._array, d, np.argsort(self._array, axis=d, kind="stable"))
         values = along.apply(self, indices=index, dim=d, keepdim=bool(keepdim))
         return MaxResult(values, self.from_op(index if keepdim else np.squeeze(index, d), None))
@@ -205,7 +205,7 @@ def _quantile(t: Any, q: Any, dim: int | None, keepdim: bool, interpolation: str
                            f"but got {interpolation}")
     qs, scalar_q = _quantile_q(t, q, op)
     if t._array.size == 0:
-        raise RuntimeError(f"{op}() input tensor must be non-empty (input shape {t.shape})")
+        raise RuntimeError(f"{op}() input tensor must be non-empty (input shape {tuple(t.shape)})")
     if dim is None:
         rows, reduced = t.reshape(-1), None
     else:

@@ -30,7 +30,7 @@ def check_finite_gradients(optimizer: Any, epoch: int, step: int, loss: float) -
         for p in group["params"]:
             if p.grad is not None and not np.isfinite(p.grad.numpy()).all():
                 raise FloatingPointError(
-                    f"fit: the gradient of a parameter of shape {p.shape} became non-finite at step {step} of "
+                    f"fit: the gradient of a parameter of shape {tuple(p.shape)} became non-finite at step {step} of "
                     f"epoch {epoch} (loss {loss:.4g}); lower the learning rate ({ROLLED_BACK.format(epoch=epoch)})"
                 )
 

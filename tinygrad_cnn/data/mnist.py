@@ -142,7 +142,7 @@ def verify_mnist_bytes(raw: bytes, spec: MNISTFile, name: str) -> np.ndarray:
             f"{name}: holds {dims[0]} items where {spec.name} has {spec.shape[0]}; is this file under the wrong name?"
         )
     if dims != spec.shape:
-        raise MNISTError(f"{name}: holds an array of shape {dims} where {spec.name} has {spec.shape}")
+        raise MNISTError(f"{name}: holds an array of shape {dims} where {spec.name} has {tuple(spec.shape)}")
     array = parse_idx(raw, name)
     if spec.sha256 is not None and digest != spec.sha256:
         raise MNISTError(

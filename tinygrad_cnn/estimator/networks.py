@@ -84,6 +84,6 @@ def check_output(module: Module, input_shape: tuple[int, int, int], n_classes: i
     except (ValueError, TypeError, RuntimeError) as exc:
         raise ValueError(f"CNNClassifier: the module cannot take samples of shape {input_shape}: {exc}") from exc
     if not isinstance(out, Tensor) or out.shape != (1, n_classes):
-        shape = out.shape if isinstance(out, Tensor) else type(out).__name__
+        shape = tuple(out.shape) if isinstance(out, Tensor) else type(out).__name__
         raise ValueError(f"CNNClassifier: the module maps one sample {input_shape} to {shape}; for {n_classes} "
                          f"classes it must output (N, {n_classes}), one score per class")

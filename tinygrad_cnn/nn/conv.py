@@ -73,7 +73,7 @@ class ConvTranspose2d(Module):
         if any(e < 0 or e >= max(s, d) for e, s, d in zip(extra, self.stride, self.dilation)):
             largest = tuple(s + max(st, d) - 1 for s, st, d in zip(smallest, self.stride, self.dilation))
             raise ValueError(f"{type(self).__name__}: requested an output size of {wanted}, but valid sizes range "
-                             f"from {smallest} to {largest} (for an input of {input.shape})")
+                             f"from {smallest} to {largest} (for an input of {tuple(input.shape)})")
         return extra  # type: ignore[return-value]
 
     def forward(self, input: Tensor, output_size: tuple[int, ...] | None = None) -> Tensor:

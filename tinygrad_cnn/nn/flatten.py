@@ -43,13 +43,13 @@ class Unflatten(Module):
 
     def forward(self, input: Tensor) -> Tensor:
         if not -input.ndim <= self.dim < input.ndim:
-            raise IndexError(f"Unflatten: dim {self.dim} is out of range for input of shape {input.shape}")
+            raise IndexError(f"Unflatten: dim {self.dim} is out of range for input of shape {tuple(input.shape)}")
         d = self.dim % input.ndim
         known = int(np.prod([n for n in self.unflattened_size if n != -1]))
         length = input.shape[d]
         if (-1 not in self.unflattened_size and known != length) or (known == 0 or length % known):
             raise RuntimeError(f"Unflatten: unflattened_size {self.unflattened_size} does not match dim {self.dim} "
-                               f"of size {length} in input of shape {input.shape}")
+                               f"of size {length} in input of shape {tuple(input.shape)}")
         return input.reshape(input.shape[:d] + self.unflattened_size + input.shape[d + 1:])
 
     def extra_repr(self) -> str:

@@ -55,9 +55,9 @@ def conv2d_checked(input: Tensor, weight: Tensor, bias: Tensor | None, **args: A
     if input.ndim == 3:  # unbatched (C, H, W), as torch accepts it
         return conv2d_checked(input.unsqueeze(0), weight, bias, **args).squeeze(0)
     if input.ndim != 4:
-        raise RuntimeError(f"conv2d: input must be 3-D (C, H, W) or 4-D (N, C, H, W), got shape {input.shape}")
+        raise RuntimeError(f"conv2d: input must be 3-D (C, H, W) or 4-D (N, C, H, W), got shape {tuple(input.shape)}")
     # shapes read through the arrays: an uninitialized (lazy) parameter raises torch's ValueError here
-    check_conv2d_shapes(input.shape, weight.numpy().shape, None if bias is None else bias.numpy().shape,
+    check_conv2d_shapes(input.numpy().shape, weight.numpy().shape, None if bias is None else bias.numpy().shape,
                         args["padding"], args["dilation"], args["groups"])
     _check_same_dtype("conv2d", input, weight, bias)
     inputs = (input, weight) if bias is None else (input, weight, bias)
@@ -103,7 +103,8 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
         args = dict(stride=positive_pair(stride, "stride", op), padding=nonnegative_pair(padding, "padding", op),
                     output_padding=nonnegative_pair(output_padding, "output_padding", op),
                     dilation=positive_pair(dilation, "dilation", op), groups=positive_int(groups, "groups", op))
-    check_conv_transpose(input.shape, weight.shape, None if bias is None else check_tensor(op, "bias", bias).shape,
+    check_conv_transpose(input.numpy().shape, weight.numpy().shape,
+                         None if bias is None else check_tensor(op, "bias", bias).numpy().shape,
                          **args)
     inputs = (input, weight) if bias is None else (input, weight, bias)
     return CT.ConvTranspose2d.apply(*inputs, **args)

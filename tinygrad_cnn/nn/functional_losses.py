@@ -34,17 +34,17 @@ def _as_target(target: Any) -> Tensor:
 def _check_class_targets(op: str, input: Tensor, target: Tensor, ignore_index: int) -> None:
     """Validate (N, C) float scores against (N,) integer labels in [0, C) (or ``ignore_index``)."""
     if input.ndim != 2:
-        raise ValueError(f"{op}: input must be 2-D (batch, classes) or (N, C, d1, ...), got shape {input.shape}")
+        raise ValueError(f"{op}: input must be 2-D (batch, classes) or (N, C, d1, ...), got shape {tuple(input.shape)}")
     if not np.issubdtype(input.dtype, np.floating):
         raise TypeError(f"{op}: input must be floating point, got dtype {input.dtype}")
     labels = target.numpy()
     if not np.issubdtype(labels.dtype, np.integer):
         raise TypeError(f"{op}: target must hold integer class indices (or, for cross_entropy, class "
-                        f"probabilities of the input's shape {input.shape}), got dtype {labels.dtype} "
-                        f"and shape {labels.shape}")
+                        f"probabilities of the input's shape {tuple(input.shape)}), got dtype {labels.dtype} "
+                        f"and shape {tuple(labels.shape)}")
     n, classes = input.shape
     if labels.shape != (n,):
-        raise ValueError(f"{op}: target shape {labels.shape} does not match input shape {input.shape}; expected ({n},)")
+        raise ValueError(f"{op}: target shape {tuple(labels.shape)} does not match input shape {tuple(input.shape)}; expected ({n},)")
     bad = ((labels < 0) | (labels >= classes)) & (labels != ignore_index)
     if bad.any():
         index = int(np.flatnonzero(bad)[0])
@@ -57,7 +57,7 @@ def _class_weight(op: str, weight: Tensor | None, classes: int) -> np.ndarray | 
         return None
     check_tensor(op, "weight", weight)
     if weight.shape != (classes,):
-        raise ValueError(f"{op}: weight shape {weight.shape} must be ({classes},), one weight per class")
+        raise ValueError(f"{op}: weight shape {tuple(weight.shape)} must be ({classes},), one weight per class")
     return weight.numpy()
 
 
@@ -126,7 +126,7 @@ def _pair(op: str, input: Tensor, target: Any) -> Tensor:
     if not isinstance(target, Tensor):
         target = Tensor(np.asarray(target, dtype=input.dtype))
     if target.shape != input.shape:
-        raise ValueError(f"{op}: input shape {input.shape} and target shape {target.shape} must be equal")
+        raise ValueError(f"{op}: input shape {tuple(input.shape)} and target shape {tuple(target.shape)} must be equal")
     return target if target.dtype == input.dtype else target.to(input.dtype)
 
 
@@ -143,8 +143,8 @@ def _weighted(op: str, losses: Tensor, weight: Tensor | None, reduction: str) ->
         return _reduce(losses, reduction)
     check_tensor(op, "weight", weight)
     if weight.shape != losses.shape:
-        raise ValueError(f"{op}: Weights and input must have the same size (weight {weight.shape}, input "
-                         f"{losses.shape})")
+        raise ValueError(f"{op}: Weights and input must have the same size (weight {tuple(weight.shape)}, input "
+                         f"{tuple(losses.shape)})")
     weighted = losses * weight
     return weighted.sum() / weight.sum() if reduction == "mean" else _reduce(weighted, reduction)
 
@@ -218,8 +218,8 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
         try:
             np.broadcast_shapes(pw.shape, input.shape)
         except ValueError:
-            raise ValueError(f"{op}: pos_weight shape {pw.shape} does not broadcast with input shape "
-                             f"{input.shape}") from None
+            raise ValueError(f"{op}: pos_weight shape {tuple(pw.shape)} does not broadcast with input shape "
+                             f"{tuple(input.shape)}") from None
     losses = L.BinaryCrossEntropyWithLogits.apply(input, target, pos_weight=pw)
     return _reduce(losses if weight is None else losses * weight, reduction)
 

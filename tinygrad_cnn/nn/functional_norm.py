@@ -23,7 +23,7 @@ def _affine(op: str, input: Tensor, weight: Tensor | None, bias: Tensor | None,
         if t is not None:
             check_tensor(op, name, t)
             if t.shape != shape:
-                raise ValueError(f"{op}: {name} shape {t.shape} must be {shape} for input shape {input.shape}")
+                raise ValueError(f"{op}: {name} shape {tuple(t.shape)} must be {shape} for input shape {tuple(input.shape)}")
     if weight is None and bias is None:
         return (input,)
     if weight is None:
@@ -52,11 +52,11 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     op = "batch_norm"
     check_tensor(op, "input", input)
     if input.ndim < 2:
-        raise ValueError(f"{op}: input must have at least 2 dims (N, C, *), got shape {input.shape}")
+        raise ValueError(f"{op}: input must have at least 2 dims (N, C, *), got shape {tuple(input.shape)}")
     channels = (input.shape[1],)
     for name, t in (("running_mean", running_mean), ("running_var", running_var)):
         if t is not None and (check_tensor(op, name, t).shape != channels):
-            raise ValueError(f"{op}: {name} shape {t.shape} must be {channels} for input shape {input.shape}")
+            raise ValueError(f"{op}: {name} shape {tuple(t.shape)} must be {channels} for input shape {tuple(input.shape)}")
     if (running_mean is None) != (running_var is None):
         raise ValueError(f"{op}: running_mean and running_var must both be given or both be None")
     if not training and running_mean is None:
@@ -101,10 +101,10 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bia
     op = "group_norm"
     check_tensor(op, "input", input)
     if input.ndim < 2:
-        raise ValueError(f"{op}: input must have at least 2 dims (N, C, *), got shape {input.shape}")
+        raise ValueError(f"{op}: input must have at least 2 dims (N, C, *), got shape {tuple(input.shape)}")
     n, c = input.shape[:2]
     if not isinstance(num_groups, (int, np.integer)) or num_groups < 1 or c % num_groups:
-        raise ValueError(f"{op}: expected the number of channels {c} (input {input.shape}) to be divisible by "
+        raise ValueError(f"{op}: expected the number of channels {c} (input {tuple(input.shape)}) to be divisible by "
                          f"num_groups, but got num_groups={num_groups}")
     g = int(num_groups)
     inputs = _affine(op, input, weight, bias, (c,))
@@ -131,7 +131,7 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var
     op = "instance_norm"
     check_tensor(op, "input", input)
     if input.ndim < 3:
-        raise ValueError(f"{op}: input must have at least 3 dims (N, C, *), got shape {input.shape}")
+        raise ValueError(f"{op}: input must have at least 3 dims (N, C, *), got shape {tuple(input.shape)}")
     n, c = input.shape[:2]
     if use_input_stats and int(np.prod(input.shape[2:])) == 1:
         raise ValueError(f"Expected more than 1 spatial element when training, got input size {Size(input.shape)}")

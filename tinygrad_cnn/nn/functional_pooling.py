@@ -39,7 +39,7 @@ def adaptive_avg_pool2d(input: Tensor, output_size: OutputSize) -> Tensor:
     """Mean over torch's adaptive bins: (N, C, H, W) -> (N, C, OH, OW), bin i covering
     [floor(i*H/OH), ceil((i+1)*H/OH)); ``output_size`` 1 is global average pooling."""
     op = "adaptive_avg_pool2d"
-    size = adaptive_output_size(op, check_tensor(op, "input", input).shape, output_size)
+    size = adaptive_output_size(op, check_tensor(op, "input", input).numpy().shape, output_size)
     x, unbatched = _batched(input)
     out = AP.AdaptiveAvgPool2d.apply(x, output_size=size)
     return out.squeeze(0) if unbatched else out
@@ -50,7 +50,7 @@ def adaptive_max_pool2d(input: Tensor, output_size: OutputSize,
     """Maximum over torch's adaptive bins: (N, C, H, W) -> (N, C, OH, OW); with ``return_indices``
     also the int64 flat positions h*W + w of each bin's first maximum."""
     op = "adaptive_max_pool2d"
-    size = adaptive_output_size(op, check_tensor(op, "input", input).shape, output_size)
+    size = adaptive_output_size(op, check_tensor(op, "input", input).numpy().shape, output_size)
     x, unbatched = _batched(input)
     out = AP.AdaptiveMaxPool2d.apply(x, output_size=size)
     indices = Tensor(AP.adaptive_max_pool2d_indices(x.numpy(), size)) if return_indices else None
@@ -73,7 +73,7 @@ def max_unpool2d(input: Tensor, indices: Tensor, kernel_size: Any, stride: Any =
     pads = nonnegative_pair(padding, "padding", op)
     if input.ndim != 4 or indices.shape != input.shape:
         raise ValueError(f"{op}: input must be 4-D (N, C, H, W) with indices of its shape, got input "
-                         f"{input.shape} and indices {indices.shape}")
+                         f"{tuple(input.shape)} and indices {tuple(indices.shape)}")
     default = tuple((n - 1) * s - 2 * p + k for n, s, p, k in zip(input.shape[2:], strides, pads, kernel))
     size = default if output_size is None else tuple(int(n) for n in tuple(output_size)[-2:])
     idx = indices.numpy()
@@ -89,7 +89,7 @@ def _pool_arguments(op: str, input: Tensor, kernel_size: IntPair, stride: IntPai
                     dilation: IntPair, ceil_mode: bool) -> dict:
     """Pooling's checked arguments for a batched or unbatched ``input``, with torch's exception types."""
     check_tensor(op, "input", input)
-    check_pool_input(op, input.shape)
+    check_pool_input(op, input.numpy().shape)
     with runtime_errors():
         return P.pool_arguments(op, (1,) * (4 - input.ndim) + input.shape, kernel_size, stride, padding, dilation,
                                 ceil_mode)
@@ -150,5 +150,5 @@ def avg_pool2d(input: Tensor, kernel_size: IntPair, stride: IntPair | None = Non
         return Tensor(np.trunc(mean.numpy()).astype(np.int64))
     if input.dtype.kind not in "f":
         raise NotImplementedError(f'"avg_pool2d" not implemented for \'{scalar_type_name(input.dtype)}\' '
-                                  f"(input dtype {input.dtype}, shape {input.shape})")
+                                  f"(input dtype {input.dtype}, shape {tuple(input.shape)})")
     return P.AvgPool2d.apply(input, **args)

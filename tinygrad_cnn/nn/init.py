@@ -50,7 +50,7 @@ def calculate_fan_in_and_fan_out(tensor: Tensor) -> tuple[int, int]:
     """(fan_in, fan_out) of a weight of shape (out, in, *kernel): in * prod(kernel), out * prod(kernel)."""
     if tensor.ndim < 2:
         raise ValueError(
-            f"init: fan in and fan out need a tensor of at least 2 dimensions, got shape {tensor.shape}"
+            f"init: fan in and fan out need a tensor of at least 2 dimensions, got shape {tuple(tensor.shape)}"
         )
     receptive = int(np.prod(tensor.shape[2:])) if tensor.ndim > 2 else 1
     return tensor.shape[1] * receptive, tensor.shape[0] * receptive
@@ -164,7 +164,7 @@ def orthogonal_(tensor: Tensor, gain: float = 1.0, generator: np.random.Generato
     matrix times ``gain``: the Q of a QR decomposition of a normal draw, signs fixed by R's
     diagonal (Saxe et al. 2013, as torch)."""
     if tensor.ndim < 2:
-        raise ValueError(f"orthogonal_: only tensors with 2 or more dimensions are supported, got shape {tensor.shape}")
+        raise ValueError(f"orthogonal_: only tensors with 2 or more dimensions are supported, got shape {tuple(tensor.shape)}")
     if tensor.numel() == 0:
         return tensor
     rows = tensor.shape[0]
@@ -183,7 +183,7 @@ def orthogonal_(tensor: Tensor, gain: float = 1.0, generator: np.random.Generato
 def eye_(tensor: Tensor) -> Tensor:
     """Fill the 2-D ``tensor`` with the identity matrix (ones on the diagonal, zeros elsewhere)."""
     if tensor.ndim != 2:
-        raise ValueError(f"eye_: only tensors with 2 dimensions are supported, got shape {tensor.shape}")
+        raise ValueError(f"eye_: only tensors with 2 dimensions are supported, got shape {tuple(tensor.shape)}")
     tensor.numpy()[...] = np.eye(*tensor.shape)
     return tensor
 
@@ -193,7 +193,7 @@ def dirac_(tensor: Tensor, groups: int = 1) -> Tensor:
     the first min(out/groups, in) output channels of each group passes its input channel
     through the kernel's centre, so the convolution is the identity on them."""
     if tensor.ndim not in (3, 4, 5):
-        raise ValueError(f"dirac_: only tensors with 3, 4, or 5 dimensions are supported, got shape {tensor.shape}")
+        raise ValueError(f"dirac_: only tensors with 3, 4, or 5 dimensions are supported, got shape {tuple(tensor.shape)}")
     if tensor.shape[0] % groups:
         raise ValueError(f"dirac_: dim 0 ({tensor.shape[0]}) must be divisible by groups={groups}")
     per_group = tensor.shape[0] // groups

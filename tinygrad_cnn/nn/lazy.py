@@ -150,7 +150,7 @@ class LazyLinear(LazyModuleMixin, Linear):
 
     def initialize_parameters(self, input: Tensor) -> None:
         if input.ndim < 1:
-            raise ValueError(f"LazyLinear: input must have at least 1 dim (*, in_features), got shape {input.shape}")
+            raise ValueError(f"LazyLinear: input must have at least 1 dim (*, in_features), got shape {tuple(input.shape)}")
         self.in_features = input.shape[-1]
         self.weight.materialize((self.out_features, self.in_features))
         if self.bias is not None:
@@ -184,11 +184,11 @@ class LazyConv2d(LazyModuleMixin, Conv2d):
 
     def initialize_parameters(self, input: Tensor, *args: Any, **kwargs: Any) -> None:
         if input.ndim != 4:
-            raise ValueError(f"LazyConv2d: input must be 4-D (N, C, H, W), got shape {input.shape}")
+            raise ValueError(f"LazyConv2d: input must be 4-D (N, C, H, W), got shape {tuple(input.shape)}")
         channels = input.shape[1]
         if channels % self.groups:
             raise ValueError(f"LazyConv2d: groups={self.groups} must divide the input's {channels} channels "
-                             f"(input {input.shape})")
+                             f"(input {tuple(input.shape)})")
         self.in_channels = channels
         self.weight.materialize((self.out_channels, channels // self.groups) + self.kernel_size)
         if self.bias is not None:

@@ -51,7 +51,7 @@ def check_state(owner: str, shapes: Mapping[str, tuple[int, ...]], state_dict: M
         if not (np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_):
             problems.append(f"value for '{key}' is not numeric (dtype {array.dtype})")
         elif array.shape != tuple(shape):
-            problems.append(f"size mismatch for {key}: copying a param with shape {array.shape} from checkpoint, "
+            problems.append(f"size mismatch for {key}: copying a param with shape {tuple(array.shape)} from checkpoint, "
                             f"the shape in current model is {tuple(shape)}.")
         else:
             arrays[key] = array

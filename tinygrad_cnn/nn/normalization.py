@@ -95,14 +95,14 @@ class _BatchNorm(Module):
             raise TypeError(f"{name}: input must be a Tensor, got {type(input).__name__}")
         if input.ndim not in self.ranks:
             ranks = " or ".join(f"{r}D" for r in self.ranks)
-            raise ValueError(f"{name}: expected {ranks} input (got {input.ndim}D input of shape {input.shape})")
+            raise ValueError(f"{name}: expected {ranks} input (got {input.ndim}D input of shape {tuple(input.shape)})")
 
     def _check_input(self, input: Tensor) -> None:
         self._check_rank(input)
         name = type(self).__name__
         if input.shape[1] != self.num_features:
             raise RuntimeError(f"{name}({self.num_features}): expected input with {self.num_features} channels "
-                               f"(dim 1), got input of shape {input.shape}")
+                               f"(dim 1), got input of shape {tuple(input.shape)}")
 
     def forward(self, input: Tensor) -> Tensor:
         self._check_input(input)
@@ -232,7 +232,7 @@ class GroupNorm(Module):
     def forward(self, input: Tensor) -> Tensor:
         if input.ndim < 2 or input.shape[1] != self.num_channels:
             raise RuntimeError(f"GroupNorm({self.num_groups}, {self.num_channels}): expected input of shape "
-                               f"(N, {self.num_channels}, *), got {input.shape}")
+                               f"(N, {self.num_channels}, *), got {tuple(input.shape)}")
         return FN.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:

@@ -41,11 +41,11 @@ def _check_masks(mask: np.ndarray | None, padding: np.ndarray | None, pair: tupl
                                  f"{mask.ndim}-D tensor instead")
         expected = pair if mask.ndim == 2 else (groups,) + pair
         if mask.shape != expected:
-            raise RuntimeError(f"MultiheadAttention: The shape of the {mask.ndim}D attn_mask is {mask.shape}, but "
+            raise RuntimeError(f"MultiheadAttention: The shape of the {mask.ndim}D attn_mask is {tuple(mask.shape)}, but "
                                f"should be {expected}.")
     if padding is not None and padding.shape != (batch, pair[1]):
         raise AssertionError(f"MultiheadAttention: expected key_padding_mask of shape {(batch, pair[1])}, got "
-                             f"{padding.shape}")
+                             f"{tuple(padding.shape)}")
 
 
 def _additive(mask: Tensor | None, dtype: np.dtype) -> np.ndarray | None:

@@ -158,12 +158,12 @@ class Optimizer:
                 shape = p.shape
                 for key, buffer in self.state.get(p, {}).items():
                     if isinstance(buffer, np.ndarray) and buffer.ndim and buffer.shape != shape:
-                        raise RuntimeError(f"{where()}: state buffer '{key}' has shape {buffer.shape}")
+                        raise RuntimeError(f"{where()}: state buffer '{key}' has shape {tuple(buffer.shape)}")
                 if p.grad is None:
                     continue
                 grad = p.grad.numpy()
                 if grad.shape != shape or grad.dtype != p.dtype:
-                    raise RuntimeError(f"{where()}: gradient has shape {grad.shape}, dtype {grad.dtype}")
+                    raise RuntimeError(f"{where()}: gradient has shape {tuple(grad.shape)}, dtype {grad.dtype}")
                 if finite and not np.isfinite(grad).all():
                     raise FloatingPointError(f"{where()}: gradient is not finite "
                                              f"({int(np.count_nonzero(~np.isfinite(grad)))} NaN/inf values)")
@@ -217,7 +217,7 @@ class Optimizer:
                     if value.shape != p.shape:
                         raise ValueError(
                             f"{type(self).__name__}.load_state_dict: buffer '{name}' of parameter {key} has shape "
-                            f"{value.shape}, the parameter has {p.shape}"
+                            f"{tuple(value.shape)}, the parameter has {tuple(p.shape)}"
                         )
                     value = value.astype(p.dtype, copy=True)
                 elif isinstance(value, (np.ndarray, np.generic)):
@@ -240,7 +240,7 @@ class Optimizer:
 
 def _parameter_text(name: str, g: int, i: int, p: Tensor) -> str:
     """How a step's error names a parameter: optimizer, group, index, shape and dtype."""
-    return f"{name}.step: parameter {i} of group {g} (shape {p.shape}, dtype {p.dtype})"
+    return f"{name}.step: parameter {i} of group {g} (shape {tuple(p.shape)}, dtype {p.dtype})"
 
 
 def _as_saved(name: str, value: Any) -> Any:

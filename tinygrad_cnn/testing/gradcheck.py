@@ -66,7 +66,7 @@ def gradcheck(fn: Callable[..., Tensor], inputs: Sequence[object], eps: float = 
         raise ValueError("gradcheck: no input Tensor requires grad")
     for i, t in enumerate(targets):
         if t.dtype != np.float64:
-            raise TypeError(f"gradcheck: input {i} (shape {t.shape}) is {t.dtype}; finite differences need float64")
+            raise TypeError(f"gradcheck: input {i} (shape {tuple(t.shape)}) is {t.dtype}; finite differences need float64")
     out_shape = _output(fn, inputs).shape
     rng = np.random.default_rng(seed)
     if fast_mode:
@@ -85,7 +85,7 @@ def _check_projection(fn, inputs, targets, out_shape, rng, eps, atol, rtol) -> N
         numerical = float(np.sum(_numeric_jvp(fn, inputs, t, u, eps) * v))
         if abs(analytic - numerical) > atol + rtol * abs(numerical):
             raise GradcheckError(
-                f"gradcheck (fast_mode): input {i} of shape {t.shape}: v^T J u is {analytic:.10g} analytically "
+                f"gradcheck (fast_mode): input {i} of shape {tuple(t.shape)}: v^T J u is {analytic:.10g} analytically "
                 f"but {numerical:.10g} numerically (difference {abs(analytic - numerical):.3g})"
             )
 
@@ -108,7 +108,7 @@ def _check_jacobian(fn, inputs, targets, out_shape, eps, atol, rtol) -> None:
         if excess.size and (np.nanmax(excess) > 0 or np.isnan(excess).any()):
             k, j = np.unravel_index(np.nanargmax(np.where(np.isnan(excess), np.inf, excess)), excess.shape)
             raise GradcheckError(
-                f"gradcheck: input {i} of shape {t.shape}: d out{_index(k, out_shape)} / "
+                f"gradcheck: input {i} of shape {tuple(t.shape)}: d out{_index(k, out_shape)} / "
                 f"d in{_index(j, t.shape)} is {jac[k, j]:.10g} analytically but "
                 f"{numerical[k, j]:.10g} numerically (worst of {jac.size} elements; "
                 f"allowed {atol:g} + {rtol:g}*|numerical|)"

@@ -42,7 +42,7 @@ def check_against_torch(fn: Callable[..., Tensor], torch_fn: Callable, arrays: S
         want = np.zeros(a.shape) if b.grad is None else b.grad.numpy()
         got = np.zeros(a.shape) if a.grad is None else a.grad.numpy()
         np.testing.assert_allclose(got, want, rtol=rtol, atol=atol,
-                                   err_msg=f"gradient of input {i} (shape {a.shape}) differs from torch")
+                                   err_msg=f"gradient of input {i} (shape {tuple(a.shape)}) differs from torch")
 
 
 def _outputs(out: Any) -> list:

@@ -30,7 +30,7 @@ def _batch(tensor: Tensor | list) -> np.ndarray:
         batch = (np.concatenate([batch] * 3) if batch.shape[0] == 1 else batch)[None]
     if batch.ndim != 4:
         raise ValueError(f"make_grid: expected a (B, C, H, W) tensor, a list of (C, H, W) or one image, "
-                         f"got shape {batch.shape}")
+                         f"got shape {tuple(batch.shape)}")
     return np.concatenate([batch] * 3, axis=1) if batch.shape[1] == 1 else batch
 
 

@@ -88,7 +88,7 @@ def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
     tensors = _tensors(parameters, "vector_to_parameters")
     needed = sum(t.numel() for t in tensors)
     if vec.ndim != 1 or vec.numel() < needed:
-        raise RuntimeError(f"vector_to_parameters: vec of shape {vec.shape} cannot fill parameters of "
+        raise RuntimeError(f"vector_to_parameters: vec of shape {tuple(vec.shape)} cannot fill parameters of "
                            f"{needed} values in total (a 1-D vector of at least that size is required)")
     flat, start = vec.numpy(), 0
     for t in tensors:

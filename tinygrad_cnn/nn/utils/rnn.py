@@ -118,7 +118,7 @@ def pack_padded_sequence(input: Tensor, lengths: Tensor | Iterable[int], batch_f
     op = "pack_padded_sequence"
     sizes = _lengths(lengths, op)
     if input.ndim < 2:
-        raise IndexError(f"{op}: input must have at least 2 dimensions (time and batch), got shape {input.shape}")
+        raise IndexError(f"{op}: input must have at least 2 dimensions (time and batch), got shape {tuple(input.shape)}")
     steps, batch = (input.shape[1], input.shape[0]) if batch_first else input.shape[:2]
     if sizes.size != batch:
         raise RuntimeError(f"{op}: Expected `len(lengths)` to be equal to batch_size, but got {sizes.size} "

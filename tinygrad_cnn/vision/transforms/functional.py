@@ -94,7 +94,7 @@ def normalize(tensor: Any, mean: Sequence[float], std: Sequence[float], inplace:
     if array.dtype.kind != "f":
         raise TypeError(f"Input tensor should be a float tensor. Got {array.dtype}.")
     if array.ndim < 3:
-        raise ValueError(f"Expected tensor to be a tensor image of size (..., C, H, W). Got tensor.size() = {array.shape}")
+        raise ValueError(f"Expected tensor to be a tensor image of size (..., C, H, W). Got tensor.size() = {tuple(array.shape)}")
     mean_a, std_a = _channel_stats(tuple(np.ravel(mean)), tuple(np.ravel(std)), array.dtype)
     if mean_a.shape[0] not in (1, array.shape[-3]) or std_a.shape[0] not in (1, array.shape[-3]):
         raise ValueError(f"normalize: mean {list(mean)} and std {list(std)} must have 1 or "

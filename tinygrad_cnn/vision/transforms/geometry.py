@@ -122,7 +122,7 @@ def _pad_array(array: np.ndarray, ltrb: tuple[int, int, int, int], fills: list[f
     out = np.empty(array.shape[:-2] + (top + h + bottom, left + w + right), dtype=array.dtype)
     if len(fills) > 1:
         if array.ndim < 3 or array.shape[-3] != len(fills):
-            raise ValueError(f"pad: fill has {len(fills)} values for an image of shape {array.shape}")
+            raise ValueError(f"pad: fill has {len(fills)} values for an image of shape {tuple(array.shape)}")
         out[...] = np.asarray(fills).reshape(-1, 1, 1).astype(array.dtype)
     else:
         out[...] = np.asarray(fills[0]).astype(array.dtype)

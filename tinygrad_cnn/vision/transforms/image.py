@@ -60,7 +60,7 @@ def as_array(img: Any, op: str) -> np.ndarray:
     else:
         raise TypeError(f"{op}: img should be PIL Image, Tensor or ndarray. Got {type(img)}")
     if array.ndim < 2:
-        raise ValueError(f"{op}: an image array needs at least 2 dimensions (..., H, W), got shape {array.shape}")
+        raise ValueError(f"{op}: an image array needs at least 2 dimensions (..., H, W), got shape {tuple(array.shape)}")
     return array
 
 

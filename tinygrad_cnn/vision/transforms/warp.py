@@ -136,7 +136,7 @@ def elastic_transform(img: Any, displacement: Any, interpolation: InterpolationM
     array = pil_planes(img) if is_pil(img) else image_array(img, "elastic_transform")
     h, w = array.shape[-2:]
     if displacement.shape != (1, h, w, 2):
-        raise ValueError(f"Argument displacement shape should be {(1, h, w, 2)}, but given {displacement.shape}")
+        raise ValueError(f"Argument displacement shape should be {(1, h, w, 2)}, but given {tuple(displacement.shape)}")
     grid_y, grid_x = np.meshgrid(_linspace32((-h + 1) / h, (h - 1) / h, h), _linspace32((-w + 1) / w, (w - 1) / w, w),
                                  indexing="ij")
     grid = np.stack([grid_x, grid_y], axis=-1) + displacement[0]

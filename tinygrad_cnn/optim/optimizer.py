@@ -155,7 +155,7 @@ class Optimizer:
             check_group_hyperparameters(f"{name} param_groups[{g}]", group)
             for i, p in enumerate(group["params"]):
                 where = partial(_parameter_text, name, g, i, p)  # formatted only for an error
-                shape = p.shape
+                shape = p.numpy().shape
                 for key, buffer in self.state.get(p, {}).items():
                     if isinstance(buffer, np.ndarray) and buffer.ndim and buffer.shape != shape:
                         raise RuntimeError(f"{where()}: state buffer '{key}' has shape {tuple(buffer.shape)}")

@@ -138,7 +138,8 @@ def test_download_checks_the_archive_md5_then_unpacks(tmp_path, monkeypatch, cap
             pass
 
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Server)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    # shutdown() waits for serve_forever's next poll: 0.05 s instead of its default 0.5 s
+    threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     try:
         monkeypatch.setattr(datasets.CIFAR10, "url", f"http://127.0.0.1:{httpd.server_address[1]}/c.tar.gz")
         monkeypatch.setattr(datasets.CIFAR10, "tgz_md5", "0" * 32)

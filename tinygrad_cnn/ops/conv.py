@@ -110,7 +110,8 @@ PARALLEL_BACKWARD = 1 << 21
 # writing them all out in forward and reading them back in backward went through memory. A
 # LeNet epoch at batch 256 took 7% less time (conv1's columns: 14.7 MB), SimpleCNN's 2% less
 # (7.2 MB), and the peak memory drops by as much; at batch 64 (LeNet's 3.7 MB stay in cache)
-# copying twice was 10% slower. Same columns, same blocks of the sum: the same bits.
+# copying twice was 10% slower (alternating runs, on a 2-core machine shared with a test
+# suite). Same columns, same blocks of the sum: the same bits.
 REDO_BYTES = 1 << 22
 
 

@@ -97,9 +97,7 @@ class Size(tuple):
         return Size(tuple.__add__(self, other))
 
     def __radd__(self, other: tuple) -> "Size":
-        if not isinstance(other, tuple):
-            raise TypeError(f"can only concatenate tuple (not {type(other).__name__}) to torch.Size")
-        return Size(tuple.__add__(other, self))
+        return Size(tuple.__add__(other, self)) if isinstance(other, tuple) else NotImplemented
 
     def __mul__(self, count: int) -> "Size":
         return Size(tuple.__mul__(self, count))
